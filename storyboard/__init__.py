@@ -1,0 +1,40 @@
+"""storyboard: a declarative storyboard file in, an assembled Kling 3.0 video out.
+
+The public Python API::
+
+    import storyboard
+
+    report = storyboard.validate("film.yaml")        # every problem, with file:line
+    for generation in storyboard.compile("film.yaml"):
+        print(generation.scene_id, generation.body)  # exact Kling 3.0 createTask bodies
+"""
+
+from storyboard.compile import AssetSlot, Generation
+from storyboard.diagnostics import Diagnostic
+from storyboard.load import LoadedStoryboard, load_file, load_text
+from storyboard.spec import Element, Scene, Shot, Storyboard
+from storyboard.validate import Report, StoryboardInvalid, validate
+from storyboard.validate import compile_file as compile
+
+load = load_file
+"""Load and schema-check a storyboard file (see :func:`storyboard.load.load_file`)."""
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AssetSlot",
+    "Diagnostic",
+    "Element",
+    "Generation",
+    "LoadedStoryboard",
+    "Report",
+    "Scene",
+    "Shot",
+    "Storyboard",
+    "StoryboardInvalid",
+    "__version__",
+    "compile",
+    "load",
+    "load_text",
+    "validate",
+]

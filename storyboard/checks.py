@@ -1,0 +1,161 @@
+"""Cross-references a schema cannot check: scene ids, continuity, the edit's scene names.
+
+Pure: works on the validated :class:`~storyboard.spec.Storyboard` and its source map.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import networkx as nx
+
+from storyboard.diagnostics import Diagnostic, FieldPath
+from storyboard.kling import element_refs
+from storyboard.source import SourceMap
+from storyboard.spec import FrameSource, Storyboard
+
+__all__ = ["check_references", "continuity_graph"]
+
+
+def check_references(board: Storyboard, source: SourceMap) -> list[Diagnostic]:
+    """Every broken reference between scenes, elements and the edit."""
+    return [
+        *_duplicate_scenes(board, source),
+        *_scene_sources(board, source),
+        *_cycles(board, source),
+        *_unused_elements(board, source),
+        *_edit_references(board, source),
+    ]
+
+
+def _scene_links(board: Storyboard) -> Iterator[tuple[str, str, FieldPath]]:
+    """(scene that needs, scene it needs, where) for continuity frames and clip elements."""
+    for index, scene in enumerate(board.scenes):
+        for name in ("first_frame", "last_frame"):
+            frame: FrameSource | None = getattr(scene, name)
+            if frame and frame.from_scene:
+                yield scene.id, frame.from_scene, ("scenes", index, name, "from")
+        for name in _scene_refs(board, index):
+            video = board.elements[name].video
+            if video and video.from_scene:
+                yield scene.id, video.from_scene, ("elements", name, "video", "from")
+
+
+def continuity_graph(board: Storyboard) -> nx.DiGraph:
+    """Scenes as nodes; an edge A -> B when B needs A's clip (frame or element)."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(scene.id for scene in board.scenes)
+    ids = set(graph.nodes)
+    for needs, needed, _ in _scene_links(board):
+        if needed in ids:
+            graph.add_edge(needed, needs)
+    return graph
+
+
+def _scene_refs(board: Storyboard, index: int) -> list[str]:
+    refs = (ref for shot in board.scenes[index].shots for ref in element_refs(shot.prompt))
+    return [ref for ref in dict.fromkeys(refs) if ref in board.elements]
+
+
+def _duplicate_scenes(board: Storyboard, source: SourceMap) -> Iterator[Diagnostic]:
+    seen: set[str] = set()
+    for index, scene in enumerate(board.scenes):
+        if scene.id in seen:
+            yield source.diagnostic(
+                ("scenes", index, "id"), f"scene id {scene.id!r} is used twice",
+                hint="give every scene its own id",
+            )  # fmt: skip
+        seen.add(scene.id)
+
+
+def _scene_sources(board: Storyboard, source: SourceMap) -> Iterator[Diagnostic]:
+    ids = [scene.id for scene in board.scenes]
+    for needs, needed, path in _scene_links(board):
+        if needed == needs:
+            yield source.diagnostic(path, f"scene {needs!r} cannot continue from itself")
+        elif needed not in ids:
+            yield source.diagnostic(
+                path, f"no scene with id {needed!r}", hint=f"use one of: {', '.join(ids)}"
+            )
+    for index, scene in enumerate(board.scenes):
+        if scene.last_frame and scene.last_frame.from_scene:
+            yield source.diagnostic(
+                ("scenes", index, "last_frame"),
+                "a last frame must be an image file or URL; {from: ...} works for first_frame",
+            )
+
+
+def _cycles(board: Storyboard, source: SourceMap) -> Iterator[Diagnostic]:
+    graph = continuity_graph(board)
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return
+    names = [edge[0] for edge in cycle] + [cycle[0][0]]
+    index = next(i for i, s in enumerate(board.scenes) if s.id == cycle[0][1])
+    yield source.diagnostic(
+        ("scenes", index), f"scenes depend on each other in a cycle: {' -> '.join(names)}",
+        hint="one scene of the cycle must start from a file or URL instead of {from: ...}",
+    )  # fmt: skip
+
+
+def _unused_elements(board: Storyboard, source: SourceMap) -> Iterator[Diagnostic]:
+    used = Counter(ref for shot in _shots(board) for ref in element_refs(shot))
+    for name in board.elements:
+        if not used[name]:
+            yield source.diagnostic(
+                ("elements", name), f"element {name!r} is defined but no prompt uses @{name}",
+                severity="warning",
+            )  # fmt: skip
+
+
+def _shots(board: Storyboard) -> Iterator[str]:
+    return (shot.prompt for scene in board.scenes for shot in scene.shots)
+
+
+def _edit_references(board: Storyboard, source: SourceMap) -> Iterator[Diagnostic]:
+    ids = [scene.id for scene in board.scenes]
+    durations = {s.id: sum(shot.duration for shot in s.shots) for s in board.scenes}
+    edit = board.edit
+    order = edit.order or ids
+    known = f"scene ids: {', '.join(ids)}"
+    for index, scene_id in enumerate(edit.order or []):
+        if scene_id not in ids:
+            yield source.diagnostic(("edit", "order", index), f"no scene {scene_id!r}", hint=known)
+        elif edit.order and edit.order.index(scene_id) != index:
+            yield source.diagnostic(("edit", "order", index), f"scene {scene_id!r} listed twice")
+    for index, transition in enumerate(edit.transitions):
+        yield from _transition(index, transition.between, order, ids, source)
+    for scene_id, trim in edit.trims.items():
+        path: FieldPath = ("edit", "trims", scene_id)
+        if scene_id not in ids:
+            yield source.diagnostic(path, f"no scene {scene_id!r}", hint=known)
+        elif trim.end is not None and trim.end > durations[scene_id]:
+            yield source.diagnostic(
+                (*path, "out"), f"trim out {trim.end} s is past the scene's end "
+                f"({durations[scene_id]} s)",
+            )  # fmt: skip
+    for index, title in enumerate(edit.titles):
+        if title.scene is not None and title.scene not in ids:
+            yield source.diagnostic(
+                ("edit", "titles", index, "scene"), f"no scene {title.scene!r}", hint=known
+            )
+
+
+def _transition(
+    index: int, between: tuple[str, str], order: list[str], ids: list[str], source: SourceMap
+) -> Iterator[Diagnostic]:
+    path: FieldPath = ("edit", "transitions", index, "between")
+    missing = [s for s in between if s not in ids]
+    if missing:
+        yield source.diagnostic(
+            path, f"no scene {missing[0]!r}", hint=f"scene ids: {', '.join(ids)}"
+        )
+        return
+    first, second = between
+    if first in order and second in order and order.index(second) != order.index(first) + 1:
+        yield source.diagnostic(
+            path, f"{first!r} and {second!r} are not adjacent in the edit",
+            hint="a transition joins a scene to the one right after it",
+        )  # fmt: skip

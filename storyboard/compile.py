@@ -1,0 +1,385 @@
+"""Compile a storyboard into Kling 3.0 createTask bodies, one generation per scene.
+
+Pure: the storyboard goes in, :class:`Generation` objects come out (the exact request
+body, the local assets that must be uploaded first as explicit ``sb://`` placeholders,
+and the scenes it depends on), with every Kling rule checked on the body and reported
+back at the storyboard line that caused it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+from jinja2.sandbox import SandboxedEnvironment
+
+from storyboard.diagnostics import Diagnostic, FieldPath, sort_diagnostics
+from storyboard.kling import (
+    DEFAULT_LIMITS,
+    CreateTaskRequest,
+    KlingElement,
+    KlingInput,
+    KlingLimits,
+    Violation,
+    check_request,
+    element_refs,
+)
+from storyboard.load import LoadedStoryboard
+from storyboard.source import SourceMap
+from storyboard.spec import FrameSource, Scene, Storyboard, is_url
+from storyboard.templating import TemplateProblem, make_environment, render_named, render_string
+
+__all__ = [
+    "PLACEHOLDER_SCHEME",
+    "AssetSlot",
+    "Compiled",
+    "Generation",
+    "compile_storyboard",
+    "placeholder_for",
+]
+
+PLACEHOLDER_SCHEME = "sb://"
+AssetKind = Literal["file", "last_frame", "clip"]
+
+
+@dataclass(frozen=True)
+class AssetSlot:
+    """An input that is not a URL yet: a local file to upload, or a generated frame/clip."""
+
+    kind: AssetKind
+    source: str  # a path relative to the storyboard (file) or a scene id
+    field: FieldPath  # where the storyboard names it
+
+    @property
+    def placeholder(self) -> str:
+        """The explicit placeholder the request carries until the asset has a URL."""
+        return placeholder_for(self.kind, self.source)
+
+
+def placeholder_for(kind: AssetKind, source: str) -> str:
+    """``sb://upload/refs/dog.png``, ``sb://last-frame/wake-up.png``, ``sb://clip/x.mp4``."""
+    if kind == "file":
+        return f"{PLACEHOLDER_SCHEME}upload/{source}"
+    if kind == "last_frame":
+        return f"{PLACEHOLDER_SCHEME}last-frame/{source}.png"
+    return f"{PLACEHOLDER_SCHEME}clip/{source}.mp4"
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One scene compiled to one Kling 3.0 generation."""
+
+    scene_id: str
+    index: int
+    request: CreateTaskRequest
+    assets: tuple[AssetSlot, ...] = ()
+    source_map: dict[str, FieldPath] = field(default_factory=dict, compare=False)
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The createTask JSON body (placeholders where assets await upload)."""
+        return self.request.to_body()
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        """Scene ids whose clips this generation needs first (continuity, clip elements)."""
+        scenes = (a.source for a in self.assets if a.kind != "file")
+        return tuple(dict.fromkeys(scenes))
+
+    @property
+    def shot_count(self) -> int:
+        return len(self.request.input.multi_prompt) if self.request.input.multi_shots else 1
+
+    @property
+    def duration(self) -> int:
+        return int(self.request.input.duration)
+
+
+@dataclass
+class Compiled:
+    """The generations of a storyboard and the problems found compiling it."""
+
+    storyboard: Storyboard
+    generations: list[Generation]
+    diagnostics: list[Diagnostic]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+
+def compile_storyboard(
+    loaded: LoadedStoryboard,
+    *,
+    limits: KlingLimits = DEFAULT_LIMITS,
+    env: SandboxedEnvironment | None = None,
+) -> Compiled:
+    """Compile a loaded, valid storyboard; every Kling rule is checked on each body."""
+    board = loaded.storyboard
+    if board is None:
+        raise ValueError("cannot compile an invalid storyboard; check loaded.errors first")
+    env = env or make_environment([loaded.base_dir / d for d in board.templates])
+    compiler = _SceneCompiler(board, loaded.source, env, limits)
+    generations = [g for i, s in enumerate(board.scenes) if (g := compiler.compile(i, s))]
+    return Compiled(board, generations, sort_diagnostics(compiler.problems))
+
+
+class _SceneCompiler:
+    def __init__(
+        self, board: Storyboard, source: SourceMap, env: SandboxedEnvironment, limits: KlingLimits
+    ) -> None:
+        self.board, self.source, self.env, self.limits = board, source, env, limits
+        self.problems: list[Diagnostic] = []
+
+    def compile(self, index: int, scene: Scene) -> Generation | None:
+        here: FieldPath = ("scenes", index)
+        prompts = self._prompts(index, scene)
+        if prompts is None:
+            return None
+        assets: list[AssetSlot] = []
+        smap: dict[str, FieldPath] = {}
+        data = self._input(index, scene, prompts, assets, smap)
+        try:
+            request = CreateTaskRequest(input=KlingInput.model_validate(data))
+        except ValueError as exc:  # the models mirror the schema; a bug if this fires
+            self.problems.append(self.source.diagnostic(here, f"internal compile error: {exc}"))
+            return None
+        generation = Generation(scene.id, index, request, tuple(assets), smap)
+        for violation in check_request(generation.body, self.limits):
+            self.problems.append(self._locate(violation, here, smap))
+        return generation
+
+    # -- prompts -----------------------------------------------------------------
+
+    def _prompts(self, index: int, scene: Scene) -> list[str] | None:
+        template = scene.template or self.board.defaults.template
+        prompts: list[str] = []
+        for number, shot in enumerate(scene.shots):
+            path: FieldPath = ("scenes", index, "shots", number, "prompt")
+            text = self._expand(shot.prompt, path)
+            if text is None:
+                continue
+            context = self._context(scene, index, number, text)
+            rendered = self._apply_template(template, context, index, scene)
+            if rendered is not None:
+                prompts.append(rendered)
+        return prompts if len(prompts) == len(scene.shots) else None
+
+    def _expand(self, text: str, path: FieldPath) -> str | None:
+        try:
+            return render_string(self.env, text, {**self.board.vars, "vars": self.board.vars})
+        except TemplateProblem as exc:
+            self.problems.append(self.source.diagnostic(path, str(exc), hint=_template_hint(exc)))
+            return None
+
+    def _context(self, scene: Scene, index: int, number: int, text: str) -> dict[str, Any]:
+        shot = scene.shots[number]
+        return {
+            **self.board.vars,
+            "vars": self.board.vars,
+            "shot": {**shot.model_dump(), "prompt": text, "index": number, "number": number + 1},
+            "scene": {"id": scene.id, "index": index, "shots": len(scene.shots)},
+            "storyboard": {"title": self.board.title},
+        }
+
+    def _apply_template(
+        self, name: str, context: dict[str, Any], index: int, scene: Scene
+    ) -> str | None:
+        try:
+            return render_named(self.env, name, context)
+        except TemplateProblem as exc:
+            path = ("scenes", index, "template") if scene.template else ("defaults", "template")
+            self.problems.append(self.source.diagnostic(path, str(exc)))
+            return None
+
+    # -- the input object ----------------------------------------------------------
+
+    def _input(
+        self, index: int, scene: Scene, prompts: list[str],
+        assets: list[AssetSlot], smap: dict[str, FieldPath],
+    ) -> dict[str, Any]:  # fmt: skip
+        here: FieldPath = ("scenes", index)
+        defaults = self.board.defaults
+        multi = len(scene.shots) > 1
+        data: dict[str, Any] = {
+            "prompt": " ".join(prompts) if multi else prompts[0],
+            "sound": True if multi else _pick(scene.sound, defaults.sound),
+            "duration": str(sum(s.duration for s in scene.shots)),
+            "aspect_ratio": _pick(scene.aspect_ratio, defaults.aspect_ratio),
+            "mode": _pick(scene.mode, defaults.mode),
+            "multi_shots": multi,
+            "multi_prompt": [
+                {"prompt": p, "duration": s.duration}
+                for p, s in zip(prompts, scene.shots, strict=True)
+            ] if multi else [],
+        }  # fmt: skip
+        smap.update(_shot_map(here, len(scene.shots)))
+        smap["input.sound"] = (*here, "sound") if scene.sound is not None else ("defaults", "sound")
+        smap["input.mode"] = (*here, "mode") if scene.mode else ("defaults", "mode")
+        smap["input.aspect_ratio"] = (
+            (*here, "aspect_ratio") if scene.aspect_ratio else ("defaults", "aspect_ratio")
+        )
+        frames = self._frames(here, scene, assets, smap)
+        if frames:
+            data["image_urls"] = frames
+        elements = self._elements(prompts, here, scene, assets, smap)
+        if elements:
+            data["kling_elements"] = elements
+        if multi and _pick(scene.sound, defaults.sound) is False:
+            self.problems.append(self.source.diagnostic(
+                smap["input.sound"], "multi-shot scenes always generate sound; sound: false "
+                "is ignored here", severity="warning",
+            ))  # fmt: skip
+        return data
+
+    def _frames(
+        self, here: FieldPath, scene: Scene, assets: list[AssetSlot], smap: dict[str, FieldPath]
+    ) -> list[str]:
+        urls: list[str] = []
+        for name in ("first_frame", "last_frame"):
+            frame: FrameSource | None = getattr(scene, name)
+            if frame is None:
+                continue
+            path = (*here, name)
+            smap[f"input.image_urls[{len(urls)}]"] = path
+            urls.append(self._asset(frame, path, assets, "last_frame"))
+        smap["input.image_urls"] = (*here, "first_frame") if scene.first_frame else here
+        if scene.last_frame and len(scene.shots) > 1:
+            smap["input.image_urls"] = (*here, "last_frame")
+        return urls
+
+    def _elements(
+        self, prompts: list[str], here: FieldPath, scene: Scene,
+        assets: list[AssetSlot], smap: dict[str, FieldPath],
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        result: list[dict[str, Any]] = []
+        for number, prompt in enumerate(prompts):
+            for name in element_refs(prompt):
+                smap.setdefault(f"@{name}", (*here, "shots", number, "prompt"))
+        for name in [ref[1:] for ref in smap if ref.startswith("@")]:
+            if name not in self.board.elements:
+                continue
+            smap[f"input.kling_elements[{len(result)}]"] = ("elements", name)
+            result.append(self._element(name, assets))
+        return result
+
+    def _element(self, name: str, assets: list[AssetSlot]) -> dict[str, Any]:
+        element = self.board.elements[name]
+        body = KlingElement(name=name, description=element.description)
+        if element.images is not None:
+            urls = [
+                self._asset(FrameSource(path=p), ("elements", name, "images", i), assets, "file")
+                for i, p in enumerate(element.images)
+            ]
+            return {**body.model_dump(exclude_none=True), "element_input_urls": urls}
+        assert element.video is not None
+        url = self._asset(element.video, ("elements", name, "video"), assets, "clip")
+        return {**body.model_dump(exclude_none=True), "element_input_video_urls": [url]}
+
+    def _asset(
+        self, frame: FrameSource, path: FieldPath, assets: list[AssetSlot], generated: AssetKind
+    ) -> str:
+        if frame.from_scene is not None:
+            slot = AssetSlot(generated, frame.from_scene, path)
+        else:
+            assert frame.path is not None
+            if is_url(frame.path):
+                return frame.path
+            slot = AssetSlot("file", normalise_path(frame.path), path)
+        if slot not in assets:
+            assets.append(slot)
+        return slot.placeholder
+
+    # -- mapping rule violations back to the storyboard --------------------------------
+
+    def _locate(
+        self, violation: Violation, here: FieldPath, smap: dict[str, FieldPath]
+    ) -> Diagnostic:
+        path = here
+        ref = re.match(r"@([\w-]+)", violation.message)
+        if ref and f"@{ref[1]}" in smap:
+            path = smap[f"@{ref[1]}"]
+        else:
+            for prefix in _prefixes(violation.path):
+                if prefix in smap:
+                    path = smap[prefix] + _tail(violation.path, prefix, smap[prefix])
+                    break
+        return self.source.diagnostic(
+            path, violation.message, severity=violation.severity, hint=_rule_hint(violation)
+        )
+
+
+def normalise_path(value: str) -> str:
+    """A relative asset path in POSIX form, without ``./`` or redundant parts."""
+    return PurePosixPath(Path(value).as_posix()).as_posix().removeprefix("./")
+
+
+def _pick(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
+def _shot_map(here: FieldPath, count: int) -> dict[str, FieldPath]:
+    shots: FieldPath = (*here, "shots")
+    smap: dict[str, FieldPath] = {
+        "input.prompt": (*shots, 0, "prompt") if count == 1 else shots,
+        "input.duration": (*shots, 0, "duration") if count == 1 else shots,
+        "input.multi_prompt": shots,
+    }
+    for number in range(count):
+        smap[f"input.multi_prompt[{number}]"] = (*shots, number)
+    return smap
+
+
+def _prefixes(path: str) -> Iterator[str]:
+    """``a.b[1].c`` -> ``a.b[1].c``, ``a.b[1]``, ``a.b``, ``a``."""
+    while path:
+        yield path
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+
+
+def _tail(full: str, prefix: str, target: FieldPath) -> FieldPath:
+    """Carry the rest of a body path over to the storyboard path it maps to."""
+    rest = full[len(prefix) :].lstrip(".")
+    if target and isinstance(target[-1], int) and rest in {"prompt", "duration"}:
+        return (rest,)
+    if target[:1] == ("elements",) and len(target) == 2:
+        field_name, _, index = rest.partition("[")
+        if field_name == "element_input_urls":
+            return ("images", int(index.rstrip("]"))) if index else ("images",)
+        if field_name == "element_input_video_urls":
+            return ("video",)
+        if field_name == "description":
+            return ("description",)
+    return ()
+
+
+_RULE_HINTS = {
+    "input.duration": "a scene lasts 3-15 s in total: shorten its shots or split the scene",
+    "input.image_urls": "give the scene a first_frame (elements need one); multi-shot "
+    "scenes take no last_frame",
+    "input.multi_prompt": "split the scene into two scenes",
+    "input.kling_elements": "define the element under `elements:` or fix the @name",
+}
+
+
+def _rule_hint(violation: Violation) -> str | None:
+    if violation.path in _RULE_HINTS:
+        return _RULE_HINTS[violation.path]
+    if violation.path.startswith("input.multi_prompt[") and "duration" in violation.path:
+        return "shots last 1-12 s each"
+    if violation.path.endswith(".prompt") and "characters" in violation.message:
+        return "shorten the prompt"
+    return None
+
+
+def _template_hint(problem: TemplateProblem) -> str | None:
+    text = str(problem)
+    if "undefined" in text:
+        return "define it under `vars:` or escape the braces with {% raw %}...{% endraw %}"
+    if "sandbox" in text:
+        return "prompts may use variables and filters only"
+    return None

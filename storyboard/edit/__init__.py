@@ -1,0 +1,1 @@
+"""Assembling generated clips into the finished edit (moviepy and ffmpeg)."""

@@ -1,0 +1,165 @@
+"""The edit section of a storyboard: order, trims, transitions, titles, music, loudness.
+
+Plain data (pydantic models) until rendered; the storyboard spec embeds :class:`Edit`
+under ``edit:`` and :class:`Output` under ``output:``.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "Conform",
+    "Edit",
+    "Loudness",
+    "Music",
+    "Output",
+    "Title",
+    "Transition",
+    "TransitionType",
+    "Trim",
+]
+
+TransitionType = Literal["cut", "crossfade", "fade"]
+Conform = Literal["pad", "crop"]
+Seconds = Annotated[float, Field(ge=0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+class Transition(_Model):
+    """How one scene hands over to the next."""
+
+    between: tuple[str, str] = Field(
+        description="The two adjacent scene ids, outgoing then incoming, e.g. [wake-up, chase]."
+    )
+    type: TransitionType = Field(
+        "crossfade",
+        description="cut (hard cut), crossfade (dissolve), or fade (fade through black).",
+    )
+    duration: Annotated[float, Field(gt=0, le=5)] = Field(
+        0.5, description="Length of the transition in seconds (ignored for a cut)."
+    )
+
+
+class Trim(_Model):
+    """Which part of a scene's clip goes into the edit."""
+
+    start: Seconds = Field(0.0, alias="in", description="Seconds cut from the clip's head.")
+    end: Seconds | None = Field(
+        None, alias="out", description="Clip time (s) where the scene ends; omitted = clip end."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Trim:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"trim out ({self.end}) must be after trim in ({self.start})")
+        return self
+
+
+class Title(_Model):
+    """Text over the picture: a full title or a lower-third."""
+
+    text: str = Field(min_length=1, description="The text to show; newlines start new lines.")
+    start: Seconds = Field(
+        0.0, description="When it appears, in seconds from the edit start (or from `scene`)."
+    )
+    duration: Annotated[float, Field(gt=0)] = Field(3.0, description="How long it stays (s).")
+    scene: str | None = Field(
+        None, description="Optional scene id: `start` is then counted from that scene's start."
+    )
+    style: Literal["title", "lower_third"] = Field(
+        "title", description="title: large and centred; lower_third: small, bottom left."
+    )
+    font: str | None = Field(
+        None, description="A .ttf/.otf file for the text; default: Pillow's bundled font."
+    )
+    size: Annotated[float, Field(gt=0, le=0.5)] | None = Field(
+        None, description="Text height as a fraction of the frame height (default by style)."
+    )
+    color: str = Field("#ffffff", description="Text colour (CSS name or #rrggbb).")
+    fade: Seconds = Field(0.3, description="Fade in/out time of the text (s).")
+
+
+class Music(_Model):
+    """A music bed under the whole edit."""
+
+    path: str = Field(description="Audio file (mp3, wav, m4a, ...), relative to the storyboard.")
+    volume: Annotated[float, Field(ge=0, le=2)] = Field(
+        0.5, description="Linear gain of the music (1.0 = unchanged)."
+    )
+    fade_in: Seconds = Field(1.0, description="Fade-in time at the start of the edit (s).")
+    fade_out: Seconds = Field(2.0, description="Fade-out time before the end of the edit (s).")
+    duck: bool = Field(
+        True, description="Lower the music under the generated sound (sidechain ducking)."
+    )
+    duck_level: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.35, description="Music gain while ducked, relative to `volume`."
+    )
+
+
+class Loudness(_Model):
+    """Loudness normalisation of the final mix (EBU R128 / ffmpeg loudnorm)."""
+
+    enabled: bool = Field(True, description="Normalise the final mix.")
+    target: Annotated[float, Field(ge=-70, le=-5)] = Field(
+        -14.0, description="Integrated loudness target in LUFS (-14 suits web delivery)."
+    )
+    true_peak: Annotated[float, Field(ge=-9, le=0)] = Field(
+        -1.0, description="True-peak ceiling in dBTP."
+    )
+
+
+class Edit(_Model):
+    """How the generated clips are assembled into the final video."""
+
+    order: list[str] | None = Field(
+        None, description="Explicit scene order for the edit; default: storyboard order."
+    )
+    trims: dict[str, Trim] = Field(
+        default_factory=dict, description="Per-scene trims, keyed by scene id: {in: s, out: s}."
+    )
+    transitions: list[Transition] = Field(
+        default_factory=list, description="Transitions between adjacent scenes; default cut."
+    )
+    titles: list[Title] = Field(default_factory=list, description="Titles and lower-thirds.")
+    music: Music | None = Field(None, description="Optional music bed.")
+    sound: bool = Field(True, description="Keep the generated sound of the clips.")
+    loudness: Loudness = Field(default_factory=Loudness, description="Final mix loudness.")
+
+
+class Output(_Model):
+    """Where the edit is written, and how it is encoded."""
+
+    path: str = Field(
+        "out/{title}.mp4",
+        description="Output file, relative to the storyboard; {title} is the slugified title.",
+    )
+    size: tuple[int, int] | None = Field(
+        None, description="Output [width, height]; default: the first clip's size."
+    )
+    conform: Conform = Field(
+        "pad", description="Clips of another aspect ratio: pad (letterbox) or crop (fill)."
+    )
+    fps: Annotated[int, Field(ge=1, le=120)] = Field(24, description="Output frame rate.")
+    codec: Literal["h264"] = Field("h264", description="Video codec (H.264, yuv420p).")
+    crf: Annotated[int, Field(ge=0, le=51)] = Field(
+        20, description="x264 quality when re-encoding (lower = better, larger)."
+    )
+    preset: str = Field("veryfast", description="x264 preset when re-encoding.")
+    audio_bitrate: str = Field("192k", description="AAC bitrate of the final mix.")
+    fast_path: bool = Field(
+        True, description="Stream-copy what needs no re-encode (cuts-only, smart render)."
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _mp4(cls, value: str) -> str:
+        if PurePosixPath(value).suffix.lower() not in {".mp4", ".mov", ".m4v"}:
+            raise ValueError("output path must end in .mp4, .mov or .m4v")
+        return value

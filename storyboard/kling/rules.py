@@ -1,0 +1,306 @@
+"""Every Kling 3.0 rule, checked on a raw createTask body.
+
+:func:`check_request` is pure and works on plain JSON data, so the same rules guard what
+``compile`` emits and what the emulator accepts. Each :class:`Violation` names the body
+path it concerns (``input.multi_prompt[2].prompt``); compile maps those paths back to
+storyboard lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from storyboard.kling.limits import DEFAULT_LIMITS, KlingLimits
+from storyboard.kling.request import MODEL
+
+__all__ = ["REQUIRED_INPUT_FIELDS", "Violation", "check_request", "element_refs"]
+
+REQUIRED_INPUT_FIELDS = ("prompt", "sound", "duration", "mode", "multi_shots", "multi_prompt")
+"""The ``input`` fields the seed's schema lists as required."""
+
+_ELEMENT_REF = re.compile(r"(?<![\w@.])@([A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)")
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: where in the body, what is wrong, and how bad."""
+
+    path: str
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def element_refs(prompt: str) -> list[str]:
+    """The element names a prompt references with ``@name``, in order, without repeats."""
+    return list(dict.fromkeys(_ELEMENT_REF.findall(prompt)))
+
+
+def check_request(body: Any, limits: KlingLimits = DEFAULT_LIMITS) -> list[Violation]:
+    """Check a createTask body against every Kling 3.0 rule; empty list when valid."""
+    if not isinstance(body, Mapping):
+        return [Violation("", "the request body must be a JSON object")]
+    found = list(_check_model(body))
+    data = body.get("input")
+    if not isinstance(data, Mapping):
+        return [*found, Violation("input", "input is required and must be an object")]
+    found += _check_input(data, limits)
+    return found
+
+
+def _check_model(body: Mapping[str, Any]) -> Iterator[Violation]:
+    if body.get("model") != MODEL:
+        yield Violation("model", f"model must be {MODEL!r}, got {body.get('model')!r}")
+    callback = body.get("callBackUrl")
+    if callback is not None and not _is_http_url(callback):
+        yield Violation("callBackUrl", "callBackUrl must be an http(s) URL")
+
+
+def _check_input(data: Mapping[str, Any], limits: KlingLimits) -> list[Violation]:
+    found = list(_check_required(data))
+    found += _check_scalars(data, limits)
+    multi = data.get("multi_shots") is True
+    found += _check_shots(data, limits) if multi else _check_single(data, limits)
+    found += _check_frames(data, limits, multi)
+    found += _check_elements(data, limits)
+    return found
+
+
+def _check_required(data: Mapping[str, Any]) -> Iterator[Violation]:
+    for name in REQUIRED_INPUT_FIELDS:
+        if name not in data:
+            yield Violation(f"input.{name}", f"{name} is required by the createTask schema")
+    types: dict[str, type | tuple[type, ...]] = {
+        "prompt": str, "sound": bool, "duration": str, "mode": str,
+        "multi_shots": bool, "multi_prompt": list, "image_urls": list,
+        "kling_elements": list, "aspect_ratio": str,
+    }  # fmt: skip
+    for name, kind in types.items():
+        if name in data and not isinstance(data[name], kind):
+            yield Violation(f"input.{name}", f"{name} must be a {_type_name(kind)}")
+    known = {*types}
+    for name in data:
+        if name not in known:
+            yield Violation(f"input.{name}", f"unknown input field {name!r}")
+
+
+def _check_scalars(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Violation]:
+    low, high = limits.total_duration
+    duration = data.get("duration")
+    if isinstance(duration, str) and not (duration.isdigit() and low <= int(duration) <= high):
+        yield Violation(
+            "input.duration",
+            f'duration must be a whole number of seconds "{low}".."{high}", got {duration!r}',
+        )
+    mode = data.get("mode")
+    if isinstance(mode, str) and mode not in limits.modes:
+        yield Violation("input.mode", f"mode must be one of {', '.join(limits.modes)}")
+    ratio = data.get("aspect_ratio")
+    if isinstance(ratio, str) and ratio not in limits.aspect_ratios:
+        yield Violation(
+            "input.aspect_ratio", f"aspect_ratio must be one of {', '.join(limits.aspect_ratios)}"
+        )
+
+
+def _check_single(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Violation]:
+    prompt = data.get("prompt")
+    if isinstance(prompt, str):
+        if not prompt.strip():
+            yield Violation("input.prompt", "prompt must not be empty in single-shot mode")
+        elif len(prompt) > limits.single_prompt_chars:
+            yield Violation(
+                "input.prompt",
+                f"prompt is {len(prompt)} characters; hosts of Kling 3.0 accept at most "
+                f"{limits.single_prompt_chars}",
+                _host_severity(limits),
+            )
+
+
+def _check_shots(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Violation]:
+    if data.get("sound") is False:
+        yield Violation("input.sound", "sound must be true in multi-shot mode")
+    shots = data.get("multi_prompt")
+    if not isinstance(shots, list):
+        return
+    if not shots:
+        yield Violation("input.multi_prompt", "multi-shot mode needs at least one shot")
+    if len(shots) > limits.max_shots:
+        yield Violation(
+            "input.multi_prompt",
+            f"{len(shots)} shots; Kling 3.0 takes at most {limits.max_shots} per generation",
+        )
+    total = 0
+    for index, shot in enumerate(shots):
+        found = list(_check_shot(f"input.multi_prompt[{index}]", shot, limits))
+        yield from found
+        if isinstance(shot, Mapping) and isinstance(shot.get("duration"), int):
+            total += shot["duration"]
+    duration = data.get("duration")
+    if shots and isinstance(duration, str) and duration.isdigit() and total != int(duration):
+        yield Violation(
+            "input.duration",
+            f"duration {duration} should equal the sum of the shot durations ({total})",
+            _host_severity(limits),
+        )
+
+
+def _check_shot(path: str, shot: Any, limits: KlingLimits) -> Iterator[Violation]:
+    if not isinstance(shot, Mapping):
+        yield Violation(path, "each shot must be an object with prompt and duration")
+        return
+    prompt, duration = shot.get("prompt"), shot.get("duration")
+    if not isinstance(prompt, str) or not prompt.strip():
+        yield Violation(f"{path}.prompt", "each shot needs a non-empty prompt")
+    elif len(prompt) > limits.shot_prompt_chars:
+        yield Violation(
+            f"{path}.prompt",
+            f"shot prompt is {len(prompt)} characters; the limit is {limits.shot_prompt_chars}",
+        )
+    low, high = limits.shot_duration
+    if isinstance(duration, bool) or not isinstance(duration, int):
+        yield Violation(f"{path}.duration", "shot duration must be a whole number of seconds")
+    elif not low <= duration <= high:
+        yield Violation(
+            f"{path}.duration", f"shot duration must be {low}-{high} seconds, got {duration}"
+        )
+    for name in shot:
+        if name not in {"prompt", "duration"}:
+            yield Violation(f"{path}.{name}", f"unknown shot field {name!r}")
+
+
+def _check_frames(data: Mapping[str, Any], limits: KlingLimits, multi: bool) -> Iterator[Violation]:
+    urls = data.get("image_urls")
+    if isinstance(urls, list):
+        most = 1 if multi else 2
+        if not 1 <= len(urls) <= most:
+            what = "only a first frame" if multi else "a first frame and optionally a last frame"
+            yield Violation(
+                "input.image_urls",
+                f"image_urls takes {what} ({'1' if multi else '1-2'} URLs), got {len(urls)}",
+            )
+        for index, url in enumerate(urls):
+            yield from _check_url(f"input.image_urls[{index}]", url, limits.frame_image_formats)
+    refs = _all_refs(data)
+    if refs and not urls:
+        yield Violation(
+            "input.image_urls",
+            f"image_urls (a first frame) is required when elements are referenced "
+            f"(@{', @'.join(refs)})",
+        )
+
+
+def _check_elements(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Violation]:
+    elements = data.get("kling_elements")
+    defined: list[str] = []
+    if isinstance(elements, list):
+        if len(elements) > limits.max_elements:
+            yield Violation(
+                "input.kling_elements",
+                f"{len(elements)} elements; hosts of Kling 3.0 accept at most "
+                f"{limits.max_elements} per task",
+                _host_severity(limits),
+            )
+        for index, element in enumerate(elements):
+            path = f"input.kling_elements[{index}]"
+            yield from _check_element(path, element, limits)
+            if isinstance(element, Mapping) and isinstance(element.get("name"), str):
+                if element["name"] in defined:
+                    yield Violation(f"{path}.name", f"element {element['name']!r} is defined twice")
+                defined.append(element["name"])
+    refs = _all_refs(data)
+    for name in refs:
+        if name not in defined:
+            yield Violation(
+                "input.kling_elements", f"@{name} is referenced but not defined in kling_elements"
+            )
+    for name in defined:
+        if name not in refs:
+            yield Violation(
+                "input.kling_elements",
+                f"element {name!r} is not referenced by any prompt",
+                "warning",
+            )
+
+
+def _check_element(path: str, element: Any, limits: KlingLimits) -> Iterator[Violation]:
+    if not isinstance(element, Mapping):
+        yield Violation(path, "each element must be an object")
+        return
+    for name in ("name", "description"):
+        if not isinstance(element.get(name), str) or not element[name].strip():
+            yield Violation(f"{path}.{name}", f"element {name} is required")
+    images = element.get("element_input_urls")
+    videos = element.get("element_input_video_urls")
+    if (images is None) == (videos is None):
+        yield Violation(path, "an element needs either 2-4 reference images or 1 reference video")
+    if images is not None:
+        yield from _check_urls(
+            f"{path}.element_input_urls",
+            images,
+            limits.element_images,
+            limits.element_image_formats,
+            "reference images",
+        )
+    if videos is not None:
+        yield from _check_urls(
+            f"{path}.element_input_video_urls",
+            videos,
+            limits.element_videos,
+            limits.element_video_formats,
+            "reference videos",
+        )
+
+
+def _check_urls(
+    path: str, urls: Any, count: tuple[int, int], formats: frozenset[str], what: str
+) -> Iterator[Violation]:
+    if not isinstance(urls, list):
+        yield Violation(path, f"{what} must be a list of URLs")
+        return
+    low, high = count
+    if not low <= len(urls) <= high:
+        wanted = str(low) if low == high else f"{low}-{high}"
+        yield Violation(path, f"an element takes {wanted} {what}, got {len(urls)}")
+    for index, url in enumerate(urls):
+        yield from _check_url(f"{path}[{index}]", url, formats)
+
+
+def _check_url(path: str, url: Any, formats: frozenset[str]) -> Iterator[Violation]:
+    if not isinstance(url, str) or not url:
+        yield Violation(path, "must be a URL string")
+        return
+    suffix = PurePosixPath(urlparse(url).path).suffix.lower().lstrip(".")
+    if suffix and suffix not in formats:
+        yield Violation(path, f"format .{suffix} is not accepted; use {', '.join(sorted(formats))}")
+
+
+def _all_refs(data: Mapping[str, Any]) -> list[str]:
+    prompts: Sequence[Any]
+    if data.get("multi_shots") is True and isinstance(data.get("multi_prompt"), list):
+        prompts = [s.get("prompt") for s in data["multi_prompt"] if isinstance(s, Mapping)]
+    else:
+        prompts = [data.get("prompt")]
+    refs = [ref for p in prompts if isinstance(p, str) for ref in element_refs(p)]
+    return list(dict.fromkeys(refs))
+
+
+def _is_http_url(value: Any) -> bool:
+    return isinstance(value, str) and urlparse(value).scheme in {"http", "https"}
+
+
+def _host_severity(limits: KlingLimits) -> Severity:
+    return "error" if limits.strict_host_limits else "warning"
+
+
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    names = {str: "string", bool: "boolean", list: "list", int: "integer"}
+    return names.get(kind, "value") if isinstance(kind, type) else "value"

@@ -1,0 +1,200 @@
+"""The storyboard file format, as pydantic models.
+
+Every field carries a description: ``storyboard schema`` turns these models into the
+JSON Schema editors use for completion, and the reference docs come from the same place.
+Structure and types are checked here; the Kling 3.0 rules that depend on how a scene
+compiles (total durations, prompt lengths, frames) are checked on the compiled request
+by :mod:`storyboard.kling.rules`, so each rule lives in one place.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from storyboard.edit.model import Edit, Output
+from storyboard.kling.limits import DEFAULT_LIMITS
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Defaults",
+    "Element",
+    "FrameSource",
+    "Scene",
+    "Shot",
+    "Storyboard",
+    "is_url",
+]
+
+FORMAT_VERSION = 1
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z0-9_]+)*$"
+SCENE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+Mode = Literal["std", "pro"]
+AspectRatio = Literal["16:9", "9:16", "1:1"]
+ShotSeconds = Annotated[
+    int, Field(ge=DEFAULT_LIMITS.shot_duration[0], le=DEFAULT_LIMITS.shot_duration[1])
+]
+
+
+def is_url(value: str) -> bool:
+    """True for http(s) URLs, which pass through to the API untouched."""
+    return re.match(r"^https?://", value) is not None
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+class FrameSource(_Model):
+    """Where a first or last frame comes from: a file, a URL, or another scene's clip.
+
+    Written as a plain string (a path relative to the storyboard, or a URL) or as
+    ``{from: <scene id>}`` for continuity: the last frame of that scene's clip.
+    """
+
+    path: str | None = Field(None, description="Image file (relative path) or http(s) URL.")
+    from_scene: str | None = Field(
+        None, alias="from", description="Scene id whose clip's last frame is used (continuity)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        return {"path": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FrameSource:
+        if (self.path is None) == (self.from_scene is None):
+            raise ValueError("give either a file/URL or {from: <scene id>}, not both or neither")
+        return self
+
+
+class Element(_Model):
+    """A character, object or place that prompts reference as ``@name``."""
+
+    description: str = Field(min_length=1, description="What the element is, in a few words.")
+    images: list[str] | None = Field(
+        None, description="2-4 reference images (JPG/PNG, >=300x300 px, <=10 MB): paths or URLs."
+    )
+    video: FrameSource | None = Field(
+        None,
+        description="One reference video (MP4/MOV, <=50 MB): a path, a URL, or {from: <scene>} "
+        "to use a generated clip.",
+    )
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> Element:
+        if (self.images is None) == (self.video is None):
+            raise ValueError("an element needs either `images` (2-4) or one `video`, not both")
+        return self
+
+
+class Shot(_Model):
+    """One shot: a prompt and a duration, with optional camera and style notes."""
+
+    prompt: str = Field(
+        min_length=1,
+        description="What happens. Jinja expressions ({{ var }}) expand; @name references "
+        "an element.",
+    )
+    duration: ShotSeconds = Field(description="Whole seconds, 1-12 (a scene totals 3-15).")
+    camera: str | None = Field(
+        None, description="Camera move or framing, folded into the prompt by the template."
+    )
+    style: str | None = Field(
+        None, description="Look and style, folded into the prompt by the template."
+    )
+
+
+class Defaults(_Model):
+    """Settings every scene inherits unless it overrides them."""
+
+    mode: Mode = Field("pro", description="std (720p, cheaper) or pro (1080p).")
+    aspect_ratio: AspectRatio = Field(
+        "16:9", description="16:9, 9:16 or 1:1 (a first frame's own ratio wins)."
+    )
+    sound: bool = Field(True, description="Generate sound (always on for multi-shot scenes).")
+    template: str = Field(
+        "default",
+        description="Prompt template: default (prompt verbatim), cinematic, or a user template.",
+    )
+
+
+class Scene(_Model):
+    """A scene: one or more shots generated together as one Kling 3.0 clip."""
+
+    id: str = Field(
+        pattern=SCENE_ID_PATTERN, description="Unique scene id (letters, digits, - _ .)."
+    )
+    shots: list[Shot] = Field(
+        min_length=1, description="1 shot = single-shot; 2+ = multi-shot (first frame only)."
+    )
+    first_frame: FrameSource | None = Field(
+        None,
+        description="Opening image: a path, a URL, or {from: <scene id>} for continuity.",
+    )
+    last_frame: FrameSource | None = Field(
+        None, description="Closing image (single-shot scenes only): a path or URL."
+    )
+    mode: Mode | None = Field(None, description="Overrides defaults.mode for this scene.")
+    aspect_ratio: AspectRatio | None = Field(
+        None, description="Overrides defaults.aspect_ratio for this scene."
+    )
+    sound: bool | None = Field(None, description="Overrides defaults.sound for this scene.")
+    template: str | None = Field(None, description="Overrides defaults.template for this scene.")
+    notes: str | None = Field(None, description="Free notes; not sent anywhere.")
+
+
+class Storyboard(_Model):
+    """A whole storyboard: elements, scenes in order, the edit, and the output."""
+
+    storyboard: Literal[1] = Field(description="Format version; 1.")
+    title: str = Field(min_length=1, description="Title of the piece (names outputs by default).")
+    description: str | None = Field(None, description="Free description.")
+    defaults: Defaults = Field(default_factory=Defaults, description="Scene defaults.")
+    vars: dict[str, Any] = Field(
+        default_factory=dict, description="Variables for {{ ... }} expressions in prompts."
+    )
+    templates: list[str] = Field(
+        default_factory=list,
+        description="Folders of user prompt templates (relative to the storyboard); they "
+        "override built-ins of the same name.",
+    )
+    elements: dict[str, Element] = Field(
+        default_factory=dict, description="Named elements; prompts reference them as @name."
+    )
+    scenes: list[Scene] = Field(min_length=1, description="The scenes, in story order.")
+    edit: Edit = Field(default_factory=Edit, description="How the clips are assembled.")
+    output: Output = Field(default_factory=Output, description="Output file and encoding.")
+
+    @field_validator("output", mode="before")
+    @classmethod
+    def _output_path(cls, value: Any) -> Any:
+        return {"path": value} if isinstance(value, str) else value
+
+    @field_validator("elements")
+    @classmethod
+    def _element_names(cls, value: dict[str, Element]) -> dict[str, Element]:
+        for name in value:
+            if not re.match(NAME_PATTERN, name):
+                raise ValueError(
+                    f"element name {name!r} can't be used as @{name}: use letters, digits, "
+                    "_ and inner -"
+                )
+        return value
+
+    def scene(self, scene_id: str) -> Scene:
+        """The scene with this id (KeyError if none)."""
+        for scene in self.scenes:
+            if scene.id == scene_id:
+                return scene
+        raise KeyError(scene_id)
