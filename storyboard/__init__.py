@@ -11,13 +11,11 @@ The public Python API::
 
 from storyboard.compile import AssetSlot, Generation
 from storyboard.diagnostics import Diagnostic
-from storyboard.load import LoadedStoryboard, load_file, load_text
+from storyboard.load import LoadedStoryboard, load_text
+from storyboard.load import load_file as load
 from storyboard.spec import Element, Scene, Shot, Storyboard
 from storyboard.validate import Report, StoryboardInvalid, validate
 from storyboard.validate import compile_file as compile
-
-load = load_file
-"""Load and schema-check a storyboard file (see :func:`storyboard.load.load_file`)."""
 
 __version__ = "0.1.0"
 

@@ -32,6 +32,7 @@ __all__ = [
     "Shot",
     "Storyboard",
     "is_url",
+    "json_schema",
 ]
 
 FORMAT_VERSION = 1
@@ -198,3 +199,18 @@ class Storyboard(_Model):
             if scene.id == scene_id:
                 return scene
         raise KeyError(scene_id)
+
+
+def json_schema() -> dict[str, Any]:
+    """The storyboard JSON Schema for editors, shorthand string forms included."""
+    schema = Storyboard.model_json_schema(by_alias=True)
+    defs = schema["$defs"]
+    defs["FrameSource"] = {"anyOf": [{"type": "string"}, defs["FrameSource"]]}
+    output = schema["properties"]["output"]
+    schema["properties"]["output"] = {
+        "anyOf": [{"type": "string", "description": "Output file path."}, {"$ref": output["$ref"]}],
+        "description": output.get("description", ""),
+    }
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "storyboard file"
+    return schema

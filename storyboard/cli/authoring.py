@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from storyboard.cli.console import EXIT_INVALID, err, out, print_diagnostics, print_json
-from storyboard.spec import Storyboard
+from storyboard.spec import json_schema
 from storyboard.validate import Report, validate
 
 __all__ = ["register"]
@@ -83,10 +83,7 @@ def compile_command(
 
 def schema_command() -> None:
     """Print the storyboard JSON Schema (for editor completion and checks)."""
-    schema = Storyboard.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "storyboard file"
-    print_json(schema)
+    print_json(json_schema())
 
 
 def _report_json(report: Report) -> dict[str, object]:

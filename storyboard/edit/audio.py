@@ -1,0 +1,309 @@
+"""The edit's sound: generated sound on the output timeline, music bed, loudness.
+
+The audio track is always rebuilt once for the whole edit, never copied per clip (copied
+AAC carries each clip's encoder priming and drifts ~35 ms per join):
+
+1. :func:`generated_audio_args` decodes every scene's sound in one ffmpeg filter graph,
+   cut sample-exactly to the scene's place on the output timeline (``atrim`` by sample,
+   ``acrossfade`` across crossfades, ``afade`` for fades through black, silence for clips
+   without sound or when ``edit.sound`` is off) and writes raw float32 PCM.
+2. With music, :func:`mix_music` adds the bed with its volume, fade in/out and a ducking
+   envelope computed from the generated sound (:func:`duck_gain`) in numpy.
+3. Loudness, two passes: :func:`measure_loudness` runs ``loudnorm`` to measure; then
+   :func:`normalise_filter` applies a plain linear gain where the true-peak ceiling allows
+   it, and ``loudnorm``'s dynamic mode (fed the first pass's figures) where it does not.
+   The final AAC is encoded once, in the mux.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from storyboard.media.encoding import AUDIO_RATE
+from storyboard.media.ffmpeg import run_ffmpeg
+
+from .clips import ClipInfo
+from .model import Loudness, Music
+from .timeline import Scene, Timeline
+
+__all__ = [
+    "AAC_PEAK_MARGIN",
+    "LoudnormStats",
+    "Normalisation",
+    "duck_gain",
+    "fade_gain",
+    "generated_audio_args",
+    "measure_loudness",
+    "mix_music",
+    "music_args",
+    "normalise_filter",
+    "parse_loudnorm",
+    "raw_input_args",
+    "sample_pos",
+    "window_levels",
+]
+
+Float32Array = npt.NDArray[np.float32]
+FloatArray = npt.NDArray[np.float64]
+
+AAC_PEAK_MARGIN = 0.5
+"""dB kept free under the true-peak ceiling for the AAC encoder's overshoot."""
+
+DUCK_THRESHOLD_DB = -50.0
+"""Generated sound above this RMS level (dBFS, 10 ms windows) ducks the music."""
+DUCK_ATTACK = 0.15
+"""Seconds the music takes to duck; it starts this long before the sound (look-ahead)."""
+DUCK_RELEASE = 0.6
+"""Seconds the music takes to come back up."""
+LEVEL_WINDOW = 0.01
+"""Window (s) of the level detector."""
+
+
+def sample_pos(frame: int, fps: int, rate: int = AUDIO_RATE) -> int:
+    """Audio sample index where video frame ``frame`` starts (rounded, exact integers)."""
+    return (2 * frame * rate + fps) // (2 * fps)
+
+
+def raw_input_args(path: Path) -> list[str]:
+    """ffmpeg input options for our raw float32 stereo PCM files."""
+    return ["-f", "f32le", "-ar", str(AUDIO_RATE), "-ac", "2", "-i", str(path)]
+
+
+# --- 1. generated sound on the output timeline ---------------------------------------------
+
+
+def _scene_audio(k: int, scene: Scene, info: ClipInfo, fps: int, sound: bool) -> str:
+    n = sample_pos(scene.end, fps) - sample_pos(scene.start, fps)
+    fmt = f"aformat=sample_fmts=flt:sample_rates={AUDIO_RATE}:channel_layouts=stereo"
+    if sound and info.has_audio:
+        t0 = info.video_start + scene.src_time(0, fps)
+        filters = [f"[{k}:a]aresample={AUDIO_RATE}", fmt, "apad"]
+        if t0 > 0:
+            filters += [f"atrim=start={t0:.6f}", "asetpts=PTS-STARTPTS"]
+        filters.append(f"atrim=end_sample={n}")
+    else:
+        filters = [f"anullsrc=r={AUDIO_RATE}:cl=stereo", f"atrim=end_sample={n}", fmt]
+    if scene.head.fade_in:
+        ns = sample_pos(scene.start + scene.head.fade_in, fps) - sample_pos(scene.start, fps)
+        filters.append(f"afade=t=in:ss=0:ns={ns}")
+    if scene.tail.fade_out:
+        ns = sample_pos(scene.end, fps) - sample_pos(scene.end - scene.tail.fade_out, fps)
+        filters.append(f"afade=t=out:ss={n - ns}:ns={ns}")
+    return ",".join(filters) + f"[a{k}]"
+
+
+def generated_audio_args(
+    timeline: Timeline, infos: Sequence[ClipInfo], *, sound: bool, out: Path
+) -> list[str]:
+    """ffmpeg arguments writing the generated sound of the whole edit as raw f32 PCM."""
+    fps = timeline.fps
+    inputs: list[str] = []
+    chains: list[str] = []
+    labels: list[str] = []
+    for scene in timeline.scenes:
+        info = infos[scene.clip]
+        use_input = sound and info.has_audio
+        k = inputs.count("-i") if use_input else 1000 + len(labels)
+        if use_input:
+            inputs += ["-i", str(info.path)]
+        chains.append(_scene_audio(k, scene, info, fps, sound))
+        labels.append(f"a{k}")
+    label = labels[0]
+    for i, scene in enumerate(timeline.scenes[1:], start=1):
+        prev = timeline.scenes[i - 1]
+        if prev.tail.overlap:
+            ns = sample_pos(prev.end, fps) - sample_pos(scene.start, fps)
+            chains.append(f"[{label}][{labels[i]}]acrossfade=ns={ns}:c1=tri:c2=tri[j{i}]")
+        else:
+            chains.append(f"[{label}][{labels[i]}]concat=n=2:v=0:a=1[j{i}]")
+        label = f"j{i}"
+    chains.append(f"[{label}]anull[gen]")
+    return [
+        *inputs,
+        "-filter_complex",
+        ";".join(chains),
+        "-map",
+        "[gen]",
+        "-c:a",
+        "pcm_f32le",
+        "-f",
+        "f32le",
+        "-y",
+        str(out),
+    ]
+
+
+# --- 2. music bed ----------------------------------------------------------------------------
+
+
+def music_args(path: Path, samples: int, out: Path) -> list[str]:
+    """ffmpeg arguments decoding the music bed to raw f32 PCM, exactly ``samples`` long."""
+    fmt = f"aformat=sample_fmts=flt:sample_rates={AUDIO_RATE}:channel_layouts=stereo"
+    chain = f"aresample={AUDIO_RATE},{fmt},apad,atrim=end_sample={samples}"
+    return ["-i", str(path), "-map", "0:a:0", "-af", chain, "-f", "f32le", "-y", str(out)]
+
+
+def fade_gain(samples: int, fade_in: float, fade_out: float, rate: int = AUDIO_RATE) -> FloatArray:
+    """Linear fade-in/fade-out gain curve of ``samples`` samples."""
+    gain = np.ones(samples)
+    n_in = min(samples, round(fade_in * rate))
+    n_out = min(samples, round(fade_out * rate))
+    if n_in:
+        gain[:n_in] *= np.linspace(0.0, 1.0, n_in, endpoint=False)
+    if n_out:
+        gain[samples - n_out :] *= np.linspace(1.0, 0.0, n_out)
+    return gain
+
+
+def window_levels(samples: Float32Array, window: int) -> FloatArray:
+    """RMS level (dBFS) of consecutive ``window``-sample windows of (n, channels) audio."""
+    n = len(samples) // window * window
+    power = np.square(samples[:n].astype(np.float64)).mean(axis=1)
+    levels = power.reshape(-1, window).mean(axis=1) if n else np.zeros(0)
+    if len(samples) > n:
+        tail = np.square(samples[n:].astype(np.float64)).mean()
+        levels = np.append(levels, tail)
+    return np.asarray(10 * np.log10(levels + 1e-12), dtype=np.float64)
+
+
+def duck_gain(
+    levels_db: FloatArray,
+    duck_level: float,
+    *,
+    window: float = LEVEL_WINDOW,
+    threshold_db: float = DUCK_THRESHOLD_DB,
+    attack: float = DUCK_ATTACK,
+    release: float = DUCK_RELEASE,
+) -> FloatArray:
+    """Per-window music gain: ``duck_level`` under sound, 1 elsewhere, smoothed.
+
+    The gate opens ``attack`` seconds early (look-ahead) so the music is already down when
+    the sound starts; the gain moves with one-pole smoothing (``attack`` down, ``release``
+    up).
+    """
+    gate = levels_db > threshold_db
+    ahead = max(1, round(attack / window))
+    window_sums = np.convolve(gate.astype(np.int64), np.ones(ahead + 1, dtype=np.int64))
+    early = window_sums[ahead : ahead + len(gate)] > 0
+    target = np.where(early, duck_level, 1.0)
+    down = math.exp(-1.0 / max(1.0, attack / window / 3))
+    up = math.exp(-1.0 / max(1.0, release / window / 3))
+    gain = np.empty(len(target))
+    g = 1.0
+    for i, t in enumerate(target):
+        a = down if t < g else up
+        g = t + (g - t) * a
+        gain[i] = g
+    return gain
+
+
+def mix_music(gen: Float32Array, music: Float32Array, spec: Music, *, duck: bool) -> Float32Array:
+    """Generated sound plus the music bed (volume, fades, ducking), as (n, 2) float32."""
+    n = len(gen)
+    music = music[:n]
+    gain = spec.volume * fade_gain(n, spec.fade_in, spec.fade_out)
+    if duck and spec.duck:
+        window = round(LEVEL_WINDOW * AUDIO_RATE)
+        per_window = duck_gain(window_levels(gen, window), spec.duck_level)
+        centres = (np.arange(len(per_window)) + 0.5) * window
+        gain *= np.interp(np.arange(n), centres, per_window)
+    return np.asarray(gen + music * gain[:, None].astype(np.float32), dtype=np.float32)
+
+
+# --- 3. loudness -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoudnormStats:
+    """What ffmpeg's ``loudnorm`` prints with ``print_format=json``."""
+
+    input_i: float
+    input_tp: float
+    input_lra: float
+    input_thresh: float
+    output_i: float | None = None
+    output_tp: float | None = None
+    normalization_type: str | None = None
+    target_offset: float = 0.0
+
+    @property
+    def silent(self) -> bool:
+        return not math.isfinite(self.input_i) or self.input_i <= -70.0
+
+
+_JSON_BLOCK = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
+
+
+def _number(value: object) -> float:
+    text = str(value).strip().lower()
+    if text in {"-inf", "inf", "+inf", "nan"}:
+        return float(text)
+    return float(text)
+
+
+def parse_loudnorm(text: str) -> LoudnormStats:
+    """Parse the JSON block ``loudnorm=print_format=json`` prints (the last one in text)."""
+    blocks = _JSON_BLOCK.findall(text)
+    if not blocks:
+        raise ValueError("no loudnorm JSON block in ffmpeg output")
+    data = json.loads(blocks[-1])
+
+    def opt(key: str) -> float | None:
+        return _number(data[key]) if key in data else None
+
+    return LoudnormStats(
+        input_i=_number(data["input_i"]),
+        input_tp=_number(data["input_tp"]),
+        input_lra=_number(data["input_lra"]),
+        input_thresh=_number(data["input_thresh"]),
+        output_i=opt("output_i"),
+        output_tp=opt("output_tp"),
+        normalization_type=data.get("normalization_type"),
+        target_offset=_number(data.get("target_offset", 0.0)),
+    )
+
+
+def _measure_filter(spec: Loudness) -> str:
+    return f"loudnorm=I={spec.target}:TP={spec.true_peak}:LRA=11:print_format=json"
+
+
+def measure_loudness(input_args: list[str], spec: Loudness) -> LoudnormStats:
+    """First loudnorm pass over the audio of ``input_args`` (I/O)."""
+    args = [*input_args, "-map", "0:a:0", "-af", _measure_filter(spec), "-f", "null", "-"]
+    text = run_ffmpeg(args)
+    return parse_loudnorm(text)
+
+
+Normalisation = Literal["linear", "dynamic", "none"]
+
+
+def normalise_filter(stats: LoudnormStats | None, spec: Loudness) -> tuple[str, Normalisation]:
+    """The second pass: an audio filter reaching the target, and which kind it is.
+
+    Linear (a plain gain) when the measured true peak plus the gain stays under the
+    ceiling (less :data:`AAC_PEAK_MARGIN`); otherwise loudnorm's dynamic mode, fed the
+    first pass's measurements. Silence and ``enabled: false`` are left alone.
+    """
+    if stats is None or not spec.enabled or stats.silent:
+        return "anull", "none"
+    ceiling = spec.true_peak - AAC_PEAK_MARGIN
+    gain = spec.target - stats.input_i
+    if stats.input_tp + gain <= ceiling:
+        return f"volume={gain:.3f}dB", "linear"
+    lra = min(50.0, max(7.0, math.ceil(stats.input_lra + 1)))
+    return (
+        f"loudnorm=I={spec.target}:TP={ceiling}:LRA={lra}"
+        f":measured_I={stats.input_i}:measured_TP={stats.input_tp}"
+        f":measured_LRA={stats.input_lra}:measured_thresh={stats.input_thresh}"
+        f":offset={stats.target_offset}:linear=true,aresample={AUDIO_RATE}",
+        "dynamic",
+    )

@@ -1,0 +1,100 @@
+"""Stream-copied pieces, the concat list, and the final mux.
+
+Every copied piece is remuxed **video only** first (``-an -c copy``, ~35 ms): the concat
+demuxer advances each file by its longest stream, so a clip whose AAC outlasts its video
+would leave a gap, and copied AAC would drift by its encoder priming at every join. A piece
+that starts mid-clip starts on a keyframe (``-ss`` just past it, stream copy seeks back to
+it) and ends before a keyframe or at the clip's end (``-frames:v``): with closed GOPs the
+first N packets in decode order are then exactly the first N frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from storyboard.media.encoding import AUDIO_RATE
+from storyboard.media.ffmpeg import run_ffmpeg
+
+from .clips import ClipInfo
+from .paths import CopyPiece
+from .timeline import Timeline
+
+__all__ = ["concat_list", "copy_piece_args", "mux_args", "run_all"]
+
+
+def copy_piece_args(piece: CopyPiece, info: ClipInfo, out: Path) -> list[str]:
+    """ffmpeg arguments that stream-copy source frames ``[src_in, src_out)`` video-only."""
+    args: list[str] = []
+    if piece.src_in:
+        # Just past the keyframe's own timestamp: the copy seek goes back to it exactly.
+        t = info.video_start + piece.src_in / info.fps + 0.25 / info.fps
+        args += ["-seek_timestamp", "1", "-ss", f"{t:.6f}"]
+    args += ["-i", str(info.path), "-map", "0:v:0", "-c", "copy", "-an", "-sn", "-dn"]
+    if piece.src_in or piece.src_out < info.frames:
+        args += ["-frames:v", str(piece.frames), "-avoid_negative_ts", "make_zero"]
+    return [*args, "-map_metadata", "-1", "-f", "mp4", "-y", str(out)]
+
+
+def concat_list(paths: Sequence[Path]) -> str:
+    """The concat demuxer's list file for ``paths`` (absolute, quoted)."""
+    lines = []
+    for p in paths:
+        quoted = str(p.resolve()).replace("'", "'\\''")
+        lines.append(f"file '{quoted}'")
+    return "\n".join(lines) + "\n"
+
+
+def mux_args(
+    list_file: Path,
+    audio_input: list[str],
+    audio_filter: str,
+    timeline: Timeline,
+    audio_bitrate: str,
+    out: Path,
+) -> list[str]:
+    """Join the video pieces by stream copy and encode the rebuilt audio once (AAC)."""
+    container = "mov" if out.suffix.lower() == ".mov" else "mp4"
+    return [
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        "-i",
+        str(list_file),
+        *audio_input,
+        "-map",
+        "0:v:0",
+        "-map",
+        "1:a:0",
+        "-c:v",
+        "copy",
+        "-af",
+        audio_filter,
+        "-c:a",
+        "aac",
+        "-b:a",
+        audio_bitrate,
+        "-ar",
+        str(AUDIO_RATE),
+        "-ac",
+        "2",
+        "-frames:v",
+        str(timeline.total_frames),
+        "-map_metadata",
+        "-1",
+        "-movflags",
+        "+faststart",
+        "-f",
+        container,
+        "-y",
+        str(out),
+    ]
+
+
+def run_all(commands: Sequence[list[str]], workers: int = 2) -> None:
+    """Run short ffmpeg commands a few at a time (they are mostly process start-up)."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for _ in pool.map(lambda args: run_ffmpeg(["-v", "error", *args]), commands):
+            pass

@@ -1,0 +1,22 @@
+"""The public API is what ``storyboard/__init__.py`` exports, and all of it resolves."""
+
+from __future__ import annotations
+
+import storyboard
+
+
+def test_all_names_resolve() -> None:
+    for name in storyboard.__all__:
+        assert getattr(storyboard, name) is not None, name
+
+
+def test_all_is_complete() -> None:
+    public = {n for n in vars(storyboard) if not n.startswith("_") and n not in _SUBMODULES}
+    assert public <= set(storyboard.__all__), public - set(storyboard.__all__)
+
+
+_SUBMODULES = {
+    "assets", "checks", "compile", "diagnostics", "edit", "kling", "load", "media", "source",
+    "spec", "templating", "validate", "providers", "pricing", "cli", "plan", "run", "recipes",
+    "settings", "store", "render",
+}  # fmt: skip
