@@ -8,7 +8,7 @@ from importlib import import_module
 
 import typer
 
-from storyboard.cli import authoring
+from storyboard.cli import authoring, production
 from storyboard.cli.console import EXIT_FAILED, err
 
 __all__ = ["app", "main"]
@@ -23,6 +23,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 authoring.register(app)
+production.register(app)
 
 for _module, _name in [("storyboard.cli.emulator", "emulator")]:
     try:

@@ -1,0 +1,300 @@
+"""Commands for producing: plan, render, assemble."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from storyboard.cli.console import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    err,
+    fail,
+    out,
+    print_diagnostics,
+    print_json,
+)
+from storyboard.edit import AssemblyReport, EditError
+from storyboard.plan import PlanError, to_dot, to_mermaid
+from storyboard.run.backend import BackendName, BackendUnavailable, choose_backend
+from storyboard.run.progress import JsonLines, LiveProgress
+from storyboard.run.render import (
+    Prepared,
+    RunResult,
+    assemble_edit,
+    generate_all,
+    output_path,
+    prepare,
+)
+from storyboard.run.steps import RunOptions
+from storyboard.store import StateStore
+from storyboard.validate import StoryboardInvalid
+
+__all__ = ["EXIT_REFUSED", "register"]
+
+EXIT_REFUSED = 3
+"""The cost gate refused: over --budget, or confirmation declined."""
+
+FileArg = Annotated[Path, typer.Argument(help="The storyboard file.", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+BackendOpt = Annotated[
+    BackendName | None,
+    typer.Option("--backend", help="offline (free animatic) or kie. Default: kie when "
+                 "KIE_API_KEY is set, else offline.", show_default=False),
+]  # fmt: skip
+StateOpt = Annotated[
+    Path | None,
+    typer.Option("--state", help="State store file. Default: .storyboard/state.sqlite beside "
+                 "the storyboard.", show_default=False),
+]  # fmt: skip
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("-o", "--output", help="Output video. Default: the storyboard's output.path.",
+                 show_default=False),
+]  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    """Add the production commands to ``app``."""
+    app.command("plan")(plan_command)
+    app.command("render")(render_command)
+    app.command("assemble")(assemble_command)
+
+
+def _prepare(file: Path, backend: BackendName | None, state: Path | None) -> Prepared:
+    try:
+        return prepare(file, choose_backend(backend), state_path=state)
+    except StoryboardInvalid as exc:
+        print_diagnostics(exc.diagnostics)
+        raise typer.Exit(EXIT_INVALID) from exc
+    except (BackendUnavailable, PlanError) as exc:
+        fail(str(exc), EXIT_INVALID)
+
+
+# -- plan -------------------------------------------------------------------------------
+
+
+def plan_command(
+    file: FileArg, backend: BackendOpt = None, as_json: JsonOpt = False, state: StateOpt = None,
+    graph: Annotated[str | None, typer.Option("--graph", help="Print the DAG as dot or mermaid.",
+                                              show_default=False)] = None,
+) -> None:  # fmt: skip
+    """Show what a render would do: each generation, its dependencies, estimated cost, and
+    cache status (cached / new / stale because an input changed, and which)."""
+    prepared = _prepare(file, backend, state)
+    if graph is not None:
+        if graph not in {"dot", "mermaid"}:
+            fail("--graph takes dot or mermaid", EXIT_INVALID)
+        sys.stdout.write(to_dot(prepared.plan) if graph == "dot" else to_mermaid(prepared.plan))
+        return
+    rows = _plan_rows(prepared)
+    cost = prepared.cost()
+    if as_json:
+        print_json({"backend": prepared.backend.name, "generations": rows,
+                    "totals": {**cost.__dict__, "all_generations": len(rows)}})  # fmt: skip
+        return
+    table = Table(title=f"{prepared.storyboard.title} — {prepared.backend.description}")
+    for column in ("scene", "shots", "s", "mode", "sound", "needs", "estimate", "status"):
+        table.add_column(column)
+    for row in rows:
+        status = row["status"] + ("" if not row["reasons"] else ": " + "; ".join(row["reasons"]))
+        table.add_row(row["scene"], str(row["shots"]), str(row["duration"]), row["mode"],
+                      "on" if row["sound"] else "off", ", ".join(row["depends_on"]) or "—",
+                      f"{row['credits']} cr / ${row['usd']:.2f}", status)  # fmt: skip
+    out.print(table)
+    out.print(f"To pay: {cost}")
+
+
+def _plan_rows(prepared: Prepared) -> list[dict[str, Any]]:
+    rows = []
+    for scene, planned in prepared.plan.generations.items():
+        data = planned.generation.body["input"]
+        status = prepared.status[scene]
+        rows.append({
+            "scene": scene, "shots": planned.generation.shot_count,
+            "duration": planned.generation.duration, "mode": data["mode"],
+            "sound": data["sound"], "depends_on": list(planned.generation.depends_on),
+            "credits": planned.estimate.credits, "usd": planned.estimate.usd,
+            "key": planned.key, "status": status.kind, "reasons": status.reasons,
+            "task_id": status.task_id,
+        })  # fmt: skip
+    return rows
+
+
+# -- render -----------------------------------------------------------------------------
+
+
+def render_command(
+    file: FileArg,
+    output: OutOpt = None,
+    backend: BackendOpt = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Generations in flight at once.")] = 4,
+    rate: Annotated[float, typer.Option("--rate", min=0.1,
+                                        help="API requests per second, at most.")] = 5.0,
+    budget: Annotated[float | None, typer.Option(
+        help="Refuse to start when the estimate exceeds this many credits.",
+        show_default=False)] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Don't ask before paying.")] = False,
+    retry_budget: Annotated[int, typer.Option(min=0, help="New tasks allowed per failed "
+                                              "generation.")] = 2,
+    resubmit_uncertain: Annotated[bool, typer.Option(
+        help="Create again tasks whose createTask was in flight when a run died (may pay "
+             "twice).")] = False,
+    state: StateOpt = None,
+    assemble: Annotated[bool, typer.Option(help="Assemble the edit after generating.")] = True,
+    as_json: JsonOpt = False,
+) -> None:  # fmt: skip
+    """Generate every scene (only what changed) and assemble the edit.
+
+    Offline by default (a free animatic through the in-process emulator); with KIE_API_KEY
+    set, Kling 3.0 on kie.ai. Exit: 0 done, 1 a generation or the assembly failed,
+    2 invalid input, 3 refused by the cost gate.
+    """
+    prepared = _prepare(file, backend, state)
+    _cost_gate(prepared, budget, yes, as_json)
+    options = RunOptions(concurrency=concurrency, requests_per_second=rate,
+                         retry_budget=retry_budget, resubmit_uncertain=resubmit_uncertain,
+                         poll=prepared.backend.poll,
+                         reuse_uploads=prepared.backend.persistent)  # fmt: skip
+    result = _generate(prepared, options, as_json)
+    if not result.ok:
+        _fail_summary(result, as_json)
+    if not assemble:
+        _done(prepared, result, None, as_json)
+        return
+    report = _assemble(prepared, result.clips(), output_path(prepared, output), as_json)
+    _done(prepared, result, report, as_json)
+
+
+def _cost_gate(prepared: Prepared, budget: float | None, yes: bool, as_json: bool) -> None:
+    cost = prepared.cost()
+    paying = [s for s, st in prepared.status.items() if st.will_pay]
+    reused = len(prepared.status) - len(paying)
+    names = ", ".join(paying) or "none"
+    message = (
+        f"{prepared.backend.description}: {reused} cached or resumed, {len(paying)} to "
+        f"generate ({names}); {cost}"
+    )
+    if as_json:
+        JsonLines.write({"event": "plan", "to_generate": paying, "estimate": cost.__dict__})
+    else:
+        err.print(message, markup=False)
+    if budget is not None and cost.credits > budget:
+        fail(f"the estimate ({cost.credits} credits) exceeds --budget {budget:g}; nothing was "
+             "submitted", EXIT_REFUSED)  # fmt: skip
+    threshold = float(os.environ.get("STORYBOARD_CONFIRM_ABOVE", "100"))
+    if prepared.backend.billed and cost.credits > threshold and not yes:
+        if not sys.stdin.isatty():
+            fail(f"about to spend ~{cost.credits} credits on kie.ai; pass --yes to confirm",
+                 EXIT_REFUSED)  # fmt: skip
+        if not typer.confirm(f"Spend ~{cost.credits} credits (~${cost.usd:.2f}) on kie.ai?"):
+            fail("not confirmed; nothing was submitted", EXIT_REFUSED)
+
+
+def _generate(prepared: Prepared, options: RunOptions, as_json: bool) -> RunResult:
+    scenes = list(prepared.plan.generations)
+    try:
+        if as_json:
+            return asyncio.run(generate_all(prepared, options, JsonLines()))
+        with LiveProgress(scenes, err) as progress:
+            result = asyncio.run(generate_all(prepared, options, progress))
+            for scene, gen in result.generations.items():
+                if not gen.ok:
+                    progress.fail(scene, (gen.error or "")[:80])
+            return result
+    except KeyboardInterrupt:
+        err.print("storyboard: interrupted — tasks already created are in the journal; run "
+                  "the same command again to resume without paying twice")  # fmt: skip
+        raise typer.Exit(130) from None
+
+
+def _assemble(
+    prepared: Prepared, clips: dict[str, Path], out_file: Path, as_json: bool
+) -> AssemblyReport:
+    try:
+        if as_json:
+            return assemble_edit(prepared, clips, out_file, progress=_json_progress)
+        with err.status("assembling the edit…") as status:
+
+            def show(step: str, fraction: float) -> None:
+                status.update(f"assembling the edit: {step} {fraction:.0%}")
+
+            return assemble_edit(prepared, clips, out_file, progress=show)
+    except EditError as exc:
+        fail(f"assembly failed: {exc}")
+
+
+def _json_progress(step: str, fraction: float) -> None:
+    JsonLines.write({"event": "assemble", "step": step, "fraction": round(fraction, 3)})
+
+
+def _fail_summary(result: RunResult, as_json: bool) -> None:
+    failed = {s: g.error for s, g in result.generations.items() if not g.ok}
+    if as_json:
+        JsonLines.write({"event": "summary", **result.to_json()})
+    else:
+        for scene, error in failed.items():
+            err.print(f"✗ {scene}: {error}", style="red", markup=False)
+        for node, error in result.other_failures.items():
+            err.print(f"✗ {node}: {error}", style="red", markup=False)
+        done = len(result.generations) - len(failed)
+        err.print(f"{done} of {len(result.generations)} generation(s) done; "
+                  f"{result.credits:g} credits spent this run. Fix the cause and run again: "
+                  "finished clips and created tasks are reused.")  # fmt: skip
+    raise typer.Exit(EXIT_FAILED)
+
+
+def _done(
+    prepared: Prepared, result: RunResult, report: AssemblyReport | None, as_json: bool
+) -> None:
+    if as_json:
+        JsonLines.write({"event": "summary", **result.to_json(),
+                         "assembly": report.to_json() if report else None})  # fmt: skip
+        return
+    created = len(result.submitted)
+    cached = sum(1 for g in result.generations.values() if g.status_before == "cached")
+    err.print(f"✓ {len(result.generations)} generation(s): {cached} cached, {created} task(s) "
+              f"created, {result.credits:g} credits; {result.elapsed:.1f} s")  # fmt: skip
+    if report is not None:
+        out.print(
+            f"[green]✓[/] {report.path}  ({report.duration:.2f} s, {report.assembly_path} path)"
+        )
+
+
+# -- assemble ---------------------------------------------------------------------------
+
+
+def assemble_command(
+    file: FileArg, output: OutOpt = None, backend: BackendOpt = None, state: StateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:  # fmt: skip
+    """Re-assemble the edit from the clips already generated (nothing is generated)."""
+    prepared = _prepare(file, backend, state)
+    clips = _stored_clips(prepared)
+    missing = [s for s in prepared.plan.generations if s not in clips]
+    if missing:
+        fail(f"no clip yet for {', '.join(missing)}; run `storyboard render {file}` first",
+             EXIT_FAILED)  # fmt: skip
+    report = _assemble(prepared, clips, output_path(prepared, output), as_json)
+    if as_json:
+        print_json(report.to_json())
+    else:
+        out.print(
+            f"[green]✓[/] {report.path}  ({report.duration:.2f} s, {report.assembly_path} path)"
+        )
+
+
+def _stored_clips(prepared: Prepared) -> dict[str, Path]:
+    clips = {}
+    with StateStore(prepared.state_path) as store:
+        for scene, planned in prepared.plan.generations.items():
+            record = store.generation(planned.key)
+            if record and record.clip:
+                clips[scene] = record.clip
+    return clips

@@ -1,0 +1,222 @@
+"""The generation DAG: uploads, generations, continuity frames, clip elements, assembly.
+
+Pure: a compiled storyboard and the content hashes of its local files go in; a
+:class:`Plan` comes out, with a networkx graph whose edges are data dependencies and a
+content key per generation — a hash of its canonical request with asset *content*
+hashes (and, for continuity, the upstream generation's key) in place of URLs. So a
+re-upload never invalidates a generation, and an edit invalidates exactly the scene
+edited and the scenes downstream of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from storyboard.compile import PLACEHOLDER_SCHEME, AssetSlot, Generation
+from storyboard.pricing import DEFAULT_PRICES, Estimate, PriceTable, estimate
+
+__all__ = [
+    "Plan",
+    "PlanError",
+    "PlannedGeneration",
+    "build_plan",
+    "changed_inputs",
+    "content_key",
+    "node_id",
+    "to_dot",
+    "to_mermaid",
+]
+
+
+class PlanError(Exception):
+    """The dependencies cannot be ordered (a cycle, a missing scene); the message says how."""
+
+
+def node_id(kind: str, name: str = "") -> str:
+    """``upload:refs/a.png``, ``generate:wake-up``, ``frame:wake-up``, ``clip:x``, ``assemble``."""
+    return f"{kind}:{name}" if name else kind
+
+
+def content_key(canonical: Mapping[str, Any]) -> str:
+    """SHA-256 of a canonical JSON document."""
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class PlannedGeneration:
+    """A generation with its content key and estimate."""
+
+    generation: Generation
+    key: str
+    canonical: dict[str, Any]
+    estimate: Estimate
+
+    @property
+    def scene_id(self) -> str:
+        return self.generation.scene_id
+
+
+@dataclass
+class Plan:
+    """The DAG and the per-generation facts the runner needs."""
+
+    graph: nx.DiGraph
+    generations: dict[str, PlannedGeneration]
+    file_hashes: dict[str, str]
+    namespace: str
+    prices: PriceTable = field(default=DEFAULT_PRICES)
+
+    def order(self) -> list[str]:
+        """Node ids in a dependency-respecting order."""
+        return list(nx.topological_sort(self.graph))
+
+    def dependencies(self, node: str) -> list[str]:
+        """The nodes ``node`` needs first."""
+        return sorted(self.graph.predecessors(node))
+
+    def scene_dependencies(self, scene_id: str) -> list[str]:
+        """Scene ids whose clips ``scene_id`` needs (directly)."""
+        return list(self.generations[scene_id].generation.depends_on)
+
+    def downstream(self, scene_id: str) -> set[str]:
+        """Scene ids that (transitively) need ``scene_id``'s clip."""
+        nodes = nx.descendants(self.graph, node_id("generate", scene_id))
+        return {n.split(":", 1)[1] for n in nodes if n.startswith("generate:")}
+
+
+def build_plan(
+    generations: list[Generation],
+    file_hashes: Mapping[str, str],
+    *,
+    namespace: str,
+    prices: PriceTable = DEFAULT_PRICES,
+) -> Plan:
+    """Build and check the DAG; compute content keys in dependency order."""
+    graph = _graph(generations)
+    _check(graph, generations)
+    by_scene = {g.scene_id: g for g in generations}
+    planned: dict[str, PlannedGeneration] = {}
+    for node in nx.topological_sort(graph):
+        if node.startswith("generate:"):
+            gen = by_scene[node.split(":", 1)[1]]
+            canonical = _canonical(gen, file_hashes, planned)
+            key = content_key({"namespace": namespace, **canonical})
+            planned[gen.scene_id] = PlannedGeneration(
+                gen, key, canonical, estimate(gen.body, prices)
+            )
+    ordered = {g.scene_id: planned[g.scene_id] for g in generations}
+    return Plan(graph, ordered, dict(file_hashes), namespace, prices)
+
+
+def _graph(generations: list[Generation]) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    assemble = node_id("assemble")
+    graph.add_node(assemble, kind="assemble", label="assemble the edit")
+    for gen in generations:
+        generate = node_id("generate", gen.scene_id)
+        graph.add_node(generate, kind="generate", label=f"generate {gen.scene_id}")
+        graph.add_edge(generate, assemble)
+        for slot in gen.assets:
+            source = _asset_node(graph, slot)
+            graph.add_edge(source, generate)
+    return graph
+
+
+def _asset_node(graph: nx.DiGraph, slot: AssetSlot) -> str:
+    if slot.kind == "file":
+        node = node_id("upload", slot.source)
+        graph.add_node(node, kind="upload", label=f"upload {slot.source}", path=slot.source)
+        return node
+    kind = "frame" if slot.kind == "last_frame" else "clip"
+    node = node_id(kind, slot.source)
+    label = f"last frame of {slot.source}" if kind == "frame" else f"clip of {slot.source}"
+    graph.add_node(node, kind=kind, label=label, scene=slot.source)
+    graph.add_edge(node_id("generate", slot.source), node)
+    return node
+
+
+def _check(graph: nx.DiGraph, generations: list[Generation]) -> None:
+    scenes = {g.scene_id for g in generations}
+    for gen in generations:
+        for needed in gen.depends_on:
+            if needed not in scenes:
+                raise PlanError(
+                    f"scene {gen.scene_id!r} needs scene {needed!r}, which does not exist"
+                )
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return
+    scenes_in_cycle = [a.split(":", 1)[1] for a, _ in cycle if a.startswith("generate:")]
+    names = " -> ".join([*scenes_in_cycle, scenes_in_cycle[0]])
+    raise PlanError(f"scenes depend on each other in a cycle: {names}")
+
+
+def _canonical(
+    gen: Generation, file_hashes: Mapping[str, str], planned: Mapping[str, PlannedGeneration]
+) -> dict[str, Any]:
+    """The request with every placeholder replaced by what determines its content."""
+    replacements: dict[str, str] = {}
+    for slot in gen.assets:
+        if slot.kind == "file":
+            replacements[slot.placeholder] = f"sha256:{file_hashes[slot.source]}"
+        else:
+            what = "last-frame-of" if slot.kind == "last_frame" else "clip-of"
+            replacements[slot.placeholder] = f"{what}:{planned[slot.source].key}"
+    return {"request": _replace(gen.body, replacements)}
+
+
+def _replace(value: Any, replacements: Mapping[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _replace(v, replacements) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace(v, replacements) for v in value]
+    if isinstance(value, str) and value.startswith(PLACEHOLDER_SCHEME):
+        return replacements.get(value, value)
+    return value
+
+
+def changed_inputs(old: Any, new: Any, path: str = "") -> list[str]:
+    """Paths where two canonical requests differ (``request.input.multi_prompt[1].prompt``)."""
+    return list(_diff(old, new, path))
+
+
+def _diff(old: Any, new: Any, path: str) -> Iterator[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new)):
+            yield from _diff(old.get(key), new.get(key), f"{path}.{key}" if path else key)
+    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for index, (a, b) in enumerate(zip(old, new, strict=True)):
+            yield from _diff(a, b, f"{path}[{index}]")
+    elif old != new:
+        yield path
+
+
+def to_dot(plan: Plan) -> str:
+    """The DAG in Graphviz dot."""
+    lines = ["digraph storyboard {", "  rankdir=LR;"]
+    for node, data in plan.graph.nodes(data=True):
+        lines.append(f'  "{node}" [label="{data.get("label", node)}", shape={_shape(data)}];')
+    lines += [f'  "{a}" -> "{b}";' for a, b in plan.graph.edges]
+    return "\n".join([*lines, "}"]) + "\n"
+
+
+def to_mermaid(plan: Plan) -> str:
+    """The DAG as a Mermaid flowchart."""
+    ids = {node: f"n{i}" for i, node in enumerate(plan.graph.nodes)}
+    lines = ["flowchart LR"]
+    for node, data in plan.graph.nodes(data=True):
+        lines.append(f'  {ids[node]}["{data.get("label", node)}"]')
+    lines += [f"  {ids[a]} --> {ids[b]}" for a, b in plan.graph.edges]
+    return "\n".join(lines) + "\n"
+
+
+def _shape(data: Mapping[str, Any]) -> str:
+    return {"generate": "box", "assemble": "doubleoctagon"}.get(str(data.get("kind")), "ellipse")

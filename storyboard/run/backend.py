@@ -1,0 +1,85 @@
+"""Which service a run talks to: the in-process emulator (offline, free) or kie.ai.
+
+Both go through the same :class:`~storyboard.providers.kie.KieClient`; only the transport
+and the settings differ. The namespace separates their results in the state store, so
+an offline animatic is never mistaken for a paid clip.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Literal
+
+from storyboard.providers.kie import DEFAULT_BASE_URL, KieClient, KieSettings, PollPolicy
+
+__all__ = ["Backend", "BackendName", "BackendUnavailable", "choose_backend"]
+
+BackendName = Literal["offline", "kie"]
+
+
+class BackendUnavailable(Exception):
+    """The requested backend cannot be used (e.g. ``kie`` without an API key)."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A resolved backend: its name, store namespace, whether it bills real money."""
+
+    name: BackendName
+    namespace: str
+    billed: bool
+    settings: KieSettings | None = None
+
+    @property
+    def description(self) -> str:
+        if self.name == "offline":
+            return "offline animatic (in-process kie.ai emulator; free)"
+        assert self.settings is not None
+        where = (
+            "kie.ai" if self.billed else f"a kie.ai-compatible service at {self.settings.base_url}"
+        )
+        return f"{where} (Kling 3.0{'; billed' if self.billed else ''})"
+
+    @property
+    def persistent(self) -> bool:
+        """True when uploads and tasks outlive this process (not the in-process emulator)."""
+        return self.settings is not None
+
+    @property
+    def poll(self) -> PollPolicy:
+        if self.settings is not None:
+            return self.settings.poll
+        from storyboard.providers.emulator.inprocess import FAST_POLL
+
+        return FAST_POLL
+
+    @asynccontextmanager
+    async def client(self) -> AsyncIterator[KieClient]:
+        """A connected client (and, offline, its emulator), closed afterwards."""
+        if self.settings is not None:
+            async with KieClient(self.settings) as client:
+                yield client
+            return
+        from storyboard.providers.emulator import EmulatorConfig, inprocess
+
+        async with inprocess(EmulatorConfig(credits=10**9)) as (client, _):
+            yield client
+
+
+def choose_backend(requested: BackendName | None, env: Mapping[str, str] | None = None) -> Backend:
+    """``requested``, or by default: kie.ai when ``KIE_API_KEY`` is set, else offline."""
+    source = os.environ if env is None else env
+    name: BackendName = requested or ("kie" if source.get("KIE_API_KEY") else "offline")
+    if name == "offline":
+        return Backend("offline", "offline", billed=False)
+    if not source.get("KIE_API_KEY"):
+        raise BackendUnavailable(
+            "the kie backend needs an API key: set KIE_API_KEY (get one at https://kie.ai/api-key)"
+            ", or use --backend offline for a free animatic"
+        )
+    settings = KieSettings.from_env(source)
+    billed = settings.base_url == DEFAULT_BASE_URL
+    return Backend("kie", f"kie:{settings.base_url}", billed=billed, settings=settings)

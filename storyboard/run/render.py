@@ -1,0 +1,246 @@
+"""The main job, step by step: validate, plan, gate the cost, generate, assemble.
+
+``render`` and ``assemble`` (the CLI commands) are thin shells over :func:`prepare`,
+:func:`generate_all` and :func:`assemble_edit`, which Python users can call directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from storyboard.assets import resolve_asset
+from storyboard.edit import AssemblyReport, EditClip, assemble
+from storyboard.plan import Plan, build_plan, node_id
+from storyboard.pricing import DEFAULT_PRICES, PriceTable
+from storyboard.run.backend import Backend
+from storyboard.run.events import EventSink
+from storyboard.run.scheduler import NodeOutcome, execute
+from storyboard.run.status import GenerationStatus, plan_status
+from storyboard.run.steps import RunOptions, Steps, file_sha256
+from storyboard.spec import Storyboard
+from storyboard.store import StateStore
+from storyboard.validate import Report, StoryboardInvalid, validate
+
+__all__ = [
+    "CostEstimate",
+    "GenerationResult",
+    "Prepared",
+    "RunResult",
+    "assemble_edit",
+    "default_state_path",
+    "generate_all",
+    "output_path",
+    "prepare",
+]
+
+
+def default_state_path(storyboard: Path) -> Path:
+    """``<storyboard folder>/.storyboard/state.sqlite``."""
+    return storyboard.resolve().parent / ".storyboard" / "state.sqlite"
+
+
+@dataclass
+class CostEstimate:
+    """What the next run would pay for (an estimate; see the price table's source)."""
+
+    credits: int
+    usd: float
+    seconds: int
+    generations: int
+    source: str
+
+    def __str__(self) -> str:
+        return (f"~{self.credits} credits (~${self.usd:.2f}) for {self.generations} generation(s),"
+                f" {self.seconds} s — estimate; prices: {self.source}")  # fmt: skip
+
+
+@dataclass
+class Prepared:
+    """A validated, planned storyboard with its cache status and cost."""
+
+    report: Report
+    plan: Plan
+    backend: Backend
+    state_path: Path
+    status: dict[str, GenerationStatus]
+
+    @property
+    def storyboard(self) -> Storyboard:
+        return self.report.storyboard
+
+    @property
+    def path(self) -> Path:
+        return self.report.loaded.path.resolve()
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def cost(self) -> CostEstimate:
+        """Estimated cost of the generations the next run pays for."""
+        paying = [self.plan.generations[s] for s, st in self.status.items() if st.will_pay]
+        return CostEstimate(
+            credits=sum(p.estimate.credits for p in paying),
+            usd=round(sum(p.estimate.usd for p in paying), 2),
+            seconds=sum(p.estimate.seconds for p in paying),
+            generations=len(paying),
+            source=self.plan.prices.source,
+        )
+
+
+def prepare(
+    path: Path,
+    backend: Backend,
+    *,
+    state_path: Path | None = None,
+    prices: PriceTable = DEFAULT_PRICES,
+    allow_outside: bool = False,
+) -> Prepared:
+    """Validate (raising :class:`StoryboardInvalid`), hash local files, plan, read status."""
+    report = validate(path, allow_outside=allow_outside)
+    if not report.ok:
+        raise StoryboardInvalid(report.errors)
+    base = report.loaded.base_dir
+    files = {a.source for g in report.generations for a in g.assets if a.kind == "file"}
+    hashes = {f: file_sha256(resolve_asset(base, f)) for f in sorted(files)}
+    plan = build_plan(report.generations, hashes, namespace=backend.namespace, prices=prices)
+    state = state_path or default_state_path(path)
+    with StateStore(state) as store:
+        status = plan_status(plan, store, str(path.resolve()))
+    return Prepared(report, plan, backend, state, status)
+
+
+@dataclass
+class GenerationResult:
+    """How one generation ended in a run."""
+
+    scene_id: str
+    ok: bool
+    clip: Path | None
+    status_before: str
+    error: str | None
+    task_ids: list[str]
+    attempts: int
+    failures: int
+    credits: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "clip": str(self.clip) if self.clip else None}
+
+
+@dataclass
+class RunResult:
+    """The outcome of generating every clip of a storyboard."""
+
+    generations: dict[str, GenerationResult]
+    other_failures: dict[str, str]
+    elapsed: float
+    submitted: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(g.ok for g in self.generations.values()) and not self.other_failures
+
+    @property
+    def credits(self) -> float:
+        return sum(g.credits for g in self.generations.values())
+
+    def clips(self) -> dict[str, Path]:
+        return {s: g.clip for s, g in self.generations.items() if g.clip is not None}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "elapsed_s": round(self.elapsed, 3),
+            "credits": self.credits,
+            "tasks_created": len(self.submitted),
+            "generations": {s: g.to_json() for s, g in self.generations.items()},
+            "failures": self.other_failures,
+        }
+
+
+async def generate_all(prepared: Prepared, options: RunOptions, sink: EventSink) -> RunResult:
+    """Run every upload, frame and generation node; never pays twice (see run.steps)."""
+    started = time.monotonic()
+    options.work_dir = options.work_dir or prepared.state_path.parent
+    storyboard = str(prepared.path)
+    nodes = {n for n in prepared.plan.graph.nodes if n != node_id("assemble")}
+    with StateStore(prepared.state_path) as store:
+        run_id = store.start_run(storyboard, prepared.plan.namespace)
+        async with prepared.backend.client() as client:
+            steps = Steps(prepared.plan, store, client, options, storyboard=storyboard,
+                          base_dir=prepared.base_dir, sink=sink)  # fmt: skip
+            try:
+                outcomes = await execute(prepared.plan.graph, steps.run_node, nodes=nodes)
+            except (asyncio.CancelledError, KeyboardInterrupt):
+                store.finish_run(run_id, "interrupted", {})
+                raise
+        result = _result(prepared, store, outcomes, time.monotonic() - started, steps.submitted)
+        store.finish_run(run_id, "ok" if result.ok else "failed", result.to_json())
+    return result
+
+
+def _result(
+    prepared: Prepared, store: StateStore, outcomes: dict[str, NodeOutcome], elapsed: float,
+    submitted: list[str],
+) -> RunResult:  # fmt: skip
+    generations = {}
+    for scene, planned in prepared.plan.generations.items():
+        outcome = outcomes[node_id("generate", scene)]
+        record = store.generation(planned.key)
+        tasks = store.tasks(planned.key)
+        generations[scene] = GenerationResult(
+            scene_id=scene, ok=outcome.ok, clip=outcome.result if outcome.ok else None,
+            status_before=prepared.status[scene].kind,
+            error=None if outcome.ok else str(outcome.error),
+            task_ids=[t["task_id"] for t in tasks], attempts=record.attempts if record else 0,
+            failures=record.failures if record else 0,
+            credits=sum(t["credits"] for t in tasks if t["task_id"] in submitted),
+        )  # fmt: skip
+    others = {n: str(o.error) for n, o in outcomes.items()
+              if not o.ok and not n.startswith("generate:")}  # fmt: skip
+    return RunResult(generations, others, elapsed, submitted)
+
+
+def output_path(prepared: Prepared, override: Path | None = None) -> Path:
+    """Where the edit goes: ``-o`` or the storyboard's ``output.path`` ({title} filled)."""
+    if override is not None:
+        return override.resolve()
+    slug = re.sub(r"[^a-z0-9]+", "-", prepared.storyboard.title.lower()).strip("-") or "edit"
+    return (prepared.base_dir / prepared.storyboard.output.path.replace("{title}", slug)).resolve()
+
+
+def assemble_edit(
+    prepared: Prepared,
+    clips: dict[str, Path],
+    out: Path,
+    *,
+    progress: Callable[[str, float], None] | None = None,
+) -> AssemblyReport:
+    """Assemble the edit from the clips (every scene of the edit must have one)."""
+    board = prepared.storyboard
+    edit_clips = [
+        EditClip(
+            scene_id=scene.id,
+            path=clips[scene.id],
+            prompt=" / ".join(shot.prompt for shot in scene.shots),
+            task_id=_task_id(prepared, scene.id),
+        )
+        for scene in board.scenes
+        if scene.id in clips
+    ]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return assemble(edit_clips, board.edit, board.output, out, base_dir=prepared.base_dir,
+                    progress=progress)  # fmt: skip
+
+
+def _task_id(prepared: Prepared, scene: str) -> str | None:
+    with StateStore(prepared.state_path) as store:
+        record = store.generation(prepared.plan.generations[scene].key)
+    return record.task_id if record else None

@@ -1,0 +1,93 @@
+"""Cache status of each generation: cached, new, stale (and why), resumable, uncertain.
+
+Reads the state store; the rules are simple enough to read in :func:`generation_status`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from storyboard.plan import Plan, PlannedGeneration, changed_inputs
+from storyboard.store import StateStore
+
+__all__ = ["GenerationStatus", "StatusKind", "generation_status", "plan_status"]
+
+StatusKind = Literal["cached", "new", "stale", "resume", "uncertain"]
+
+
+@dataclass(frozen=True)
+class GenerationStatus:
+    """Whether a generation will be paid for in the next run, and why."""
+
+    scene_id: str
+    kind: StatusKind
+    reasons: list[str] = field(default_factory=list)
+    task_id: str | None = None
+
+    @property
+    def will_pay(self) -> bool:
+        """True when the next run creates a new task for it."""
+        return self.kind in {"new", "stale"}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.kind, "reasons": self.reasons, "task_id": self.task_id}
+
+
+def plan_status(plan: Plan, store: StateStore, storyboard: str) -> dict[str, GenerationStatus]:
+    """Status of every generation of ``plan``."""
+    scene_of_key = {p.key: p.scene_id for p in plan.generations.values()}
+    return {
+        scene: generation_status(planned, store, storyboard, plan.namespace, scene_of_key)
+        for scene, planned in plan.generations.items()
+    }
+
+
+def generation_status(
+    planned: PlannedGeneration,
+    store: StateStore,
+    storyboard: str,
+    namespace: str,
+    scene_of_key: dict[str, str],
+) -> GenerationStatus:
+    """Status of one generation (see the module docstring)."""
+    scene = planned.scene_id
+    record = store.generation(planned.key)
+    if record is not None:
+        if record.clip is not None:
+            return GenerationStatus(scene, "cached", task_id=record.task_id)
+        if record.state in {"submitted", "generated"}:
+            return GenerationStatus(scene, "resume", ["task created earlier"], record.task_id)
+        if record.state in {"creating", "uncertain"}:
+            return GenerationStatus(scene, "uncertain", [record.error or "createTask in flight"])
+    previous = store.latest_for_scene(storyboard, namespace, scene)
+    if previous is None or previous.key == planned.key:
+        return GenerationStatus(scene, "new")
+    changes = changed_inputs(previous.canonical, planned.canonical)
+    return GenerationStatus(scene, "stale", _explain(changes, planned, scene_of_key))
+
+
+def _explain(
+    changes: list[str], planned: PlannedGeneration, scene_of_key: dict[str, str]
+) -> list[str]:
+    reasons = []
+    for path in changes:
+        value = _value_at(planned.canonical, path)
+        label = path.removeprefix("request.input.").removeprefix("request.")
+        if isinstance(value, str) and value.startswith(("last-frame-of:", "clip-of:")):
+            upstream = scene_of_key.get(value.split(":", 1)[1], "an upstream scene")
+            what = "last frame" if value.startswith("last-frame-of:") else "clip"
+            reasons.append(f"{label}: the {what} of {upstream!r} changed")
+        else:
+            reasons.append(f"{label} changed")
+    return reasons or ["inputs changed"]
+
+
+def _value_at(data: Any, path: str) -> Any:
+    for part in re.findall(r"[^.\[\]]+", path):
+        try:
+            data = data[int(part)] if isinstance(data, list) else data[part]
+        except (KeyError, IndexError, ValueError, TypeError):
+            return None
+    return data

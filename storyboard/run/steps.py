@@ -1,0 +1,312 @@
+"""The work of each plan node: upload a file, extract a frame, generate a clip.
+
+The never-pay-twice rules live in :meth:`Steps.generate`: a finished clip is reused; a
+task already created (journal state ``submitted``) is polled, not created again; an
+intent with no task id (``creating``/``uncertain`` — the process died while createTask
+was in flight) is never resubmitted without the user's say-so; a failed generation (501)
+becomes a new task only within the retry budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from storyboard.compile import placeholder_for
+from storyboard.media.ffmpeg import run_ffmpeg
+from storyboard.plan import Plan, PlannedGeneration
+from storyboard.providers.kie import (
+    CreateTaskUncertain,
+    DownloadError,
+    GenerationFailed,
+    KieApiError,
+    KieClient,
+    NotFound,
+    PollPolicy,
+    ResultExpired,
+    TaskRecord,
+)
+from storyboard.providers.kie.polling import poll_delays, raise_if_failed
+from storyboard.run.events import Event, EventSink, NodeState
+from storyboard.run.ratelimit import RateLimiter
+from storyboard.store import GenerationRecord, StateStore
+
+__all__ = ["GenerationError", "RunOptions", "Steps", "UncertainTask", "file_sha256"]
+
+UPLOAD_LIFETIME = 3 * 24 * 3600.0
+"""kie.ai deletes uploaded files after 3 days."""
+
+
+def file_sha256(path: Path) -> str:
+    """Content hash of a file (streamed)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class GenerationError(Exception):
+    """A generation did not produce a clip; the message says why and what to do."""
+
+
+class UncertainTask(GenerationError):
+    """createTask may have created a task we have no id for; resubmitting may pay twice."""
+
+
+@dataclass
+class RunOptions:
+    """How a run behaves."""
+
+    concurrency: int = 4
+    requests_per_second: float = 5.0
+    retry_budget: int = 2
+    resubmit_uncertain: bool = False
+    reuse_uploads: bool = True
+    """Reuse uploads journaled by earlier runs (off for a per-process emulator)."""
+    poll: PollPolicy = field(default_factory=PollPolicy)
+    work_dir: Path | None = None
+    """Folder for clips and frames; default: beside the state store."""
+
+    @property
+    def folder(self) -> Path:
+        if self.work_dir is None:
+            raise ValueError("RunOptions.work_dir is not set")
+        return self.work_dir
+
+
+class Steps:
+    """Runs plan nodes against one client, one store and one set of limits."""
+
+    def __init__(
+        self, plan: Plan, store: StateStore, client: KieClient, options: RunOptions,
+        *, storyboard: str, base_dir: Path, sink: EventSink,
+    ) -> None:  # fmt: skip
+        self.plan, self.store, self.client, self.options = plan, store, client, options
+        self.storyboard, self.base_dir, self.sink = storyboard, base_dir, sink
+        self.slots = asyncio.Semaphore(options.concurrency)
+        self.limiter = RateLimiter(options.requests_per_second, burst=options.concurrency)
+        self.submitted: list[str] = []
+
+    def emit(self, node: str, state: NodeState, message: str = "", **data: Any) -> None:
+        self.sink(Event(node, state, message, data))
+
+    async def run_node(self, node: str, inputs: Mapping[str, Any]) -> Any:
+        """Dispatch on the node kind (the scheduler's callback)."""
+        kind, _, name = node.partition(":")
+        if kind == "upload":
+            return await self.upload(node, self.base_dir / name)
+        if kind == "frame":
+            return await self.frame(node, name, inputs[f"generate:{name}"])
+        if kind == "clip":
+            return await self.upload(node, inputs[f"generate:{name}"])
+        if kind == "generate":
+            return await self.generate(node, self.plan.generations[name], inputs)
+        raise ValueError(f"unknown node {node!r}")
+
+    # -- uploads and frames ------------------------------------------------------------
+
+    async def upload(self, node: str, path: Path) -> str:
+        """Upload a file once per content (reused until it nears expiry); its URL."""
+        digest = await asyncio.to_thread(file_sha256, path)
+        known = self.store.find_upload(self.plan.namespace, digest)
+        if known and self.options.reuse_uploads:
+            self.emit(node, "cached", "already uploaded")
+            return known.url
+        self.emit(node, "uploading", path.name)
+        await self.limiter.acquire()
+        name = f"{digest[:20]}{path.suffix.lower()}"
+        uploaded = await self.client.upload_file(path, upload_path="storyboard", file_name=name)
+        self.store.record_upload(
+            self.plan.namespace, digest, uploaded.download_url, expires_at=time.time() + UPLOAD_LIFETIME,
+            source=str(path), size=uploaded.file_size,
+        )  # fmt: skip
+        self.emit(node, "done", "uploaded")
+        return uploaded.download_url
+
+    async def frame(self, node: str, scene: str, clip: Path) -> str:
+        """Extract the last frame of ``scene``'s clip and upload it."""
+        self.emit(node, "extracting", f"last frame of {scene}")
+        out = self.options.folder / "frames" / f"{clip.stem}-last.png"
+        if not out.is_file():
+            await asyncio.to_thread(extract_last_frame, clip, out)
+        return await self.upload(node, out)
+
+    # -- generations -------------------------------------------------------------------
+
+    async def generate(
+        self, node: str, planned: PlannedGeneration, inputs: Mapping[str, Any]
+    ) -> Path:
+        """A clip for this generation, paying only when no clip or task exists."""
+        record = self.store.generation(planned.key)
+        if record and record.clip:
+            self.emit(node, "cached", "clip already generated", task_id=record.task_id)
+            self._remember(planned)
+            return record.clip
+        body = self._resolved_body(planned, inputs)
+        resumed = await self._resume(node, planned, record)
+        if resumed is not None:
+            return resumed
+        return await self._generate_new(node, planned, body)
+
+    async def _resume(
+        self, node: str, planned: PlannedGeneration, record: GenerationRecord | None
+    ) -> Path | None:
+        if record is None or record.state in {"failed", "done"}:
+            return None
+        if record.state in {"creating", "uncertain"} and not self.options.resubmit_uncertain:
+            self.store.mark_uncertain(planned.key, "createTask was in flight when a run stopped")
+            raise UncertainTask(
+                f"scene {planned.scene_id!r}: a createTask request was in flight when an "
+                "earlier run stopped, so a task may exist that this run cannot see; check the "
+                "kie.ai dashboard, then re-run with --resubmit-uncertain to create it again"
+            )
+        if record.state == "generated" and record.result_url and record.task_id:
+            self.emit(node, "resumed", "downloading a finished task", task_id=record.task_id)
+            try:
+                return await self._download(node, planned, record.task_id, record.result_url)
+            except (DownloadError, KieApiError) as exc:
+                message = f"the finished clip can no longer be downloaded ({exc})"
+                self.store.task_failed(planned.key, record.task_id, "expired", message)
+                self.emit(node, "retrying", f"{message}; generating it again")
+                return None
+        if record.state == "submitted" and record.task_id:
+            self.emit(node, "resumed", "polling the task created earlier", task_id=record.task_id)
+            try:
+                return await self._finish(node, planned, record.task_id)
+            except NotFound:
+                self.store.task_failed(planned.key, record.task_id, "404", "task not found")
+                self.emit(
+                    node, "retrying", "the service no longer knows the task; creating it again"
+                )
+        return None
+
+    async def _generate_new(
+        self, node: str, planned: PlannedGeneration, body: dict[str, Any]
+    ) -> Path:
+        attempts = 1 + self.options.retry_budget
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._attempt(node, planned, body)
+            except GenerationFailed as exc:
+                self.store.task_failed(planned.key, exc.task_id, exc.fail_code, str(exc))
+                if attempt == attempts:
+                    raise GenerationError(
+                        f"scene {planned.scene_id!r} failed {attempts} time(s); last: "
+                        f"{exc.fail_msg or exc}"
+                    ) from exc
+                self.emit(node, "retrying", f"attempt {attempt} failed: {exc.fail_msg}",
+                          attempt=attempt + 1)  # fmt: skip
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(self, node: str, planned: PlannedGeneration, body: dict[str, Any]) -> Path:
+        self.emit(node, "queued", "waiting for a generation slot")
+        async with self.slots:
+            await self.limiter.acquire()
+            attempt = self.store.begin_attempt(
+                planned.key, namespace=self.plan.namespace, storyboard=self.storyboard,
+                scene_id=planned.scene_id, canonical=planned.canonical,
+            )  # fmt: skip
+            try:
+                task_id = await self.client.create_task(body, scene=planned.scene_id)
+            except CreateTaskUncertain as exc:
+                self.store.mark_uncertain(planned.key, str(exc))
+                raise UncertainTask(
+                    f"scene {planned.scene_id!r}: createTask may have been accepted ({exc}); "
+                    "re-run with --resubmit-uncertain after checking the kie.ai dashboard"
+                ) from exc
+            except Exception as exc:
+                self.store.task_failed(planned.key, None, None, str(exc))
+                raise
+            self.store.task_created(planned.key, task_id, attempt, planned.estimate.credits)
+            self.submitted.append(task_id)
+            self.emit(node, "generating", "task created", task_id=task_id)
+            record = await self._wait(node, planned, task_id)
+        return await self._download(node, planned, task_id, _result_url(record))
+
+    async def _finish(self, node: str, planned: PlannedGeneration, task_id: str) -> Path:
+        record = await self._wait(node, planned, task_id)
+        return await self._download(node, planned, task_id, _result_url(record))
+
+    async def _wait(self, node: str, planned: PlannedGeneration, task_id: str) -> TaskRecord:
+        """Poll with backoff, reporting state changes; journal the result URL."""
+        last = ""
+        started = time.monotonic()
+        for delay in poll_delays(self.options.poll):
+            await self.limiter.acquire()
+            record = await self.client.get_task(task_id, scene=planned.scene_id)
+            if record.state != last:
+                last = record.state
+                self.emit(node, "generating", record.state, task_id=task_id)
+            if record.is_final:
+                raise_if_failed(record, planned.scene_id)
+                self.store.task_succeeded(planned.key, task_id, _result_url(record))
+                return record
+            if time.monotonic() - started > self.options.poll.timeout:
+                raise GenerationError(
+                    f"scene {planned.scene_id!r}: task {task_id} still {record.state} after "
+                    f"{self.options.poll.timeout:g} s; the next run resumes polling it"
+                )
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _download(
+        self, node: str, planned: PlannedGeneration, task_id: str, url: str
+    ) -> Path:
+        self.emit(node, "downloading", task_id=task_id)
+        dest = self.options.folder / "clips" / f"{planned.scene_id}-{planned.key[:12]}.mp4"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            await self.client.download(url, dest, task_id=task_id, scene=planned.scene_id)
+        except ResultExpired:
+            fresh = await self.client.get_download_url(url)
+            await self.client.download(fresh, dest, task_id=task_id, scene=planned.scene_id)
+        self.store.clip_downloaded(planned.key, dest)
+        self._remember(planned)
+        self.emit(node, "done", "clip downloaded", task_id=task_id, path=str(dest))
+        return dest
+
+    def _remember(self, planned: PlannedGeneration) -> None:
+        self.store.use_for_scene(
+            self.storyboard, self.plan.namespace, planned.scene_id, planned.key
+        )
+
+    def _resolved_body(
+        self, planned: PlannedGeneration, inputs: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        urls: dict[str, str] = {}
+        for slot in planned.generation.assets:
+            kind = {"file": "upload", "last_frame": "frame", "clip": "clip"}[slot.kind]
+            urls[placeholder_for(slot.kind, slot.source)] = inputs[f"{kind}:{slot.source}"]
+        body: dict[str, Any] = _substitute(planned.generation.body, urls)
+        return body
+
+
+def extract_last_frame(clip: Path, out: Path) -> Path:
+    """Write the last decoded frame of ``clip`` as a PNG (temp name, then rename)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp.png")
+    run_ffmpeg(["-y", "-v", "error", "-sseof", "-1", "-i", str(clip), "-update", "1",
+                "-frames:v", "1000", str(tmp)])  # fmt: skip
+    tmp.replace(out)
+    return out
+
+
+def _result_url(record: TaskRecord) -> str:
+    urls = record.result_urls
+    if not urls:
+        raise GenerationError(f"task {record.task_id} succeeded without a result URL")
+    return urls[0]
+
+
+def _substitute(value: Any, urls: Mapping[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _substitute(v, urls) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, urls) for v in value]
+    return urls.get(value, value) if isinstance(value, str) else value

@@ -1,0 +1,272 @@
+"""The persistent state store: an embedded SQLite journal of uploads, generations, runs.
+
+Every write is its own transaction, committed before the code that depends on it goes
+on: the task id of a generation is in the journal the moment createTask answers, before
+any polling, so a run killed at any point (even ``kill -9``) resumes by polling the tasks
+it created instead of paying for them again. WAL mode and ``synchronous=FULL`` keep the
+file consistent across crashes; several processes may share it (busy timeout).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["GenerationRecord", "StateStore", "UploadRecord"]
+
+GenerationState = Literal["creating", "submitted", "generated", "done", "failed", "uncertain"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS uploads (
+    namespace TEXT NOT NULL, content_hash TEXT NOT NULL, url TEXT NOT NULL, source TEXT,
+    size INTEGER, uploaded_at REAL NOT NULL, expires_at REAL NOT NULL,
+    PRIMARY KEY (namespace, content_hash));
+CREATE TABLE IF NOT EXISTS generations (
+    key TEXT PRIMARY KEY, namespace TEXT NOT NULL, storyboard TEXT NOT NULL,
+    scene_id TEXT NOT NULL, canonical TEXT NOT NULL, state TEXT NOT NULL,
+    task_id TEXT, result_url TEXT, clip_path TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0, credits REAL NOT NULL DEFAULT 0, error TEXT,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL, finished_at REAL);
+CREATE TABLE IF NOT EXISTS tasks (
+    task_id TEXT PRIMARY KEY, key TEXT NOT NULL, attempt INTEGER NOT NULL,
+    state TEXT NOT NULL, credits REAL NOT NULL DEFAULT 0, fail_code TEXT, fail_msg TEXT,
+    created_at REAL NOT NULL, finished_at REAL);
+CREATE TABLE IF NOT EXISTS scenes (
+    storyboard TEXT NOT NULL, namespace TEXT NOT NULL, scene_id TEXT NOT NULL,
+    key TEXT NOT NULL, updated_at REAL NOT NULL,
+    PRIMARY KEY (storyboard, namespace, scene_id));
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, storyboard TEXT NOT NULL, namespace TEXT NOT NULL,
+    started_at REAL NOT NULL, finished_at REAL, status TEXT NOT NULL, summary TEXT);
+CREATE INDEX IF NOT EXISTS tasks_by_key ON tasks(key);
+"""
+
+
+@dataclass(frozen=True)
+class UploadRecord:
+    """A file already uploaded, by content hash."""
+
+    content_hash: str
+    url: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class GenerationRecord:
+    """What the journal knows about one generation (by content key)."""
+
+    key: str
+    scene_id: str
+    state: GenerationState
+    task_id: str | None
+    result_url: str | None
+    clip_path: str | None
+    attempts: int
+    failures: int
+    credits: float
+    canonical: dict[str, Any]
+    error: str | None
+
+    @property
+    def clip(self) -> Path | None:
+        """The downloaded clip, when the generation is done and the file is there."""
+        if self.state == "done" and self.clip_path and Path(self.clip_path).is_file():
+            return Path(self.clip_path)
+        return None
+
+
+class StateStore:
+    """The SQLite journal (one file; open it once per process)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- uploads -----------------------------------------------------------------------
+
+    def find_upload(
+        self, namespace: str, content_hash: str, *, valid_for: float = 3600.0
+    ) -> UploadRecord | None:
+        """An upload of this content to this service, valid ``valid_for`` seconds from now."""
+        row = self._db.execute(
+            "SELECT content_hash, url, expires_at FROM uploads WHERE namespace = ? AND "
+            "content_hash = ? AND expires_at > ?", (namespace, content_hash, time.time() + valid_for),
+        ).fetchone()  # fmt: skip
+        return UploadRecord(row[0], row[1], row[2]) if row else None
+
+    def record_upload(
+        self, namespace: str, content_hash: str, url: str, *, expires_at: float, source: str,
+        size: int,
+    ) -> None:  # fmt: skip
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (namespace, content_hash, url, source, size, time.time(), expires_at),
+            )
+
+    # -- generations -------------------------------------------------------------------
+
+    def generation(self, key: str) -> GenerationRecord | None:
+        row = self._db.execute("SELECT * FROM generations WHERE key = ?", (key,)).fetchone()
+        return _generation(row) if row else None
+
+    def latest_for_scene(
+        self, storyboard: str, namespace: str, scene_id: str
+    ) -> GenerationRecord | None:
+        """The generation this scene used last time (for 'stale because ...')."""
+        row = self._db.execute(
+            "SELECT g.* FROM scenes s JOIN generations g ON g.key = s.key WHERE s.storyboard = ? "
+            "AND s.namespace = ? AND s.scene_id = ?", (storyboard, namespace, scene_id),
+        ).fetchone()  # fmt: skip
+        return _generation(row) if row else None
+
+    def use_for_scene(self, storyboard: str, namespace: str, scene_id: str, key: str) -> None:
+        """Remember ``key`` as the scene's current generation."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO scenes VALUES (?, ?, ?, ?, ?)",
+                (storyboard, namespace, scene_id, key, time.time()),
+            )
+
+    def begin_attempt(
+        self, key: str, *, namespace: str, storyboard: str, scene_id: str,
+        canonical: dict[str, Any],
+    ) -> int:  # fmt: skip
+        """Journal the intent to create a task (state ``creating``); the attempt number."""
+        now = time.time()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO generations (key, namespace, storyboard, scene_id, canonical, state,"
+                " attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'creating', 0, ?, ?)"
+                " ON CONFLICT(key) DO NOTHING",
+                (key, namespace, storyboard, scene_id, json.dumps(canonical), now, now),
+            )
+            db.execute(
+                "UPDATE generations SET state = 'creating', task_id = NULL, result_url = NULL,"
+                " error = NULL, attempts = attempts + 1, updated_at = ? WHERE key = ?",
+                (now, key),
+            )
+            row = db.execute("SELECT attempts FROM generations WHERE key = ?", (key,)).fetchone()
+        return int(row[0])
+
+    def task_created(self, key: str, task_id: str, attempt: int, credits: float) -> None:
+        """Commit the task id the moment createTask answers."""
+        now = time.time()
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO tasks (task_id, key, attempt, state, credits, created_at)"
+                " VALUES (?, ?, ?, 'submitted', ?, ?)", (task_id, key, attempt, credits, now),
+            )  # fmt: skip
+            db.execute(
+                "UPDATE generations SET state = 'submitted', task_id = ?, credits = credits + ?,"
+                " updated_at = ? WHERE key = ?", (task_id, credits, now, key),
+            )  # fmt: skip
+
+    def task_succeeded(self, key: str, task_id: str, result_url: str) -> None:
+        now = time.time()
+        with self._tx() as db:
+            db.execute("UPDATE tasks SET state = 'success', finished_at = ? WHERE task_id = ?",
+                       (now, task_id))  # fmt: skip
+            db.execute(
+                "UPDATE generations SET state = 'generated', result_url = ?, updated_at = ?"
+                " WHERE key = ?", (result_url, now, key),
+            )  # fmt: skip
+
+    def task_failed(
+        self, key: str, task_id: str | None, fail_code: str | None, message: str,
+        *, refund: float = 0.0,
+    ) -> None:  # fmt: skip
+        """Record a failed attempt (``refund``: credits the service did not keep)."""
+        now = time.time()
+        with self._tx() as db:
+            if task_id:
+                db.execute(
+                    "UPDATE tasks SET state = 'fail', fail_code = ?, fail_msg = ?, finished_at = ?,"
+                    " credits = credits - ? WHERE task_id = ?",
+                    (fail_code, message, now, refund, task_id),
+                )
+            db.execute(
+                "UPDATE generations SET state = 'failed', failures = failures + 1, error = ?,"
+                " credits = credits - ?, updated_at = ? WHERE key = ?",
+                (message, refund, now, key),
+            )
+
+    def mark_uncertain(self, key: str, message: str) -> None:
+        """createTask may or may not have created a task: a person must decide."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE generations SET state = 'uncertain', error = ?, updated_at = ?"
+                " WHERE key = ?", (message, time.time(), key),
+            )  # fmt: skip
+
+    def clip_downloaded(self, key: str, clip_path: Path) -> None:
+        now = time.time()
+        with self._tx() as db:
+            db.execute(
+                "UPDATE generations SET state = 'done', clip_path = ?, updated_at = ?,"
+                " finished_at = ? WHERE key = ?", (str(clip_path), now, now, key),
+            )  # fmt: skip
+
+    def tasks(self, key: str) -> list[dict[str, Any]]:
+        """Every task created for a generation, oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM tasks WHERE key = ? ORDER BY attempt", (key,)
+        ).fetchall()
+        return [dict(row) for row in rows]
+
+    # -- runs --------------------------------------------------------------------------
+
+    def start_run(self, storyboard: str, namespace: str) -> int:
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT INTO runs (storyboard, namespace, started_at, status) VALUES (?, ?, ?,"
+                " 'running')", (storyboard, namespace, time.time()),
+            )  # fmt: skip
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE id = ?",
+                (status, time.time(), json.dumps(summary), run_id),
+            )
+
+
+def _generation(row: sqlite3.Row) -> GenerationRecord:
+    return GenerationRecord(
+        key=row["key"], scene_id=row["scene_id"], state=row["state"], task_id=row["task_id"],
+        result_url=row["result_url"], clip_path=row["clip_path"], attempts=row["attempts"],
+        failures=row["failures"], credits=row["credits"], canonical=json.loads(row["canonical"]),
+        error=row["error"],
+    )  # fmt: skip
