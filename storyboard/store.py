@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS scenes (
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, storyboard TEXT NOT NULL, namespace TEXT NOT NULL,
     started_at REAL NOT NULL, finished_at REAL, status TEXT NOT NULL, summary TEXT);
+CREATE TABLE IF NOT EXISTS assemblies (
+    output TEXT PRIMARY KEY, key TEXT NOT NULL, size INTEGER NOT NULL, report TEXT NOT NULL,
+    finished_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS tasks_by_key ON tasks(key);
 """
 
@@ -121,8 +124,9 @@ class StateStore:
         """An upload of this content to this service, valid ``valid_for`` seconds from now."""
         row = self._db.execute(
             "SELECT content_hash, url, expires_at FROM uploads WHERE namespace = ? AND "
-            "content_hash = ? AND expires_at > ?", (namespace, content_hash, time.time() + valid_for),
-        ).fetchone()  # fmt: skip
+            "content_hash = ? AND expires_at > ?",
+            (namespace, content_hash, time.time() + valid_for),
+        ).fetchone()
         return UploadRecord(row[0], row[1], row[2]) if row else None
 
     def record_upload(
@@ -244,6 +248,25 @@ class StateStore:
             "SELECT * FROM tasks WHERE key = ? ORDER BY attempt", (key,)
         ).fetchall()
         return [dict(row) for row in rows]
+
+    # -- assemblies --------------------------------------------------------------------
+
+    def assembly(self, output: Path, key: str) -> dict[str, Any] | None:
+        """The report of the edit written to ``output`` from exactly these inputs, if intact."""
+        row = self._db.execute(
+            "SELECT size, report FROM assemblies WHERE output = ? AND key = ?", (str(output), key)
+        ).fetchone()
+        if row is None or not output.is_file() or output.stat().st_size != row[0]:
+            return None
+        report: dict[str, Any] = json.loads(row[1])
+        return report
+
+    def record_assembly(self, output: Path, key: str, report: dict[str, Any]) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO assemblies VALUES (?, ?, ?, ?, ?)",
+                (str(output), key, output.stat().st_size, json.dumps(report), time.time()),
+            )
 
     # -- runs --------------------------------------------------------------------------
 

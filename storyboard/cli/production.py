@@ -20,11 +20,12 @@ from storyboard.cli.console import (
     print_diagnostics,
     print_json,
 )
-from storyboard.edit import AssemblyReport, EditError
+from storyboard.edit import EditError
 from storyboard.plan import PlanError, to_dot, to_mermaid
 from storyboard.run.backend import BackendName, BackendUnavailable, choose_backend
 from storyboard.run.progress import JsonLines, LiveProgress
 from storyboard.run.render import (
+    AssembledEdit,
     Prepared,
     RunResult,
     assemble_edit,
@@ -168,8 +169,8 @@ def render_command(
     if not assemble:
         _done(prepared, result, None, as_json)
         return
-    report = _assemble(prepared, result.clips(), output_path(prepared, output), as_json)
-    _done(prepared, result, report, as_json)
+    edit = _assemble(prepared, result.clips(), output_path(prepared, output), as_json)
+    _done(prepared, result, edit, as_json)
 
 
 def _cost_gate(prepared: Prepared, budget: float | None, yes: bool, as_json: bool) -> None:
@@ -215,17 +216,17 @@ def _generate(prepared: Prepared, options: RunOptions, as_json: bool) -> RunResu
 
 
 def _assemble(
-    prepared: Prepared, clips: dict[str, Path], out_file: Path, as_json: bool
-) -> AssemblyReport:
+    prepared: Prepared, clips: dict[str, Path], out_file: Path, as_json: bool, force: bool = False
+) -> AssembledEdit:
     try:
         if as_json:
-            return assemble_edit(prepared, clips, out_file, progress=_json_progress)
+            return assemble_edit(prepared, clips, out_file, progress=_json_progress, force=force)
         with err.status("assembling the edit…") as status:
 
             def show(step: str, fraction: float) -> None:
                 status.update(f"assembling the edit: {step} {fraction:.0%}")
 
-            return assemble_edit(prepared, clips, out_file, progress=show)
+            return assemble_edit(prepared, clips, out_file, progress=show, force=force)
     except EditError as exc:
         fail(f"assembly failed: {exc}")
 
@@ -250,21 +251,17 @@ def _fail_summary(result: RunResult, as_json: bool) -> None:
     raise typer.Exit(EXIT_FAILED)
 
 
-def _done(
-    prepared: Prepared, result: RunResult, report: AssemblyReport | None, as_json: bool
-) -> None:
+def _done(prepared: Prepared, result: RunResult, edit: AssembledEdit | None, as_json: bool) -> None:
     if as_json:
-        JsonLines.write({"event": "summary", **result.to_json(),
-                         "assembly": report.to_json() if report else None})  # fmt: skip
+        assembly = {**edit.report, "reused": edit.reused} if edit else None
+        JsonLines.write({"event": "summary", **result.to_json(), "assembly": assembly})
         return
     created = len(result.submitted)
     cached = sum(1 for g in result.generations.values() if g.status_before == "cached")
     err.print(f"✓ {len(result.generations)} generation(s): {cached} cached, {created} task(s) "
               f"created, {result.credits:g} credits; {result.elapsed:.1f} s")  # fmt: skip
-    if report is not None:
-        out.print(
-            f"[green]✓[/] {report.path}  ({report.duration:.2f} s, {report.assembly_path} path)"
-        )
+    if edit is not None:
+        out.print(f"[green]✓[/] {edit.summary}")
 
 
 # -- assemble ---------------------------------------------------------------------------
@@ -281,13 +278,11 @@ def assemble_command(
     if missing:
         fail(f"no clip yet for {', '.join(missing)}; run `storyboard render {file}` first",
              EXIT_FAILED)  # fmt: skip
-    report = _assemble(prepared, clips, output_path(prepared, output), as_json)
+    edit = _assemble(prepared, clips, output_path(prepared, output), as_json, force=True)
     if as_json:
-        print_json(report.to_json())
+        print_json(edit.report)
     else:
-        out.print(
-            f"[green]✓[/] {report.path}  ({report.duration:.2f} s, {report.assembly_path} path)"
-        )
+        out.print(f"[green]✓[/] {edit.summary}")
 
 
 def _stored_clips(prepared: Prepared) -> dict[str, Path]:

@@ -35,10 +35,16 @@ class TitleImage:
     y: int
 
 
-def conform_filter(src: tuple[int, int], dst: tuple[int, int], mode: str) -> str:
-    """Filters that bring a ``src``-sized picture to ``dst`` (pad: letterbox, crop: fill)."""
+def conform_filter(
+    src: tuple[int, int], dst: tuple[int, int], mode: str, *, keep_sar: bool = False
+) -> str:
+    """Filters that bring a ``src``-sized picture to ``dst`` (pad: letterbox, crop: fill).
+
+    ``keep_sar`` leaves a same-size picture's sample aspect ratio as the source has it:
+    bridges must write the same VUI (hence SPS) as the clips they sit between.
+    """
     if src == dst:
-        return "setsar=1"
+        return "null" if keep_sar else "setsar=1"
     w, h = dst
     if mode == "crop":
         return f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1"
@@ -61,7 +67,13 @@ def _seek_args(scene: Scene, info: ClipInfo, first: int, fps: int) -> list[str]:
 
 
 def _scene_chain(
-    k: int, scene: Scene, info: ClipInfo, span: tuple[int, int], timeline: Timeline
+    k: int,
+    scene: Scene,
+    info: ClipInfo,
+    span: tuple[int, int],
+    timeline: Timeline,
+    *,
+    bridge: bool,
 ) -> str:
     p0, p1 = span
     fps = timeline.fps
@@ -70,7 +82,9 @@ def _scene_chain(
         f"fps={fps}",
         f"trim=end_frame={p1 - p0}",
         "setpts=PTS-STARTPTS",
-        conform_filter(info.size, (timeline.width, timeline.height), timeline.conform),
+        conform_filter(
+            info.size, (timeline.width, timeline.height), timeline.conform, keep_sar=bridge
+        ),
     ]
     if p0 == 0 and scene.head.fade_in:
         filters.append(f"fade=t=in:s=0:n={scene.head.fade_in}")
@@ -107,9 +121,13 @@ def render_args(
     encoding: VideoEncoding,
     out: Path,
     *,
-    time_scale: str | None = None,
+    bridge_for: ClipInfo | None = None,
 ) -> list[str]:
-    """ffmpeg arguments that render output frames ``[start, end)`` to a video-only file."""
+    """ffmpeg arguments that render output frames ``[start, end)`` to a video-only file.
+
+    ``bridge_for``: the piece is a smart-render bridge between clips like this one; it
+    keeps their sample aspect ratio and MP4 time scale.
+    """
     fps = timeline.fps
     inputs: list[str] = []
     chains: list[str] = []
@@ -121,7 +139,7 @@ def render_args(
         span = (max(start, scene.start) - scene.start, min(end, scene.end) - scene.start)
         info = infos[scene.clip]
         inputs += _seek_args(scene, info, span[0], fps)
-        chains.append(_scene_chain(k, scene, info, span, timeline))
+        chains.append(_scene_chain(k, scene, info, span, timeline, bridge=bridge_for is not None))
         joined.append((scene, k))
     label, chains = _join_scenes(joined, start, end, fps, chains)
     for title in timeline.titles:
@@ -138,6 +156,7 @@ def render_args(
     chains.append(f"[{label}]format=yuv420p[v]")
     out_args = ["-map", "[v]", "-frames:v", str(end - start), "-fps_mode", "passthrough"]
     out_args += [*encoding.video_args(), "-an"]
+    time_scale = bridge_for.params.time_base if bridge_for else None
     if time_scale and time_scale.isdigit():
         out_args += ["-video_track_timescale", time_scale]
     return [*inputs, "-filter_complex", ";".join(chains), *out_args, "-f", "mp4", "-y", str(out)]
@@ -161,7 +180,7 @@ def _join_scenes(
                 f":offset={(length - d) / fps:.6f}[x{k}]"
             )
         else:
-            chains.append(f"[{label}][s{k}]concat=n=2:v=1:a=0[x{k}]")
+            chains.append(f"[{label}][s{k}]concat=n=2:v=1:a=0,settb=1/{fps}[x{k}]")
         label, length = f"x{k}", length + span - d
     return label, chains
 

@@ -8,8 +8,8 @@ an offline animatic is never mistaken for a paid clip.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,6 +18,7 @@ from storyboard.providers.kie import DEFAULT_BASE_URL, KieClient, KieSettings, P
 __all__ = ["Backend", "BackendName", "BackendUnavailable", "choose_backend"]
 
 BackendName = Literal["offline", "kie"]
+ClientFactory = Callable[[], AbstractAsyncContextManager[KieClient]]
 
 
 class BackendUnavailable(Exception):
@@ -32,6 +33,8 @@ class Backend:
     namespace: str
     billed: bool
     settings: KieSettings | None = None
+    factory: ClientFactory | None = None
+    """Supplies the client instead (tests, batches sharing one emulator)."""
 
     @property
     def description(self) -> str:
@@ -46,7 +49,7 @@ class Backend:
     @property
     def persistent(self) -> bool:
         """True when uploads and tasks outlive this process (not the in-process emulator)."""
-        return self.settings is not None
+        return self.settings is not None or self.factory is not None
 
     @property
     def poll(self) -> PollPolicy:
@@ -59,6 +62,10 @@ class Backend:
     @asynccontextmanager
     async def client(self) -> AsyncIterator[KieClient]:
         """A connected client (and, offline, its emulator), closed afterwards."""
+        if self.factory is not None:
+            async with self.factory() as client:
+                yield client
+            return
         if self.settings is not None:
             async with KieClient(self.settings) as client:
                 yield client

@@ -16,7 +16,7 @@ from typing import Any
 
 from storyboard.assets import resolve_asset
 from storyboard.edit import AssemblyReport, EditClip, assemble
-from storyboard.plan import Plan, build_plan, node_id
+from storyboard.plan import Plan, build_plan, content_key, node_id
 from storyboard.pricing import DEFAULT_PRICES, PriceTable
 from storyboard.run.backend import Backend
 from storyboard.run.events import EventSink
@@ -28,15 +28,21 @@ from storyboard.store import StateStore
 from storyboard.validate import Report, StoryboardInvalid, validate
 
 __all__ = [
+    "AssembledEdit",
+    "BudgetExceeded",
     "CostEstimate",
     "GenerationResult",
     "Prepared",
+    "RenderOutcome",
     "RunResult",
     "assemble_edit",
+    "assembly_key",
     "default_state_path",
     "generate_all",
     "output_path",
     "prepare",
+    "render",
+    "render_async",
 ]
 
 
@@ -216,14 +222,66 @@ def output_path(prepared: Prepared, override: Path | None = None) -> Path:
     return (prepared.base_dir / prepared.storyboard.output.path.replace("{title}", slug)).resolve()
 
 
+def assembly_key(prepared: Prepared, clips: dict[str, Path]) -> str:
+    """What the edit depends on: clip contents (by generation key), the edit, the output
+    settings, and the music and font files."""
+    board = prepared.storyboard
+    extra = [board.edit.music.path] if board.edit.music else []
+    extra += [t.font for t in board.edit.titles if t.font]
+    files = {}
+    for name in extra:
+        path = resolve_asset(prepared.base_dir, name)
+        files[name] = file_sha256(path) if path.is_file() else "missing"
+    return content_key({
+        "clips": {s: [prepared.plan.generations[s].key, str(p)] for s, p in clips.items()},
+        "edit": board.edit.model_dump(mode="json"),
+        "output": board.output.model_dump(mode="json"),
+        "files": files,
+        "scenes": [scene.id for scene in board.scenes],
+    })  # fmt: skip
+
+
 def assemble_edit(
     prepared: Prepared,
     clips: dict[str, Path],
     out: Path,
     *,
     progress: Callable[[str, float], None] | None = None,
+    force: bool = False,
+) -> AssembledEdit:
+    """Assemble the edit from the clips, unless the same inputs already made ``out``."""
+    key = assembly_key(prepared, clips)
+    with StateStore(prepared.state_path) as store:
+        previous = None if force else store.assembly(out, key)
+    if previous is not None:
+        return AssembledEdit(out, previous, reused=True)
+    report = _assemble(prepared, clips, out, progress)
+    data = report.to_json()
+    with StateStore(prepared.state_path) as store:
+        store.record_assembly(out, key, data)
+    return AssembledEdit(out, data, reused=False)
+
+
+@dataclass(frozen=True)
+class AssembledEdit:
+    """The written edit and its report (``reused`` when inputs were unchanged)."""
+
+    path: Path
+    report: dict[str, Any]
+    reused: bool
+
+    @property
+    def summary(self) -> str:
+        how = "unchanged, kept" if self.reused else f"{self.report['assembly_path']} path"
+        return f"{self.path}  ({self.report['duration']:.2f} s, {how})"
+
+
+def _assemble(
+    prepared: Prepared,
+    clips: dict[str, Path],
+    out: Path,
+    progress: Callable[[str, float], None] | None,
 ) -> AssemblyReport:
-    """Assemble the edit from the clips (every scene of the edit must have one)."""
     board = prepared.storyboard
     edit_clips = [
         EditClip(
@@ -244,3 +302,55 @@ def _task_id(prepared: Prepared, scene: str) -> str | None:
     with StateStore(prepared.state_path) as store:
         record = store.generation(prepared.plan.generations[scene].key)
     return record.task_id if record else None
+
+
+class BudgetExceeded(Exception):
+    """The estimate of what a render would pay exceeds the budget; nothing was submitted."""
+
+
+@dataclass
+class RenderOutcome:
+    """Everything a render did: the plan, the generations, and the edit."""
+
+    prepared: Prepared
+    result: RunResult
+    edit: AssembledEdit | None
+
+    @property
+    def ok(self) -> bool:
+        return self.result.ok and (self.edit is not None or not self.result.generations)
+
+
+async def render_async(
+    path: str | Path,
+    *,
+    backend: Backend | None = None,
+    output: Path | None = None,
+    options: RunOptions | None = None,
+    sink: EventSink | None = None,
+    budget: float | None = None,
+    state_path: Path | None = None,
+    assemble: bool = True,
+) -> RenderOutcome:
+    """The main job without a terminal: validate, plan, gate on ``budget``, generate what is
+    not cached, and assemble. Raises :class:`StoryboardInvalid` or :class:`BudgetExceeded`
+    before anything is paid for."""
+    from storyboard.run.backend import choose_backend
+
+    chosen = backend or choose_backend(None)
+    prepared = prepare(Path(path), chosen, state_path=state_path)
+    cost = prepared.cost()
+    if budget is not None and cost.credits > budget:
+        raise BudgetExceeded(f"the estimate ({cost}) exceeds the budget of {budget:g} credits")
+    opts = options or RunOptions(poll=chosen.poll, reuse_uploads=chosen.persistent)
+    result = await generate_all(prepared, opts, sink or (lambda event: None))
+    edit = None
+    if assemble and result.ok:
+        out = output_path(prepared, output)
+        edit = await asyncio.to_thread(assemble_edit, prepared, result.clips(), out)
+    return RenderOutcome(prepared, result, edit)
+
+
+def render(path: str | Path, **options: Any) -> RenderOutcome:
+    """Synchronous :func:`render_async` (same keyword options)."""
+    return asyncio.run(render_async(path, **options))

@@ -13,9 +13,10 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from storyboard.compile import placeholder_for
 from storyboard.media.ffmpeg import run_ffmpeg
@@ -51,6 +52,12 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+class Limiter(Protocol):
+    """Anything with ``await acquire()`` that paces requests."""
+
+    async def acquire(self) -> None: ...
+
+
 class GenerationError(Exception):
     """A generation did not produce a clip; the message says why and what to do."""
 
@@ -69,6 +76,11 @@ class RunOptions:
     resubmit_uncertain: bool = False
     reuse_uploads: bool = True
     """Reuse uploads journaled by earlier runs (off for a per-process emulator)."""
+    slots: AbstractAsyncContextManager[Any] | None = None
+    """A shared generation slot (e.g. a cluster-wide semaphore); default: a local one
+    of ``concurrency`` slots."""
+    limiter: Limiter | None = None
+    """A shared request-rate limiter; default: a local one at ``requests_per_second``."""
     poll: PollPolicy = field(default_factory=PollPolicy)
     work_dir: Path | None = None
     """Folder for clips and frames; default: beside the state store."""
@@ -89,8 +101,10 @@ class Steps:
     ) -> None:  # fmt: skip
         self.plan, self.store, self.client, self.options = plan, store, client, options
         self.storyboard, self.base_dir, self.sink = storyboard, base_dir, sink
-        self.slots = asyncio.Semaphore(options.concurrency)
-        self.limiter = RateLimiter(options.requests_per_second, burst=options.concurrency)
+        self.slots = options.slots or asyncio.Semaphore(options.concurrency)
+        self.limiter = options.limiter or RateLimiter(
+            options.requests_per_second, burst=options.concurrency
+        )
         self.submitted: list[str] = []
 
     def emit(self, node: str, state: NodeState, message: str = "", **data: Any) -> None:
@@ -122,8 +136,9 @@ class Steps:
         await self.limiter.acquire()
         name = f"{digest[:20]}{path.suffix.lower()}"
         uploaded = await self.client.upload_file(path, upload_path="storyboard", file_name=name)
+        expires = time.time() + UPLOAD_LIFETIME
         self.store.record_upload(
-            self.plan.namespace, digest, uploaded.download_url, expires_at=time.time() + UPLOAD_LIFETIME,
+            self.plan.namespace, digest, uploaded.download_url, expires_at=expires,
             source=str(path), size=uploaded.file_size,
         )  # fmt: skip
         self.emit(node, "done", "uploaded")

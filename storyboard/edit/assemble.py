@@ -1,0 +1,360 @@
+"""Assemble generated clips into the finished edit: the top-level steps.
+
+:func:`assemble` reads top to bottom: probe the clips, resolve the timeline, choose the
+path (stream-copy, smart, full), render titles, build the video pieces, rebuild the audio
+once, mux, measure the written file's loudness, write the hand-offs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+from storyboard.media.encoding import VideoEncoding
+from storyboard.media.ffmpeg import FFmpegError, run_ffmpeg
+
+from .audio import (
+    generated_audio_args,
+    measure_loudness,
+    mix_music,
+    music_args,
+    normalise_filter,
+    parse_loudnorm,
+    raw_input_args,
+)
+from .clips import ClipInfo, EditClip
+from .compose import TitleImage, render_args, render_range
+from .errors import AssemblyError, EditError
+from .handoff import (
+    handoff_paths,
+    otio_timeline,
+    write_contact_sheet,
+    write_otio,
+    write_report,
+)
+from .model import Edit, Output
+from .paths import CopyPiece, PathChoice, RenderPiece, choose_path, needs_bridges
+from .probe import probe_clips, stream_extradata
+from .report import AssemblyReport, LoudnessReport, ScenePlacement
+from .smart import BridgeEncoder, find_bridge_encoder
+from .streamcopy import concat_list, copy_piece_args, mux_args, run_all
+from .timeline import Timeline, resolve_timeline
+from .titles import render_titles
+
+__all__ = ["ProgressCallback", "assemble"]
+
+ProgressCallback = Callable[[str, float], None]
+T = TypeVar("T")
+
+
+def assemble(
+    clips: Sequence[EditClip],
+    edit: Edit,
+    output: Output,
+    out_path: Path,
+    *,
+    base_dir: Path,
+    work_dir: Path | None = None,
+    progress: ProgressCallback | None = None,
+    handoffs: bool = True,
+) -> AssemblyReport:
+    """Assemble ``clips`` (in storyboard order) into ``out_path`` as ``edit`` describes.
+
+    ``base_dir`` is the storyboard's folder (music and font paths resolve against it);
+    ``work_dir`` holds intermediate files (a fresh temp folder, removed afterwards, when
+    None); ``progress(step, fraction)`` is called as steps start, advance and finish;
+    with ``handoffs`` the OTIO timeline, contact sheet and JSON report are written next
+    to the output.
+    """
+    if not clips:
+        raise EditError(["there are no clips to assemble"])
+    steps = _Steps(progress)
+    music = _music_path(edit, base_dir)
+    with _work_folder(work_dir) as work:
+        infos = steps.run("probe", lambda: probe_clips([c.path for c in clips]))
+        timeline = steps.run("plan", lambda: _resolve(clips, infos, edit, output))
+        choice, bridge = steps.run("plan", lambda: _choose(timeline, infos, output, work))
+        titles = steps.run("titles", lambda: render_titles(timeline, base_dir, work))
+        choice, video = steps.run(
+            "video",
+            lambda: _build_video(choice, bridge, timeline, infos, titles, output, work, steps),
+        )
+        audio = steps.run("audio", lambda: _build_audio(timeline, infos, edit, music, work))
+        applied = steps.run("mux", lambda: _mux(video, audio, timeline, output, out_path))
+        loudness = steps.run("measure", lambda: _measure_output(out_path, edit, audio, applied))
+        report = _report(out_path, choice, timeline, clips, infos, loudness, steps)
+        if handoffs:
+            report = _write_handoffs(report, timeline, clips, infos, edit, work, steps)
+    return report
+
+
+# --- steps --------------------------------------------------------------------------------------
+
+
+class _Steps:
+    """Times each named step, reports progress, and names the step in errors."""
+
+    def __init__(self, progress: ProgressCallback | None) -> None:
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+
+    def report(self, step: str, fraction: float) -> None:
+        if self.progress is not None:
+            self.progress(step, max(0.0, min(1.0, fraction)))
+
+    def run(self, step: str, fn: Callable[[], T]) -> T:
+        self.report(step, 0.0)
+        started = time.perf_counter()
+        try:
+            return fn()
+        except FFmpegError as exc:
+            raise AssemblyError(step, str(exc)) from exc
+        finally:
+            self.timings[step] = self.timings.get(step, 0.0) + time.perf_counter() - started
+            self.report(step, 1.0)
+
+
+@contextlib.contextmanager
+def _work_folder(work_dir: Path | None) -> Iterator[Path]:
+    if work_dir is not None:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        yield work_dir
+        return
+    folder = Path(tempfile.mkdtemp(prefix="storyboard-edit-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _music_path(edit: Edit, base_dir: Path) -> Path | None:
+    if edit.music is None:
+        return None
+    path = Path(edit.music.path)
+    path = path if path.is_absolute() else base_dir / path
+    if not path.is_file():
+        raise EditError([f"edit.music.path: {path} does not exist"])
+    return path
+
+
+def _resolve(
+    clips: Sequence[EditClip], infos: Sequence[ClipInfo], edit: Edit, output: Output
+) -> Timeline:
+    return resolve_timeline([c.scene_id for c in clips], infos, edit, output)
+
+
+def _choose(
+    timeline: Timeline, infos: Sequence[ClipInfo], output: Output, work: Path
+) -> tuple[PathChoice, BridgeEncoder | None]:
+    bridge = None
+    if needs_bridges(timeline, infos, fast_path=output.fast_path):
+        used = [infos[s.clip] for s in timeline.scenes]
+        bridge = find_bridge_encoder(used, work)
+    name = bridge.name if bridge else None
+    return choose_path(timeline, infos, fast_path=output.fast_path, bridge_encoder=name), bridge
+
+
+def _output_encoding(output: Output) -> VideoEncoding:
+    return VideoEncoding(
+        preset=output.preset, crf=output.crf, gop=output.fps, audio_bitrate=output.audio_bitrate
+    )
+
+
+# --- video ----------------------------------------------------------------------------------------
+
+
+def _build_video(
+    choice: PathChoice,
+    bridge: BridgeEncoder | None,
+    timeline: Timeline,
+    infos: Sequence[ClipInfo],
+    titles: dict[int, TitleImage],
+    output: Output,
+    work: Path,
+    steps: _Steps,
+) -> tuple[PathChoice, Path]:
+    """Write every piece (copies, then renders) and the concat list; returns the list."""
+    files = [work / f"piece-{n:04d}.mp4" for n in range(len(choice.pieces))]
+    copies = [(p, f) for p, f in zip(choice.pieces, files, strict=True) if isinstance(p, CopyPiece)]
+    run_all([copy_piece_args(p, infos[timeline.scenes[p.scene].clip], f) for p, f in copies])
+    smart = choice.path == "smart" and bridge is not None
+    encoding = bridge.encoding if smart and bridge else _output_encoding(output)
+    bridge_for = infos[timeline.scenes[0].clip] if smart else None
+    _render_pieces(choice, files, timeline, infos, titles, encoding, bridge_for, steps)
+    if smart and not _bridges_match(choice, files, infos[timeline.scenes[0].clip]):
+        reason = f"{choice.reason}; but a bridge's SPS/PPS differed, so re-rendered in full"
+        full = replace(choose_path(timeline, infos, fast_path=False), reason=reason)
+        return _build_video(full, None, timeline, infos, titles, output, work, steps)
+    list_file = work / "pieces.txt"
+    list_file.write_text(concat_list(files), encoding="utf-8")
+    return choice, list_file
+
+
+def _render_pieces(
+    choice: PathChoice,
+    files: list[Path],
+    timeline: Timeline,
+    infos: Sequence[ClipInfo],
+    titles: dict[int, TitleImage],
+    encoding: VideoEncoding,
+    bridge_for: ClipInfo | None,
+    steps: _Steps,
+) -> None:
+    total = max(1, choice.rendered_frames)
+    done = 0
+    for piece, file in zip(choice.pieces, files, strict=True):
+        if not isinstance(piece, RenderPiece):
+            continue
+        args = render_args(
+            timeline, infos, piece.out_start, piece.out_end, titles, encoding, file,
+            bridge_for=bridge_for,
+        )  # fmt: skip
+        render_range(args, piece.frames, functools.partial(_video_progress, steps, done, total))
+        done += piece.frames
+
+
+def _video_progress(steps: _Steps, done: int, total: int, frames: int) -> None:
+    steps.report("video", (done + frames) / total)
+
+
+def _bridges_match(choice: PathChoice, files: list[Path], source: ClipInfo) -> bool:
+    return all(
+        stream_extradata(f) == source.params.extradata
+        for p, f in zip(choice.pieces, files, strict=True)
+        if isinstance(p, RenderPiece)
+    )
+
+
+# --- audio --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Audio:
+    raw: Path
+    """The mix as raw float32 stereo PCM at 48 kHz."""
+    filter: str
+    """Second loudness pass (gain or loudnorm) applied while encoding AAC."""
+    normalisation: str
+    before: float | None
+
+
+def _build_audio(
+    timeline: Timeline, infos: Sequence[ClipInfo], edit: Edit, music: Path | None, work: Path
+) -> _Audio:
+    gen = work / "generated.f32"
+    run_ffmpeg(["-v", "error", *generated_audio_args(timeline, infos, sound=edit.sound, out=gen)])
+    mix = gen
+    if music is not None and edit.music is not None:
+        samples = np.fromfile(gen, dtype="<f4").reshape(-1, 2)
+        bed = work / "music.f32"
+        run_ffmpeg(["-v", "error", *music_args(music, len(samples), bed)])
+        mixed = mix_music(
+            samples, np.fromfile(bed, dtype="<f4").reshape(-1, 2), edit.music, duck=edit.sound
+        )
+        mix = work / "mix.f32"
+        mixed.astype("<f4").tofile(mix)
+    stats = measure_loudness(raw_input_args(mix)) if edit.loudness.enabled else None
+    audio_filter, kind = normalise_filter(stats, edit.loudness)
+    before = None if stats is None or stats.silent else stats.integrated
+    return _Audio(mix, audio_filter, kind, before)
+
+
+# --- mux, measure, report -------------------------------------------------------------------------
+
+
+def _mux(video: Path, audio: _Audio, timeline: Timeline, output: Output, out_path: Path) -> str:
+    """Write the output (to a temp name, then rename); return the normalisation applied."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix}")
+    args = mux_args(
+        video, raw_input_args(audio.raw), audio.filter, timeline, output.audio_bitrate, partial
+    )
+    text = run_ffmpeg(["-v", "info" if audio.normalisation == "dynamic" else "error", *args])
+    partial.replace(out_path)
+    if audio.normalisation == "dynamic":
+        return parse_loudnorm(text).normalization_type or "dynamic"
+    return audio.normalisation
+
+
+def _measure_output(
+    out_path: Path, edit: Edit, audio: _Audio, normalisation: str
+) -> LoudnessReport:
+    stats = measure_loudness(["-i", str(out_path)])
+    return LoudnessReport(
+        integrated=None if stats.silent else stats.integrated,
+        true_peak=None if stats.silent else stats.true_peak,
+        target=edit.loudness.target,
+        ceiling=edit.loudness.true_peak,
+        normalisation=normalisation,
+        before=audio.before,
+    )
+
+
+def _report(
+    out_path: Path,
+    choice: PathChoice,
+    timeline: Timeline,
+    clips: Sequence[EditClip],
+    infos: Sequence[ClipInfo],
+    loudness: LoudnessReport,
+    steps: _Steps,
+) -> AssemblyReport:
+    fps = timeline.fps
+    scenes = tuple(
+        ScenePlacement(
+            scene_id=s.scene_id,
+            start=s.start / fps,
+            end=s.end / fps,
+            source_in=s.src_in / s.src_fps,
+            source_out=s.src_out / s.src_fps,
+            clip=clips[s.clip].path,
+        )
+        for s in timeline.scenes
+    )
+    costs = [c.cost for c in clips if c.cost is not None]
+    return AssemblyReport(
+        path=out_path,
+        assembly_path=choice.path,
+        reason=choice.reason,
+        duration=timeline.duration,
+        frames=timeline.total_frames,
+        fps=fps,
+        size=(timeline.width, timeline.height),
+        scenes=scenes,
+        loudness=loudness,
+        timings=dict(steps.timings),
+        reencoded_frames=choice.rendered_frames,
+        cost=sum(costs) if costs else None,
+    )
+
+
+def _write_handoffs(
+    report: AssemblyReport,
+    timeline: Timeline,
+    clips: Sequence[EditClip],
+    infos: Sequence[ClipInfo],
+    edit: Edit,
+    work: Path,
+    steps: _Steps,
+) -> AssemblyReport:
+    paths = handoff_paths(report.path)
+    name = report.path.stem
+
+    def otio_and_sheet() -> None:
+        write_otio(otio_timeline(timeline, clips, infos, edit, report, name=name), paths["otio"])
+        steps.report("handoffs", 0.3)
+        write_contact_sheet(timeline, infos, work, paths["contact_sheet"])
+
+    steps.run("handoffs", otio_and_sheet)
+    report = replace(report, handoffs=paths, timings=dict(steps.timings))
+    write_report(report, paths["report"])
+    return report

@@ -1,0 +1,78 @@
+"""The clips an edit is assembled from, and what probing tells about them (plain data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ClipInfo", "EditClip", "VideoParams"]
+
+
+@dataclass(frozen=True)
+class EditClip:
+    """One generated clip handed to :func:`storyboard.edit.assemble`."""
+
+    scene_id: str
+    path: Path
+    """The downloaded clip (mp4, usually H.264 + AAC)."""
+    prompt: str = ""
+    """The scene's prompt(s), carried into the OTIO metadata."""
+    task_id: str | None = None
+    take: int = 1
+    cost: float | None = None
+
+
+@dataclass(frozen=True)
+class VideoParams:
+    """The codec parameters that decide whether clips can be joined by stream copy."""
+
+    codec: str
+    profile: str | None
+    pix_fmt: str | None
+    width: int
+    height: int
+    fps: float
+    time_base: str | None
+    """The stream time base, e.g. ``1/12288``."""
+    extradata: str | None = None
+    """Size and CRC of the codec extradata (avcC: SPS + PPS), e.g. ``45:0x21c80e80``."""
+
+    def copy_key(self) -> tuple[object, ...]:
+        """What must be equal for two clips' video to be concatenated without re-encoding."""
+        return (
+            self.codec,
+            self.profile,
+            self.pix_fmt,
+            self.width,
+            self.height,
+            round(self.fps, 3),
+            self.time_base,
+        )
+
+
+@dataclass(frozen=True)
+class ClipInfo:
+    """What the edit needs to know about one clip (from :func:`storyboard.edit.probe`)."""
+
+    path: Path
+    params: VideoParams
+    frames: int
+    """Number of video frames."""
+    keyframes: tuple[int, ...]
+    """Indices (display order) of the frames a stream copy may start at."""
+    video_start: float
+    """Presentation time (s) of the first video frame."""
+    has_audio: bool
+
+    @property
+    def fps(self) -> float:
+        return self.params.fps
+
+    @property
+    def duration(self) -> float:
+        """Video duration in seconds."""
+        return self.frames / self.params.fps
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return (self.params.width, self.params.height)

@@ -1,0 +1,214 @@
+"""Hand-offs next to the output: OTIO timeline, contact sheet, JSON report.
+
+The OTIO timeline has one video track whose clips reference the source clips by absolute
+``file://`` URL. A crossfade of ``d`` frames becomes an OTIO ``Transition`` centred on the
+cut (``in_offset = d // 2`` from the outgoing clip, ``out_offset`` the rest from the
+incoming one), so the track's duration equals the output's; a fade through black is a
+custom ``Transition`` that shortens nothing. Titles are markers; the music bed and the
+assembly facts are metadata. :func:`otio_timeline` is pure.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import opentimelineio as otio
+from PIL import Image, ImageDraw, ImageFont
+
+from .clips import ClipInfo, EditClip
+from .compose import conform_filter
+from .model import Edit
+from .report import AssemblyReport
+from .streamcopy import run_all
+from .timeline import Join, Scene, Timeline
+
+__all__ = [
+    "contact_sheet",
+    "handoff_paths",
+    "otio_timeline",
+    "thumbnail_args",
+    "write_contact_sheet",
+    "write_otio",
+    "write_report",
+]
+
+
+def handoff_paths(out: Path) -> dict[str, Path]:
+    """``<out>.otio``, ``<out>.contact.png`` and ``<out>.report.json`` next to ``out``."""
+    stem = out.with_suffix("")
+    return {
+        "otio": Path(f"{stem}.otio"),
+        "contact_sheet": Path(f"{stem}.contact.png"),
+        "report": Path(f"{stem}.report.json"),
+    }
+
+
+# --- OTIO ---------------------------------------------------------------------------------------
+
+
+def _cut_trims(scene: Scene) -> tuple[int, int]:
+    """Frames of the scene before/after its OTIO cut points (half of each crossfade)."""
+    head = scene.head.overlap // 2
+    tail = scene.tail.overlap - scene.tail.overlap // 2
+    return head, tail
+
+
+def _rt(frames: float, rate: float) -> Any:
+    return otio.opentime.RationalTime(frames, rate)
+
+
+def _otio_clip(scene: Scene, clip: EditClip, info: ClipInfo, fps: int) -> Any:
+    head, tail = _cut_trims(scene)
+    first = scene.src_in * fps / scene.src_fps + head
+    reference = otio.schema.ExternalReference(
+        target_url=clip.path.resolve().as_uri(),
+        available_range=otio.opentime.TimeRange(_rt(0, info.fps), _rt(info.frames, info.fps)),
+    )
+    metadata = {
+        "scene_id": clip.scene_id,
+        "prompt": clip.prompt,
+        "task_id": clip.task_id,
+        "take": clip.take,
+        "cost": clip.cost,
+        "edit_start": scene.start / fps,
+        "edit_end": scene.end / fps,
+    }
+    return otio.schema.Clip(
+        name=clip.scene_id,
+        media_reference=reference,
+        source_range=otio.opentime.TimeRange(_rt(first, fps), _rt(scene.frames - head - tail, fps)),
+        metadata={"storyboard": metadata},
+    )
+
+
+def _otio_transition(join: Join, a: Scene, b: Scene, fps: int) -> Any:
+    if join.kind == "crossfade":
+        kind = otio.schema.TransitionTypes.SMPTE_Dissolve
+        before, after = join.frames // 2, join.frames - join.frames // 2
+    else:
+        kind, before, after = otio.schema.TransitionTypes.Custom, join.fade_out, join.fade_in
+    return otio.schema.Transition(
+        name=f"{a.scene_id} -> {b.scene_id}",
+        transition_type=kind,
+        in_offset=_rt(before, fps),
+        out_offset=_rt(after, fps),
+        metadata={"storyboard": {"type": join.kind, "duration": join.frames / fps}},
+    )
+
+
+def otio_timeline(
+    timeline: Timeline,
+    clips: Sequence[EditClip],
+    infos: Sequence[ClipInfo],
+    edit: Edit,
+    report: AssemblyReport,
+    *,
+    name: str = "storyboard edit",
+) -> Any:
+    """The edit as an OpenTimelineIO timeline (pure)."""
+    fps = timeline.fps
+    track = otio.schema.Track(name="video", kind=otio.schema.TrackKind.Video)
+    for i, scene in enumerate(timeline.scenes):
+        if i and scene.head.kind != "cut":
+            track.append(_otio_transition(scene.head, timeline.scenes[i - 1], scene, fps))
+        track.append(_otio_clip(scene, clips[scene.clip], infos[scene.clip], fps))
+    for span in timeline.titles:
+        track.markers.append(
+            otio.schema.Marker(
+                name=span.title.text,
+                marked_range=otio.opentime.TimeRange(_rt(span.start, fps), _rt(span.frames, fps)),
+                metadata={"storyboard": {"style": span.title.style, "kind": "title"}},
+            )
+        )
+    result = otio.schema.Timeline(name=name)
+    result.tracks.append(track)
+    result.metadata["storyboard"] = {
+        "output": str(report.path),
+        "assembly_path": report.assembly_path,
+        "fps": fps,
+        "size": list(report.size),
+        "music": edit.music.model_dump() if edit.music else None,
+        "sound": edit.sound,
+    }
+    return result
+
+
+def write_otio(timeline: Any, path: Path) -> None:
+    otio.adapters.write_to_file(timeline, str(path))
+
+
+# --- contact sheet ------------------------------------------------------------------------------
+
+THUMB_WIDTH = 320
+LABEL_HEIGHT = 26
+GAP = 8
+
+
+def thumbnail_args(
+    info: ClipInfo, frame: int, size: tuple[int, int], timeline: Timeline, out: Path
+) -> list[str]:
+    """ffmpeg arguments writing source frame ``frame`` conformed and scaled to ``size``."""
+    t = info.video_start + (frame - 0.5) / info.fps
+    seek = ["-seek_timestamp", "1", "-ss", f"{t:.6f}"] if frame > 0 else []
+    conform = conform_filter(info.size, (timeline.width, timeline.height), timeline.conform)
+    vf = f"{conform},scale={size[0]}:{size[1]}"
+    return [*seek, "-i", str(info.path), "-frames:v", "1", "-vf", vf, "-y", str(out)]
+
+
+def _label(scene: Scene, fps: int) -> str:
+    return (
+        f"{scene.scene_id}  {scene.frames / fps:.2f} s  "
+        f"({scene.start / fps:.2f}-{scene.end / fps:.2f})"
+    )
+
+
+def contact_sheet(
+    pairs: Sequence[tuple[Image.Image, Image.Image]], labels: Sequence[str], per_row: int = 2
+) -> Image.Image:
+    """Lay out (first, last) thumbnail pairs with their labels, ``per_row`` scenes a row."""
+    tw, th = pairs[0][0].size
+    cell_w, cell_h = 2 * tw + GAP, th + LABEL_HEIGHT
+    cols = min(per_row, len(pairs))
+    rows = -(-len(pairs) // cols)
+    sheet = Image.new(
+        "RGB", (cols * cell_w + (cols + 1) * GAP, rows * cell_h + (rows + 1) * GAP), (24, 24, 24)
+    )
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=15)
+    for n, ((first, last), label) in enumerate(zip(pairs, labels, strict=True)):
+        x = GAP + (n % cols) * (cell_w + GAP)
+        y = GAP + (n // cols) * (cell_h + GAP)
+        draw.text((x, y + 4), label, fill=(235, 235, 235), font=font)
+        sheet.paste(first, (x, y + LABEL_HEIGHT))
+        sheet.paste(last, (x + tw + GAP, y + LABEL_HEIGHT))
+    return sheet
+
+
+def write_contact_sheet(
+    timeline: Timeline, infos: Sequence[ClipInfo], work: Path, path: Path
+) -> None:
+    """Extract the first and last frame of every scene and write the contact sheet PNG."""
+    tw = min(THUMB_WIDTH, timeline.width)
+    size = (tw, max(2, round(tw * timeline.height / timeline.width / 2) * 2))
+    jobs: list[list[str]] = []
+    files: list[tuple[Path, Path]] = []
+    for i, scene in enumerate(timeline.scenes):
+        info = infos[scene.clip]
+        first, last = work / f"thumb-{i}-a.png", work / f"thumb-{i}-b.png"
+        jobs.append(thumbnail_args(info, scene.src_in, size, timeline, first))
+        jobs.append(thumbnail_args(info, scene.src_out - 1, size, timeline, last))
+        files.append((first, last))
+    run_all(jobs)
+    pairs = []
+    for first, last in files:
+        with Image.open(first) as a, Image.open(last) as b:
+            pairs.append((a.convert("RGB"), b.convert("RGB")))
+    labels = [_label(s, timeline.fps) for s in timeline.scenes]
+    contact_sheet(pairs, labels).save(path)
+
+
+def write_report(report: AssemblyReport, path: Path) -> None:
+    path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,312 @@
+"""Choose how to assemble a timeline: stream copy, smart render or full render (pure).
+
+- **stream-copy**: cuts only, all clips share codec parameters, every scene starts and
+  ends on a keyframe (or the clip's end). The video is remuxed, never decoded.
+- **smart**: as above, but some output frames must be re-encoded (transitions, titles,
+  trims between keyframes). Those frames, widened to the surrounding keyframes, become
+  *bridges* encoded with settings verified to match the sources; the rest is copied.
+- **full**: everything is re-encoded (mixed sizes/fps/codecs, unknown source encoder,
+  or ``output.fast_path`` off).
+
+The audio track is rebuilt once for the whole edit on every path.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from .clips import ClipInfo
+from .timeline import Scene, Timeline
+
+__all__ = [
+    "MAX_SCENES_PER_RENDER",
+    "AssemblyPath",
+    "CopyPiece",
+    "PathChoice",
+    "Piece",
+    "RenderPiece",
+    "busy_ranges",
+    "choose_path",
+    "copy_blockers",
+    "copy_runs",
+    "last_boundary_at_or_before",
+    "needs_bridges",
+    "next_keyframe",
+    "plan_pieces",
+    "reencode_reasons",
+    "split_range",
+]
+
+AssemblyPath = Literal["stream-copy", "smart", "full"]
+
+MAX_SCENES_PER_RENDER = 4
+"""At most this many clips are decoded by one ffmpeg process (about 160 MB each at 1080p)."""
+
+
+@dataclass(frozen=True)
+class CopyPiece:
+    """Source frames ``[src_in, src_out)`` of scene ``scene``, stream-copied."""
+
+    scene: int
+    src_in: int
+    src_out: int
+    out_start: int
+
+    @property
+    def frames(self) -> int:
+        return self.src_out - self.src_in
+
+    @property
+    def out_end(self) -> int:
+        return self.out_start + self.frames
+
+
+@dataclass(frozen=True)
+class RenderPiece:
+    """Output frames ``[out_start, out_end)``, decoded, composited and encoded."""
+
+    out_start: int
+    out_end: int
+
+    @property
+    def frames(self) -> int:
+        return self.out_end - self.out_start
+
+
+Piece = CopyPiece | RenderPiece
+
+
+@dataclass(frozen=True)
+class PathChoice:
+    """The assembly path, why it was chosen, and the video pieces it joins."""
+
+    path: AssemblyPath
+    reason: str
+    pieces: tuple[Piece, ...]
+
+    @property
+    def rendered_frames(self) -> int:
+        return sum(p.frames for p in self.pieces if isinstance(p, RenderPiece))
+
+
+# --- keyframe choice -------------------------------------------------------------------
+
+
+def next_keyframe(keyframes: Sequence[int], frame: int) -> int | None:
+    """The first keyframe at or after ``frame`` (None if there is none)."""
+    i = bisect.bisect_left(keyframes, frame)
+    return keyframes[i] if i < len(keyframes) else None
+
+
+def last_boundary_at_or_before(keyframes: Sequence[int], clip_frames: int, frame: int) -> int:
+    """The last frame at or before ``frame`` where a copied run may end.
+
+    A run may end just before a keyframe (the next GOP is not needed) or at the clip's end.
+    """
+    if frame >= clip_frames:
+        return clip_frames
+    i = bisect.bisect_right(keyframes, frame)
+    return keyframes[i - 1] if i else 0
+
+
+# --- what must be re-encoded --------------------------------------------------------------
+
+
+def copy_blockers(timeline: Timeline, infos: Sequence[ClipInfo]) -> list[str]:
+    """Why the clips' video cannot be joined by stream copy (empty list: it can)."""
+    used = [infos[s.clip] for s in timeline.scenes]
+    blockers: list[str] = []
+    fields = ("codec", "profile", "pix_fmt", "width", "height", "fps", "time_base")
+    columns = zip(*(i.params.copy_key() for i in used), strict=True)
+    for field, values in zip(fields, columns, strict=True):
+        distinct = sorted({str(v) for v in values})
+        if len(distinct) > 1:
+            blockers.append(f"clips differ in {field} ({', '.join(distinct)})")
+    first = used[0].params
+    if first.codec != "h264":
+        blockers.append(f"clip codec is {first.codec}, the output is h264")
+    if first.pix_fmt != "yuv420p":
+        blockers.append(f"clip pixel format is {first.pix_fmt}, the output is yuv420p")
+    if (first.width, first.height) != (timeline.width, timeline.height):
+        blockers.append(
+            f"clip size {first.width}x{first.height} is not the output size "
+            f"{timeline.width}x{timeline.height}"
+        )
+    if abs(first.fps - timeline.fps) > 1e-3:
+        blockers.append(f"clip frame rate {first.fps:g} is not the output's {timeline.fps}")
+    return blockers
+
+
+def busy_ranges(timeline: Timeline) -> list[tuple[int, int]]:
+    """Output frame ranges that must be re-encoded: transitions and titles (merged)."""
+    ranges: list[tuple[int, int]] = []
+    for s in timeline.scenes:
+        if s.head_busy:
+            ranges.append((s.start, s.start + s.head_busy))
+        if s.tail_busy:
+            ranges.append((s.end - s.tail_busy, s.end))
+    ranges.extend((t.start, t.end) for t in timeline.titles)
+    return _merge(ranges)
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(ranges):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _subtract(span: tuple[int, int], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    a, b = span
+    free: list[tuple[int, int]] = []
+    for h0, h1 in holes:
+        if h1 <= a or h0 >= b:
+            continue
+        if h0 > a:
+            free.append((a, h0))
+        a = max(a, h1)
+    if a < b:
+        free.append((a, b))
+    return free
+
+
+def copy_runs(scene: Scene, info: ClipInfo, busy: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Source-frame runs of ``scene`` that can be stream-copied (keyframe-aligned)."""
+    offset = scene.start - scene.src_in
+    runs: list[tuple[int, int]] = []
+    for c0, c1 in _subtract((scene.start, scene.end), busy):
+        k1 = next_keyframe(info.keyframes, c0 - offset)
+        k2 = last_boundary_at_or_before(info.keyframes, info.frames, c1 - offset)
+        if k1 is not None and k1 < k2:
+            runs.append((k1, k2))
+    return runs
+
+
+def plan_pieces(timeline: Timeline, infos: Sequence[ClipInfo]) -> tuple[Piece, ...]:
+    """Copy what can be copied; everything in between becomes a render piece."""
+    busy = busy_ranges(timeline)
+    copies = [
+        CopyPiece(i, k1, k2, k1 + s.start - s.src_in)
+        for i, s in enumerate(timeline.scenes)
+        for k1, k2 in copy_runs(s, infos[s.clip], busy)
+    ]
+    pieces: list[Piece] = []
+    cursor = 0
+    for c in sorted(copies, key=lambda c: c.out_start):
+        if c.out_start > cursor:
+            pieces.append(RenderPiece(cursor, c.out_start))
+        pieces.append(c)
+        cursor = c.out_end
+    if cursor < timeline.total_frames:
+        pieces.append(RenderPiece(cursor, timeline.total_frames))
+    return tuple(pieces)
+
+
+def reencode_reasons(timeline: Timeline, infos: Sequence[ClipInfo]) -> list[str]:
+    """Human-readable reasons why some frames need re-encoding."""
+    reasons: list[str] = []
+    kinds = [j.kind for j in timeline.joins if j.kind != "cut"]
+    for kind in ("crossfade", "fade"):
+        if n := kinds.count(kind):
+            reasons.append(f"{n} {kind}{'s' if n > 1 else ''}")
+    if timeline.titles:
+        reasons.append(f"{len(timeline.titles)} title(s)")
+    off = [s.scene_id for s in timeline.scenes if not _trim_on_keyframes(s, infos[s.clip])]
+    if off:
+        reasons.append(f"trims between keyframes in {', '.join(off)}")
+    return reasons
+
+
+def _trim_on_keyframes(scene: Scene, info: ClipInfo) -> bool:
+    keys = set(info.keyframes)
+    return scene.src_in in keys and (scene.src_out in keys or scene.src_out == info.frames)
+
+
+# --- the decision ----------------------------------------------------------------------------
+
+
+def needs_bridges(timeline: Timeline, infos: Sequence[ClipInfo], *, fast_path: bool) -> bool:
+    """True when the smart path is possible and needs a bridge encoder to be matched."""
+    if not fast_path or copy_blockers(timeline, infos):
+        return False
+    return any(isinstance(p, RenderPiece) for p in plan_pieces(timeline, infos))
+
+
+def choose_path(
+    timeline: Timeline,
+    infos: Sequence[ClipInfo],
+    *,
+    fast_path: bool = True,
+    bridge_encoder: str | None = None,
+    max_scenes: int = MAX_SCENES_PER_RENDER,
+) -> PathChoice:
+    """Pick the assembly path; ``bridge_encoder`` names verified bridge settings, if any."""
+    if not fast_path:
+        return _full(timeline, "output.fast_path is off", max_scenes)
+    blockers = copy_blockers(timeline, infos)
+    if blockers:
+        return _full(timeline, "; ".join(blockers), max_scenes)
+    pieces = plan_pieces(timeline, infos)
+    rendered = sum(p.frames for p in pieces if isinstance(p, RenderPiece))
+    if not rendered:
+        reason = "cuts only, clips share codec parameters, every cut on a keyframe"
+        return PathChoice("stream-copy", reason, pieces)
+    why = ", ".join(reencode_reasons(timeline, infos))
+    if bridge_encoder is None:
+        reason = f"{why} need re-encoding, and no bridge encoder matches the clips' SPS/PPS"
+        return _full(timeline, reason, max_scenes)
+    reason = (
+        f"{why}: {rendered} of {timeline.total_frames} frames re-encoded with "
+        f"{bridge_encoder} (SPS/PPS identical to the clips), the rest stream-copied"
+    )
+    return PathChoice("smart", reason, _split_renders(timeline, pieces, max_scenes))
+
+
+def _full(timeline: Timeline, reason: str, max_scenes: int) -> PathChoice:
+    whole = (RenderPiece(0, timeline.total_frames),)
+    return PathChoice("full", reason, _split_renders(timeline, whole, max_scenes))
+
+
+def _split_renders(
+    timeline: Timeline, pieces: Sequence[Piece], max_scenes: int
+) -> tuple[Piece, ...]:
+    out: list[Piece] = []
+    for p in pieces:
+        if isinstance(p, RenderPiece):
+            out.extend(
+                RenderPiece(a, b)
+                for a, b in split_range(timeline, p.out_start, p.out_end, max_scenes)
+            )
+        else:
+            out.append(p)
+    return tuple(out)
+
+
+def _scene_count(timeline: Timeline, start: int, end: int) -> int:
+    return sum(1 for s in timeline.scenes if s.start < end and s.end > start)
+
+
+def split_range(timeline: Timeline, start: int, end: int, max_scenes: int) -> list[tuple[int, int]]:
+    """Split ``[start, end)`` so each part decodes at most ``max_scenes`` clips.
+
+    Parts are cut only where no transition is in progress: at the first frame where a
+    scene is on its own (its start, or the end of the crossfade into it).
+    """
+    points = [p for s in timeline.scenes[1:] if start < (p := s.start + s.head.overlap) < end]
+    parts: list[tuple[int, int]] = []
+    a = start
+    while True:
+        later = [p for p in points if p > a]
+        if _scene_count(timeline, a, end) <= max_scenes or not later:
+            parts.append((a, end))
+            return parts
+        fitting = [p for p in later if _scene_count(timeline, a, p) <= max_scenes]
+        b = fitting[-1] if fitting else later[0]
+        parts.append((a, b))
+        a = b

@@ -1,0 +1,163 @@
+"""Probe clips: codec parameters, frame count and keyframes from one stream-copy pass.
+
+One ``ffmpeg -i CLIP -map 0:v:0 -c copy -f framecrc -`` run (about 20 ms, nothing is
+decoded) prints the stream summary on stderr and one line per video packet on stdout:
+the packets give the exact frame count and which frames are keyframes, the ``#extradata``
+header gives a checksum of the SPS/PPS. The parsers are pure and tested on saved text.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from storyboard.media.ffmpeg import FFmpegError, parse_probe, run_ffmpeg_capture
+
+from .clips import ClipInfo, VideoParams
+from .errors import AssemblyError
+
+__all__ = [
+    "PacketTable",
+    "clip_info",
+    "parse_framecrc",
+    "parse_input_section",
+    "parse_time_base",
+    "parse_video_profile",
+    "probe_clip",
+    "probe_clips",
+    "stream_extradata",
+]
+
+_EXTRADATA = re.compile(r"^#extradata 0:\s*(\d+),\s*(0x[0-9a-fA-F]+)", re.M)
+_TB = re.compile(r"^#tb 0:\s*(\d+)/(\d+)", re.M)
+_PACKET = re.compile(r"^0,\s*(-?\d+),\s*(-?\d+),\s*(\d+),\s*(\d+),\s*0x[0-9a-fA-F]+(.*)$", re.M)
+_FLAGS = re.compile(r"F=0x([0-9a-fA-F]+)")
+_PROFILE = re.compile(r"Video: \w+ \(([^)/]+)\)")
+_TBN = re.compile(r"(\d+(?:\.\d+)?k?) tbn")
+
+
+@dataclass(frozen=True)
+class PacketTable:
+    """The video packets of a clip, as framecrc lists them."""
+
+    time_base: Fraction
+    extradata: str | None
+    pts: tuple[int, ...]
+    """Presentation timestamps in display order (time-base units)."""
+    key_pts: frozenset[int]
+
+    @property
+    def keyframe_indices(self) -> tuple[int, ...]:
+        return tuple(i for i, p in enumerate(self.pts) if p in self.key_pts)
+
+
+def parse_framecrc(text: str) -> PacketTable:
+    """Parse ``-f framecrc`` output of a single (video) stream."""
+    tb = _TB.search(text)
+    time_base = Fraction(int(tb[1]), int(tb[2])) if tb else Fraction(1, 1)
+    extra = _EXTRADATA.search(text)
+    pts: list[int] = []
+    keys: set[int] = set()
+    for m in _PACKET.finditer(text):
+        flags = _FLAGS.search(m[5])
+        is_key = flags is None or bool(int(flags[1], 16) & 1)
+        pts.append(int(m[2]))
+        if is_key:
+            keys.add(int(m[2]))
+    return PacketTable(
+        time_base=time_base,
+        extradata=f"{extra[1]}:{extra[2].lower()}" if extra else None,
+        pts=tuple(sorted(pts)),
+        key_pts=frozenset(keys),
+    )
+
+
+def parse_input_section(text: str) -> str:
+    """The ``Input #0`` part of ffmpeg's stderr (drops the output summary)."""
+    return text.split("Output #0", 1)[0]
+
+
+def parse_video_profile(text: str) -> str | None:
+    """The first video stream's profile, e.g. ``High`` from ``Video: h264 (High) (avc1 ...``."""
+    m = _PROFILE.search(text)
+    return m[1].strip() if m else None
+
+
+def parse_time_base(text: str) -> str | None:
+    """The first video stream's ``tbn`` as ffmpeg prints it, e.g. ``12288``."""
+    for line in text.splitlines():
+        if "Video:" in line and (m := _TBN.search(line)):
+            return m[1]
+    return None
+
+
+def clip_info(path: Path, stderr: str, framecrc: str) -> ClipInfo:
+    """Combine the two outputs of the probe run into a :class:`ClipInfo` (pure)."""
+    section = parse_input_section(stderr)
+    media = parse_probe(section)
+    packets = parse_framecrc(framecrc)
+    if not media.has_video or not packets.pts or media.width is None or media.height is None:
+        raise ValueError(f"{path} has no readable video stream")
+    fps = media.fps or 24.0
+    params = VideoParams(
+        codec=media.video_codec or "?",
+        profile=parse_video_profile(section),
+        pix_fmt=media.pix_fmt,
+        width=media.width,
+        height=media.height,
+        fps=fps,
+        time_base=parse_time_base(section),
+        extradata=packets.extradata,
+    )
+    return ClipInfo(
+        path=path,
+        params=params,
+        frames=len(packets.pts),
+        keyframes=packets.keyframe_indices,
+        video_start=float(packets.pts[0] * packets.time_base),
+        has_audio=media.has_audio,
+    )
+
+
+def _framecrc_args(path: Path) -> list[str]:
+    return ["-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"]
+
+
+def probe_clip(path: Path) -> ClipInfo:
+    """Probe one clip (I/O)."""
+    try:
+        out, err = run_ffmpeg_capture(_framecrc_args(path))
+        return clip_info(path, err, out.decode("utf-8", "replace"))
+    except (FFmpegError, ValueError) as exc:
+        raise AssemblyError("probe", f"cannot read {path}: {exc}") from exc
+
+
+def probe_clips(paths: list[Path], workers: int = 2) -> list[ClipInfo]:
+    """Probe several clips, a few at a time (each run is mostly process start-up)."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(probe_clip, paths))
+
+
+def stream_extradata(path: Path) -> str | None:
+    """Size and CRC of a file's video extradata (SPS/PPS), for comparing encoders."""
+    out, _ = run_ffmpeg_capture(
+        [
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-map",
+            "0:v:0",
+            "-c",
+            "copy",
+            "-frames:v",
+            "1",
+            "-f",
+            "framecrc",
+            "-",
+        ]
+    )
+    return parse_framecrc(out.decode("utf-8", "replace")).extradata

@@ -1,0 +1,301 @@
+"""Resolve an :class:`Edit` against the probed clips into a frame-exact timeline (pure).
+
+Everything is counted in output frames: a scene starts at ``start`` and lasts ``frames``;
+a crossfade of ``n`` frames overlaps the two scenes by ``n`` frames (the edit gets shorter
+by ``n``); a fade through black of ``n`` frames fades the outgoing scene out over its last
+``n // 2`` frames and the incoming one in over its first ``n - n // 2`` frames, without
+overlap (the edit keeps its length). Every problem is collected and raised once as an
+:class:`~storyboard.edit.errors.EditError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .clips import ClipInfo
+from .errors import EditError
+from .model import Conform, Edit, Output, Title, Transition, TransitionType
+
+__all__ = ["CUT", "Join", "Scene", "Timeline", "TitleSpan", "resolve_timeline"]
+
+
+@dataclass(frozen=True)
+class Join:
+    """How one scene hands over to the next."""
+
+    kind: TransitionType = "cut"
+    frames: int = 0
+    """Length of the transition in output frames (0 for a cut)."""
+
+    @property
+    def overlap(self) -> int:
+        """Frames the two scenes share on the output timeline."""
+        return self.frames if self.kind == "crossfade" else 0
+
+    @property
+    def fade_out(self) -> int:
+        """Frames at the end of the outgoing scene that fade to black."""
+        return self.frames // 2 if self.kind == "fade" else 0
+
+    @property
+    def fade_in(self) -> int:
+        """Frames at the start of the incoming scene that fade up from black."""
+        return self.frames - self.frames // 2 if self.kind == "fade" else 0
+
+
+CUT = Join()
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One scene placed on the output timeline."""
+
+    scene_id: str
+    clip: int
+    """Index of the scene's clip in the list given to :func:`resolve_timeline`."""
+    src_in: int
+    """First source frame used."""
+    src_out: int
+    """One past the last source frame used."""
+    src_fps: float
+    start: int
+    """Output frame where the scene starts."""
+    frames: int
+    """Output frames the scene lasts (including transition overlaps)."""
+    head: Join = CUT
+    """The join with the previous scene."""
+    tail: Join = CUT
+    """The join with the next scene."""
+
+    @property
+    def end(self) -> int:
+        return self.start + self.frames
+
+    @property
+    def head_busy(self) -> int:
+        """Leading frames that belong to a transition."""
+        return self.head.overlap + self.head.fade_in
+
+    @property
+    def tail_busy(self) -> int:
+        """Trailing frames that belong to a transition."""
+        return self.tail.overlap + self.tail.fade_out
+
+    def src_time(self, frame: int, fps: int) -> float:
+        """Source time (s from the clip's first frame) shown at scene-local output frame."""
+        return self.src_in / self.src_fps + frame / fps
+
+
+@dataclass(frozen=True)
+class TitleSpan:
+    """A title placed on the output timeline (frames)."""
+
+    index: int
+    title: Title
+    start: int
+    end: int
+    fade: int
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The resolved edit: scenes and titles on a frame grid of the output."""
+
+    fps: int
+    width: int
+    height: int
+    conform: Conform
+    scenes: tuple[Scene, ...]
+    titles: tuple[TitleSpan, ...] = ()
+
+    @property
+    def total_frames(self) -> int:
+        return self.scenes[-1].end if self.scenes else 0
+
+    @property
+    def duration(self) -> float:
+        return self.total_frames / self.fps
+
+    def seconds(self, frame: int) -> float:
+        return frame / self.fps
+
+    @property
+    def joins(self) -> tuple[Join, ...]:
+        """The joins between consecutive scenes."""
+        return tuple(s.tail for s in self.scenes[:-1])
+
+
+def resolve_timeline(
+    scene_ids: Sequence[str], infos: Sequence[ClipInfo], edit: Edit, output: Output
+) -> Timeline:
+    """Place the clips (``scene_ids[i]`` is shot in ``infos[i]``) on the output timeline."""
+    problems: list[str] = []
+    fps = output.fps
+    order = _resolve_order(scene_ids, edit.order, problems)
+    index = {sid: i for i, sid in enumerate(scene_ids)}
+    _check_keys("edit.trims", edit.trims, index, problems)
+    spans = {sid: _trimmed_span(sid, infos[index[sid]], edit, fps, problems) for sid in order}
+    joins = _resolve_joins(order, edit.transitions, fps, problems)
+    size = _output_size(order, index, infos, output, problems)
+    if problems:
+        raise EditError(problems)
+    scenes = _layout(order, index, spans, joins, infos)
+    _check_fit(scenes, problems)
+    titles = _resolve_titles(edit.titles, scenes, fps, problems)
+    if problems:
+        raise EditError(problems)
+    return Timeline(fps, size[0], size[1], output.conform, scenes, titles)
+
+
+def _resolve_order(
+    scene_ids: Sequence[str], order: list[str] | None, problems: list[str]
+) -> list[str]:
+    seen: set[str] = set()
+    for sid in scene_ids:
+        if sid in seen:
+            problems.append(f"two clips are given for scene {sid!r}")
+        seen.add(sid)
+    if order is None:
+        return list(dict.fromkeys(scene_ids))
+    resolved: list[str] = []
+    for i, sid in enumerate(order):
+        if sid not in seen:
+            problems.append(f"edit.order[{i}]: unknown scene {sid!r} (known: {sorted(seen)})")
+        elif sid in resolved:
+            problems.append(f"edit.order[{i}]: scene {sid!r} appears twice")
+        else:
+            resolved.append(sid)
+    if not resolved and not problems:
+        problems.append("edit.order is empty: the edit needs at least one scene")
+    return resolved
+
+
+def _check_keys(
+    field: str, mapping: Mapping[str, object], index: dict[str, int], problems: list[str]
+) -> None:
+    for key in mapping:
+        if key not in index:
+            problems.append(f"{field}.{key}: unknown scene {key!r}")
+
+
+def _trimmed_span(
+    sid: str, info: ClipInfo, edit: Edit, fps: int, problems: list[str]
+) -> tuple[int, int, int]:
+    """(src_in, src_out, output frames) of a scene after its trim."""
+    trim = edit.trims.get(sid)
+    src_in, src_out = 0, info.frames
+    if trim is not None:
+        src_in = round(trim.start * info.fps)
+        if trim.end is not None:
+            if trim.end > info.duration + 1 / info.fps:
+                problems.append(
+                    f"edit.trims.{sid}.out: {trim.end} s is past the clip's end "
+                    f"({info.duration:.3f} s)"
+                )
+            src_out = min(info.frames, round(trim.end * info.fps))
+        if src_in >= src_out:
+            problems.append(
+                f"edit.trims.{sid}: nothing left of the {info.duration:.3f} s clip "
+                f"(in {trim.start} s)"
+            )
+    frames = round((src_out - src_in) * fps / info.fps)
+    return src_in, src_out, frames
+
+
+def _resolve_joins(
+    order: list[str], transitions: list[Transition], fps: int, problems: list[str]
+) -> dict[tuple[str, str], Join]:
+    joins: dict[tuple[str, str], Join] = {}
+    position = {sid: i for i, sid in enumerate(order)}
+    for i, tr in enumerate(transitions):
+        a, b = tr.between
+        where = f"edit.transitions[{i}] {a!r} -> {b!r}"
+        if a not in position or b not in position:
+            missing = [s for s in (a, b) if s not in position]
+            problems.append(f"{where}: scene(s) {missing} not in the edit")
+        elif position[b] != position[a] + 1:
+            problems.append(f"{where}: the scenes are not adjacent in the edit order")
+        elif (a, b) in joins:
+            problems.append(f"{where}: a second transition for the same join")
+        else:
+            frames = 0 if tr.type == "cut" else max(1, round(tr.duration * fps))
+            joins[(a, b)] = Join(tr.type, frames)
+    return joins
+
+
+def _output_size(
+    order: list[str],
+    index: dict[str, int],
+    infos: Sequence[ClipInfo],
+    output: Output,
+    problems: list[str],
+) -> tuple[int, int]:
+    if output.size is not None:
+        size = output.size
+    elif order:
+        size = infos[index[order[0]]].size
+    else:
+        return (0, 0)
+    if size[0] <= 0 or size[1] <= 0 or size[0] % 2 or size[1] % 2:
+        problems.append(f"output.size {list(size)}: width and height must be even and positive")
+    return size
+
+
+def _layout(
+    order: list[str],
+    index: dict[str, int],
+    spans: dict[str, tuple[int, int, int]],
+    joins: dict[tuple[str, str], Join],
+    infos: Sequence[ClipInfo],
+) -> tuple[Scene, ...]:
+    scenes: list[Scene] = []
+    start = 0
+    for i, sid in enumerate(order):
+        src_in, src_out, frames = spans[sid]
+        head = joins.get((order[i - 1], sid), CUT) if i else CUT
+        tail = joins.get((sid, order[i + 1]), CUT) if i + 1 < len(order) else CUT
+        if scenes:
+            start = scenes[-1].end - head.overlap
+        clip = index[sid]
+        scenes.append(Scene(sid, clip, src_in, src_out, infos[clip].fps, start, frames, head, tail))
+    return tuple(scenes)
+
+
+def _check_fit(scenes: tuple[Scene, ...], problems: list[str]) -> None:
+    for s in scenes:
+        if s.head_busy + s.tail_busy > s.frames:
+            problems.append(
+                f"scene {s.scene_id!r}: its transitions ({s.head_busy} + {s.tail_busy} frames) "
+                f"are longer than the scene ({s.frames} frames); shorten them"
+            )
+
+
+def _resolve_titles(
+    titles: list[Title], scenes: tuple[Scene, ...], fps: int, problems: list[str]
+) -> tuple[TitleSpan, ...]:
+    by_id = {s.scene_id: s for s in scenes}
+    total = scenes[-1].end if scenes else 0
+    spans: list[TitleSpan] = []
+    for i, title in enumerate(titles):
+        offset = 0
+        if title.scene is not None:
+            if title.scene not in by_id:
+                problems.append(f"edit.titles[{i}].scene: unknown scene {title.scene!r}")
+                continue
+            offset = by_id[title.scene].start
+        start = offset + round(title.start * fps)
+        if start >= total:
+            problems.append(
+                f"edit.titles[{i}].start: {start / fps:.3f} s is after the end of the edit "
+                f"({total / fps:.3f} s)"
+            )
+            continue
+        end = min(total, start + max(1, round(title.duration * fps)))
+        fade = min(round(title.fade * fps), (end - start) // 2)
+        spans.append(TitleSpan(i, title, start, end, fade))
+    return tuple(spans)

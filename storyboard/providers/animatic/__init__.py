@@ -1,0 +1,18 @@
+"""The animatic renderer: a free, offline preview clip for a Kling 3.0 createTask body.
+
+>>> from storyboard.providers.animatic import render_animatic, animatic_size
+>>> body = {"model": "kling-3.0/video", "input": {"prompt": "a red kite", "duration": "5",
+...         "mode": "std", "aspect_ratio": "16:9", "sound": False, "multi_shots": False}}
+>>> animatic_size(body)
+(1280, 720)
+
+Modules, in data-flow order: :mod:`.spec` reads the body, :mod:`.timing` places shots
+and stills on the frame grid, :mod:`.layout` and :mod:`.text` do the (pure) geometry and
+text fitting, :mod:`.assets` fetches images, :mod:`.cards` paints the stills, and
+:mod:`.render` encodes them with ffmpeg.
+"""
+
+from .layout import animatic_size
+from .render import render_animatic
+
+__all__ = ["animatic_size", "render_animatic"]

@@ -1,0 +1,238 @@
+"""Frame sizes and card geometry. Pure: no I/O, no Pillow."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .spec import parse_body
+
+__all__ = [
+    "MAX_IMAGE_ASPECT",
+    "SHORT_SIDES",
+    "Box",
+    "CardLayout",
+    "TileSlot",
+    "animatic_size",
+    "card_layout",
+    "cover_crop",
+    "even",
+    "frame_size",
+    "letterbox",
+    "size_from_image",
+    "tile_caption_font",
+    "tile_side",
+    "timeline_boxes",
+]
+
+SHORT_SIDES = {"std": 720, "pro": 1080}
+"""Short side of the frame (pixels) for each generation mode."""
+
+_ASPECT_SHAPES = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
+
+MAX_IMAGE_ASPECT = 2.5
+"""A first-frame image wider or taller than this is letterboxed into a frame of this shape."""
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned rectangle in pixels: left, top, width, height."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def right(self) -> int:
+        """x of the first column past the box."""
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> int:
+        """y of the first row past the box."""
+        return self.y + self.h
+
+    def corners(self) -> tuple[int, int, int, int]:
+        """``(left, top, right, bottom)``, the form Pillow takes."""
+        return (self.x, self.y, self.right, self.bottom)
+
+
+def even(value: float) -> int:
+    """``value`` rounded to the nearest even integer, at least 2 (yuv420p needs even sizes)."""
+    return max(2, 2 * round(value / 2))
+
+
+def frame_size(mode: str, aspect_ratio: str) -> tuple[int, int]:
+    """``(width, height)`` for a mode (std/pro) and an aspect ratio (16:9, 9:16, 1:1)."""
+    short = SHORT_SIDES[mode]
+    w, h = _ASPECT_SHAPES[aspect_ratio]
+    if w >= h:
+        return (even(short * w / h), short)
+    return (short, even(short * h / w))
+
+
+def size_from_image(mode: str, image_size: tuple[int, int]) -> tuple[int, int]:
+    """Frame size following a first-frame image's own shape: short side 720/1080, even sides.
+
+    Shapes more extreme than :data:`MAX_IMAGE_ASPECT` are clamped to it.
+    """
+    short = SHORT_SIDES[mode]
+    iw, ih = (max(1, v) for v in image_size)
+    ratio = min(max(iw / ih, 1 / MAX_IMAGE_ASPECT), MAX_IMAGE_ASPECT)
+    if ratio >= 1:
+        return (even(short * ratio), short)
+    return (short, even(short / ratio))
+
+
+def animatic_size(
+    body: Mapping[str, Any], first_frame_size: tuple[int, int] | None = None
+) -> tuple[int, int]:
+    """``(width, height)`` of the animatic for a Kling 3.0 createTask body.
+
+    ``first_frame_size`` is the size of the reachable first-frame image, if any; its
+    shape then wins over ``input.aspect_ratio``.
+
+    Raises:
+        ValueError: the body is not a valid createTask body.
+    """
+    spec = parse_body(body)
+    if first_frame_size is not None:
+        return size_from_image(spec.mode, first_frame_size)
+    return frame_size(spec.mode, spec.aspect_ratio)
+
+
+def letterbox(src: tuple[int, int], dst: tuple[int, int]) -> Box:
+    """Where ``src`` goes, scaled to fit inside ``dst`` keeping its shape, centred."""
+    scale = min(dst[0] / max(1, src[0]), dst[1] / max(1, src[1]))
+    w = max(1, min(dst[0], round(src[0] * scale)))
+    h = max(1, min(dst[1], round(src[1] * scale)))
+    return Box((dst[0] - w) // 2, (dst[1] - h) // 2, w, h)
+
+
+def cover_crop(src: tuple[int, int], dst: tuple[int, int]) -> Box:
+    """The centred part of ``src`` with ``dst``'s shape (to fill ``dst`` without bars)."""
+    sw, sh = max(1, src[0]), max(1, src[1])
+    scale = min(sw / max(1, dst[0]), sh / max(1, dst[1]))
+    w, h = max(1, round(dst[0] * scale)), max(1, round(dst[1] * scale))
+    return Box((sw - w) // 2, (sh - h) // 2, min(w, sw), min(h, sh))
+
+
+@dataclass(frozen=True)
+class TileSlot:
+    """An element thumbnail (square ``tile``) and the width its ``@name`` caption may use."""
+
+    tile: Box
+    caption_width: int
+
+
+@dataclass(frozen=True)
+class CardLayout:
+    """Where everything on a card goes, for one frame size.
+
+    Sizes are in pixels; font sizes scale with the frame's short side so 720p and
+    1080p cards look the same.
+    """
+
+    size: tuple[int, int]
+    margin: int
+    header: Box
+    title_font: int
+    meta_font: int
+    prompt_panel: Box
+    prompt: Box
+    prompt_font_max: int
+    prompt_font_min: int
+    tiles: tuple[TileSlot, ...]
+    tile_caption_font: int
+    timeline: Box
+
+    @property
+    def unit(self) -> float:
+        """One pixel of a 1080-pixel short side, in this layout's pixels."""
+        return min(self.size) / 1080
+
+
+def _unit(size: tuple[int, int]) -> float:
+    return min(size) / 1080
+
+
+def tile_side(size: tuple[int, int]) -> int:
+    """Side (pixels) of an element thumbnail on a card of ``size``."""
+    return round(150 * _unit(size))
+
+
+def tile_caption_font(size: tuple[int, int]) -> int:
+    """Font size of the ``@name`` captions under element thumbnails."""
+    return round(30 * _unit(size))
+
+
+def card_layout(size: tuple[int, int], caption_widths: Sequence[float] = ()) -> CardLayout:
+    """Geometry of a card of ``size`` with one element thumbnail per caption width.
+
+    From the top: a header (scene label left, shot number and timing right), the prompt
+    on a soft panel, a row of thumbnails with ``@name`` captions (``caption_widths`` are
+    the captions' widths at :func:`tile_caption_font`; a thumbnail's slot widens to fit
+    its caption, within limits), and a timeline bar marking the shot among all shots.
+    Thumbnails that do not fit the row are left out.
+    """
+    w, h = size
+    u = min(size) / 1080
+    margin = round(64 * u)
+    title_font, meta_font = round(46 * u), round(32 * u)
+    header = Box(margin, margin, w - 2 * margin, round(title_font * 1.25 + meta_font * 1.5))
+    timeline = Box(margin, h - margin - round(10 * u), w - 2 * margin, max(2, round(10 * u)))
+    caption_font = tile_caption_font(size)
+    row_bottom = timeline.y - round(36 * u)
+    tiles = _tile_row(size, row_bottom, margin, caption_widths)
+    panel_bottom = (tiles[0].tile.y if tiles else timeline.y) - round(40 * u)
+    panel_top = header.bottom + round(36 * u)
+    panel = Box(margin, panel_top, w - 2 * margin, max(1, panel_bottom - panel_top))
+    pad = round(40 * u)
+    prompt = Box(panel.x + pad, panel.y + pad, panel.w - 2 * pad, max(1, panel.h - 2 * pad))
+    return CardLayout(
+        size=size,
+        margin=margin,
+        header=header,
+        title_font=title_font,
+        meta_font=meta_font,
+        prompt_panel=panel,
+        prompt=prompt,
+        prompt_font_max=round(64 * u),
+        prompt_font_min=round(30 * u),
+        tiles=tiles,
+        tile_caption_font=caption_font,
+        timeline=timeline,
+    )
+
+
+def _tile_row(
+    size: tuple[int, int], bottom: int, margin: int, caption_widths: Sequence[float]
+) -> tuple[TileSlot, ...]:
+    """Square thumbnails in one row, left-aligned, captions below ending at ``bottom``."""
+    side, gap = tile_side(size), round(36 * _unit(size))
+    top = bottom - round(tile_caption_font(size) * 1.5) - side
+    slots: list[TileSlot] = []
+    x, right = margin, size[0] - margin
+    for width in caption_widths:
+        slot = min(max(side, math.ceil(width)), round(side * 2.2), right - margin)
+        if x + slot > right:
+            break
+        slots.append(TileSlot(Box(x, top, side, side), slot))
+        x += slot + gap
+    return tuple(slots)
+
+
+def timeline_boxes(frame_counts: Sequence[int], bar: Box, gap: int) -> list[Box]:
+    """Split ``bar`` into one segment per shot, widths proportional to frame counts."""
+    total = max(1, sum(frame_counts))
+    usable = bar.w - gap * (len(frame_counts) - 1)
+    boxes, start = [], 0
+    for i, count in enumerate(frame_counts):
+        x0 = bar.x + round(usable * start / total) + gap * i
+        start += count
+        x1 = bar.x + round(usable * start / total) + gap * i
+        boxes.append(Box(x0, bar.y, max(1, x1 - x0), bar.h))
+    return boxes

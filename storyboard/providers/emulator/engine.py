@@ -1,0 +1,330 @@
+"""The emulator's behaviour, without HTTP: accounts, tasks and their lifecycle, rendering,
+stored files, callbacks and counters. :mod:`.app` maps kie.ai's endpoints onto it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hmac
+import itertools
+import logging
+import secrets
+import tempfile
+from collections import Counter
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import anyio
+import httpx
+
+from storyboard.kling import check_request
+from storyboard.pricing import estimate
+from storyboard.providers.emulator.config import INPROCESS_BASE_URL, EmulatorConfig, Renderer
+from storyboard.providers.emulator.faults import FaultInjector
+from storyboard.providers.emulator.state import (
+    ApiFailure,
+    Counters,
+    StoredFile,
+    Task,
+    envelope,
+    iso_time,
+    ms,
+    task_record,
+    task_state,
+)
+from storyboard.providers.emulator.uploads import decode_base64_data
+from storyboard.providers.kie.callbacks import signature_headers
+
+__all__ = ["Emulator"]
+
+logger = logging.getLogger("storyboard.emulator")
+
+_CLOCK_STEP = 0.05
+"""Longest sleep between looks at the clock while a task waits out its latency."""
+
+
+class Emulator:
+    """An in-memory kie.ai account: tasks, uploads, credits, faults and counters."""
+
+    def __init__(self, config: EmulatorConfig | None = None, *, base_url: str | None = None):
+        self.config = config or EmulatorConfig()
+        self.base_url = (base_url or self.config.public_base_url or INPROCESS_BASE_URL).rstrip("/")
+        self.faults = FaultInjector(self.config.faults)
+        self.counters = Counters()
+        self.credits = self.config.credits
+        self.tasks: dict[str, Task] = {}
+        self.uploads: dict[str, StoredFile] = {}
+        self.results: dict[str, StoredFile] = {}
+        self.links: dict[str, tuple[str, float]] = {}
+        self._ids = itertools.count(ms(self.config.clock()))
+        self._pool = ThreadPoolExecutor(
+            max_workers=self.config.render_concurrency, thread_name_prefix="emulator-render"
+        )
+        self._tmp = (
+            tempfile.TemporaryDirectory(prefix="kie-emulator-", ignore_cleanup_errors=True)
+            if self.config.storage_dir is None
+            else None
+        )
+        self.storage = Path(self._tmp.name) if self._tmp else Path(self.config.storage_dir or ".")
+        self._drivers: set[asyncio.Task[None]] = set()
+
+    def __repr__(self) -> str:
+        return f"Emulator(base_url={self.base_url!r}, tasks={len(self.tasks)})"
+
+    @property
+    def now(self) -> float:
+        """The emulator's clock (seconds)."""
+        return self.config.clock()
+
+    # -- requests ----------------------------------------------------------------------
+
+    def authorize(self, header: str | None) -> None:
+        """Raise 401 unless ``header`` is ``Bearer <the configured key>``."""
+        scheme, _, key = (header or "").partition(" ")
+        expected = self.config.api_key.encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(key.strip().encode(), expected):
+            raise ApiFailure(401, "You do not have access permissions: missing or invalid API key")
+
+    def count_call(self, endpoint: str) -> None:
+        """Count one API call (before any fault is injected)."""
+        self.counters.requests += 1
+        if endpoint == "createTask":
+            self.counters.create_task_calls += 1
+        elif endpoint == "recordInfo":
+            self.counters.polls += 1
+
+    # -- tasks -------------------------------------------------------------------------
+
+    def create_task(self, body: Any) -> Task:
+        """Validate, charge and start a generation."""
+        if not isinstance(body, Mapping):
+            raise ApiFailure(422, "the request body must be a JSON object")
+        errors = [v for v in check_request(body, self.config.limits) if v.severity == "error"]
+        if errors:
+            raise ApiFailure(422, "; ".join(str(v) for v in errors))
+        cost = estimate(body, self.config.prices).credits
+        if cost > self.credits:
+            raise ApiFailure(
+                402, f"Insufficient credits: this generation costs {cost}, {self.credits} left"
+            )
+        self.credits -= cost
+        self.counters.credits_spent += cost
+        task = Task(
+            task_id=f"task_kling-3.0_{next(self._ids)}",
+            body=dict(body),
+            created=self.now,
+            cost=cost,
+            will_fail=self.faults.roll("generation_fail") is not None,
+            latency=self.config.latency,
+        )
+        self.tasks[task.task_id] = task
+        self.counters.tasks_created += 1
+        self._start(task)
+        return task
+
+    def record(self, task_id: str | None) -> dict[str, Any]:
+        """recordInfo ``data`` of a task."""
+        if not task_id:
+            raise ApiFailure(422, "taskId is required")
+        task = self.tasks.get(task_id)
+        if task is None:
+            raise ApiFailure(404, f"task {task_id} not found")
+        return task_record(task, self.now, self.result_url(task))
+
+    def result_url(self, task: Task) -> str | None:
+        """The public URL of a finished task's clip."""
+        return f"{self.base_url}/files/results/{task.task_id}.mp4" if task.result_file else None
+
+    def _start(self, task: Task) -> None:
+        driver = asyncio.get_running_loop().create_task(self._drive(task))
+        self._drivers.add(driver)
+        driver.add_done_callback(self._drivers.discard)
+
+    async def _drive(self, task: Task) -> None:
+        try:
+            if not task.will_fail:
+                await self._render(task)
+            await self._until(task.created + task.latency)
+            self._finish(task)
+            if task.callback_url:
+                await self._send_callback(task)
+        except Exception:  # the driver must never die silently
+            logger.exception("emulator: task %s broke", task.task_id)
+            task.fail_code, task.fail_msg = "500", "internal emulator error"
+            self._finish(task)
+
+    async def _until(self, due: float) -> None:
+        """Sleep until the emulator's clock reaches ``due`` (a test may move the clock)."""
+        while (remaining := due - self.now) > 0:
+            await asyncio.sleep(min(remaining, _CLOCK_STEP))
+
+    async def _render(self, task: Task) -> None:
+        out = self.storage / f"{task.task_id}.mp4"
+        try:
+            renderer = self.config.renderer or _animatic()
+            call = functools.partial(
+                renderer, task.body, out, fetch_asset=self.fetch_asset, label=task.task_id
+            )
+            path = await asyncio.get_running_loop().run_in_executor(self._pool, call)
+        except Exception as exc:
+            logger.warning("emulator: rendering %s failed: %s", task.task_id, exc)
+            task.fail_code, task.fail_msg = "500", f"rendering failed: {exc}"
+            return
+        self.counters.renders += 1
+        size = (await anyio.Path(path).stat()).st_size
+        task.result_file = str(path)
+        self.results[task.task_id] = StoredFile(
+            Path(path).name, "video/mp4", size, self.now, float("inf"), path=Path(path)
+        )
+
+    def _finish(self, task: Task) -> None:
+        task.finished = self.now
+        if task.will_fail or task.fail_code:
+            task.outcome = "fail"
+            task.fail_code = task.fail_code or "501"
+            task.fail_msg = task.fail_msg or "Generation failed (emulated fault)"
+            task.result_file = None
+            if self.config.refund_failed:
+                self.credits += task.cost
+                self.counters.credits_spent -= task.cost
+        else:
+            task.outcome = "success"
+            self.results[task.task_id].expires = task.finished + self.config.result_ttl
+
+    async def _send_callback(self, task: Task) -> None:
+        assert task.callback_url is not None
+        success = task.outcome == "success"
+        body = envelope(
+            200 if success else 501,
+            "success" if success else task.fail_msg or "failed",
+            self.record(task.task_id),
+        )
+        headers = {}
+        if self.config.hmac_key:
+            headers = signature_headers(self.config.hmac_key, task.task_id, self.now)
+        transport = (
+            _Borrowed(self.config.callback_transport) if self.config.callback_transport else None
+        )
+        try:
+            async with httpx.AsyncClient(transport=transport, timeout=10) as http:
+                response = await http.post(task.callback_url, json=body, headers=headers)
+            delivered = response.status_code < 300
+        except httpx.HTTPError as exc:
+            logger.warning("emulator: callback for %s failed: %s", task.task_id, exc)
+            delivered = False
+        if delivered:
+            self.counters.callbacks_sent += 1
+        else:
+            self.counters.callbacks_failed += 1
+
+    # -- files -------------------------------------------------------------------------
+
+    def store_upload(self, key: str, content: bytes, mime: str) -> dict[str, Any]:
+        """Store an upload under ``key`` (same key overwrites); return its ``data``."""
+        now = self.now
+        name = key.rsplit("/", 1)[-1]
+        self.uploads[key] = StoredFile(
+            name, mime, len(content), now, now + self.config.upload_ttl, content=content
+        )
+        self.counters.uploads += 1
+        return {
+            "fileName": name,
+            "filePath": key,
+            "downloadUrl": f"{self.base_url}/files/uploads/{key}",
+            "fileSize": len(content),
+            "mimeType": mime,
+            "uploadedAt": iso_time(now),
+        }
+
+    def served_file(self, kind: str, name: str) -> StoredFile | None:
+        """The live file behind ``/files/{kind}/{name}``, or None (missing or expired)."""
+        found: StoredFile | None = None
+        if kind == "uploads":
+            found = self.uploads.get(name)
+        elif kind == "results":
+            found = self.results.get(name.removesuffix(".mp4"))
+        elif kind == "dl":
+            token, _, _ = name.partition("/")
+            task_id, expires = self.links.get(token, ("", 0.0))
+            found = self.results.get(task_id) if self.now < expires else None
+        if found is None or self.now >= found.expires:
+            return None
+        return found
+
+    def own_file(self, url: str) -> StoredFile | None:
+        """The file behind one of the emulator's own URLs."""
+        if not url.startswith(self.base_url + "/files/"):
+            return None
+        kind, _, name = unquote(urlsplit(url).path).removeprefix("/files/").partition("/")
+        return self.served_file(kind, name)
+
+    def download_link(self, url: Any) -> str:
+        """A temporary link to a generated file (download-url)."""
+        found = self.own_file(url) if isinstance(url, str) else None
+        task_id = next((t for t, f in self.results.items() if f is found), None)
+        if found is None or task_id is None:
+            raise ApiFailure(422, "url must be a live file generated by this service")
+        token = secrets.token_urlsafe(12)
+        self.links[token] = (task_id, self.now + self.config.download_url_ttl)
+        return f"{self.base_url}/files/dl/{token}/{task_id}.mp4"
+
+    def fetch_asset(self, url: str) -> bytes | None:
+        """Bytes of an asset the renderer asks for: own URLs and data URLs, no network."""
+        if url.startswith("data:"):
+            return decode_base64_data(url)[0]
+        found = self.own_file(url)
+        if found is None:
+            return None
+        return found.content if found.content is not None else _read(found)
+
+    # -- stats and lifecycle -----------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Counters, tasks by state, credits and injected faults (``/emulator/stats``)."""
+        now = self.now
+        states = Counter(task_state(task, now) for task in list(self.tasks.values()))
+        return {
+            **self.counters.as_dict(),
+            "tasks_by_state": dict(states),
+            "credits_left": self.credits,
+            "faults_injected": dict(self.faults.injected),
+        }
+
+    async def aclose(self) -> None:
+        """Stop running tasks and renders; remove the temporary storage."""
+        for driver in list(self._drivers):
+            driver.cancel()
+        await asyncio.gather(*self._drivers, return_exceptions=True)
+        shutdown = functools.partial(self._pool.shutdown, wait=True, cancel_futures=True)
+        await asyncio.get_running_loop().run_in_executor(None, shutdown)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+def _read(found: StoredFile) -> bytes | None:
+    with contextlib.suppress(OSError):
+        return found.path.read_bytes() if found.path else None
+    return None
+
+
+def _animatic() -> Renderer:
+    """The animatic renderer (imported late: it is heavy, and optional for tests)."""
+    try:
+        from storyboard.providers.animatic import render_animatic
+    except ImportError as exc:
+        raise RuntimeError("the animatic renderer is not available") from exc
+    return render_animatic
+
+
+class _Borrowed(httpx.AsyncBaseTransport):
+    """A transport lent to a short-lived client: closing the client leaves it open."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        self.transport = transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.transport.handle_async_request(request)
