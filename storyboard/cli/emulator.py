@@ -36,6 +36,9 @@ def serve_command(
     drop_rate: Annotated[
         float, typer.Option(help="Share of downloads cut halfway.", min=0.0, max=1.0)
     ] = 0.0,
+    rate_limit: Annotated[
+        float | None, typer.Option(help="API calls per second allowed (429 beyond).", min=0.1)
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the fault generator.")] = 0,
     api_key: Annotated[str, typer.Option(help="Bearer key the emulator accepts.")] = (
         DEFAULT_API_KEY
@@ -60,6 +63,7 @@ def serve_command(
         public_base_url=public_url,
         credits=credits,
         latency=latency,
+        rate_limit=rate_limit,
         hmac_key=hmac_key,
         storage_dir=storage_dir,
         faults=FaultConfig(

@@ -9,6 +9,7 @@ from storyboard.providers.emulator.config import (
     INPROCESS_BASE_URL,
     EmulatorConfig,
     FaultConfig,
+    FetchAsset,
     Renderer,
 )
 from storyboard.providers.emulator.engine import Emulator
@@ -30,6 +31,7 @@ __all__ = [
     "EmulatorConfig",
     "FaultConfig",
     "FaultInjector",
+    "FetchAsset",
     "InProcessTransport",
     "Renderer",
     "ServedEmulator",

@@ -110,6 +110,7 @@ class _Api:
                 return self._fault(fault)
             try:
                 self.em.authorize(request.headers.get("authorization"))
+                self.em.throttle()
                 data = await handler(request)
             except ApiFailure as failure:
                 self.em.counters.reject(failure.code)

@@ -38,6 +38,7 @@ class Renderer(Protocol):
         self,
         body: Mapping[str, Any],
         out_path: str | Path,
+        /,
         *,
         fetch_asset: FetchAsset | None = None,
         label: str | None = None,
@@ -100,6 +101,9 @@ class EmulatorConfig:
     """Clip renderer; None means the animatic renderer."""
     storage_dir: Path | None = None
     """Folder for rendered clips; None means a temporary folder removed on close."""
+    rate_limit: float | None = None
+    """Average API calls per second allowed (bursts of as many); over it: 429 with
+    Retry-After. None means unlimited."""
     mirror_http_status: bool = False
     """Send envelope errors with HTTP status = code (else HTTP 200, code in the body)."""
     limits: KlingLimits = DEFAULT_LIMITS

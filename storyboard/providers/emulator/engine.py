@@ -9,6 +9,7 @@ import functools
 import hmac
 import itertools
 import logging
+import math
 import secrets
 import tempfile
 from collections import Counter
@@ -28,6 +29,7 @@ from storyboard.providers.emulator.faults import FaultInjector
 from storyboard.providers.emulator.state import (
     ApiFailure,
     Counters,
+    RateLimiter,
     StoredFile,
     Task,
     envelope,
@@ -71,6 +73,8 @@ class Emulator:
         )
         self.storage = Path(self._tmp.name) if self._tmp else Path(self.config.storage_dir or ".")
         self._drivers: set[asyncio.Task[None]] = set()
+        rate = self.config.rate_limit
+        self._limiter = RateLimiter(rate, max(1.0, rate)) if rate else None
 
     def __repr__(self) -> str:
         return f"Emulator(base_url={self.base_url!r}, tasks={len(self.tasks)})"
@@ -88,6 +92,13 @@ class Emulator:
         expected = self.config.api_key.encode()
         if scheme.lower() != "bearer" or not hmac.compare_digest(key.strip().encode(), expected):
             raise ApiFailure(401, "You do not have access permissions: missing or invalid API key")
+
+    def throttle(self) -> None:
+        """Raise 429 (with Retry-After) when calls come faster than ``rate_limit``."""
+        wait = self._limiter.admit(self.now) if self._limiter else None
+        if wait is not None:
+            after = str(max(1, math.ceil(wait)))
+            raise ApiFailure(429, "Rate limited: too many requests", {"Retry-After": after})
 
     def count_call(self, endpoint: str) -> None:
         """Count one API call (before any fault is injected)."""
@@ -159,7 +170,7 @@ class Emulator:
 
     async def _until(self, due: float) -> None:
         """Sleep until the emulator's clock reaches ``due`` (a test may move the clock)."""
-        while (remaining := due - self.now) > 0:
+        while (remaining := due - self.now) > 0:  # noqa: ASYNC110 - the clock is injectable
             await asyncio.sleep(min(remaining, _CLOCK_STEP))
 
     async def _render(self, task: Task) -> None:

@@ -50,7 +50,7 @@ __all__ = ["KieClient"]
 logger = logging.getLogger("storyboard.kie")
 M = TypeVar("M", bound=BaseModel)
 
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 """Transport errors that certainly happened before the server saw the request."""
 
 _NOT_CREATED_STATUSES = frozenset({401, 402, 404, 422, 429, 455, 500, 503, 505})

@@ -53,6 +53,16 @@ class _RetryableStatus(DownloadError):
     """A 429/5xx answer from the file host: worth another try."""
 
 
+class _Interrupted(Exception):
+    """The connection dropped; ``received`` bytes are on disk."""
+
+    def __init__(
+        self, error: DownloadError | KieTransportError, received: int, resumable: bool
+    ) -> None:
+        super().__init__(str(error))
+        self.error, self.received, self.resumable = error, received, resumable
+
+
 def is_video_content_type(value: str | None) -> bool:
     """True for ``video/*`` and octet-stream types (parameters ignored)."""
     kind = (value or "").split(";", 1)[0].strip().lower()
@@ -70,6 +80,7 @@ async def download_file(
     """Download ``job.url`` to ``job.dest``; nothing is left behind on failure."""
     dest = Path(job.dest)
     part = anyio.Path(dest.parent / f".{dest.name}.{secrets.token_hex(4)}.part")
+    await part.parent.mkdir(parents=True, exist_ok=True)
     try:
         await _fetch_with_retries(http, job, part, policy, sleep, rng)
         await part.replace(dest)
@@ -104,21 +115,11 @@ async def _fetch_with_retries(
         await sleep(delay)
 
 
-class _Interrupted(Exception):
-    """The connection dropped; ``received`` bytes are on disk."""
-
-    def __init__(
-        self, error: DownloadError | KieTransportError, received: int, resumable: bool
-    ) -> None:
-        super().__init__(str(error))
-        self.error, self.received, self.resumable = error, received, resumable
-
-
 async def _fetch_once(
     http: httpx.AsyncClient, job: Download, part: anyio.Path, offset: int
 ) -> None:
     headers = {"Range": f"bytes={offset}-"} if offset else {}
-    received, resumable = offset, False
+    received, resumable = offset, offset > 0  # a failed resume may be resumed again
     try:
         async with http.stream("GET", job.url, headers=headers, follow_redirects=True) as response:
             start = _check_response(response, job, offset)
