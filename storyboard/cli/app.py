@@ -8,7 +8,7 @@ from importlib import import_module
 
 import typer
 
-from storyboard.cli import authoring, production
+from storyboard.cli import authoring, init, production
 from storyboard.cli.console import EXIT_FAILED, err
 
 __all__ = ["app", "main"]
@@ -24,8 +24,10 @@ app = typer.Typer(
 )
 authoring.register(app)
 production.register(app)
+init.register(app)
 
-for _module, _name in [("storyboard.cli.emulator", "emulator")]:
+_GROUPS = [("storyboard.cli.emulator", "emulator"), ("storyboard.cli.recipes", "recipe")]
+for _module, _name in _GROUPS:
     try:
         _group = import_module(_module)
     except ModuleNotFoundError:  # pragma: no cover - a command group not built yet

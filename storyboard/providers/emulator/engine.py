@@ -62,7 +62,9 @@ class Emulator:
         self.uploads: dict[str, StoredFile] = {}
         self.results: dict[str, StoredFile] = {}
         self.links: dict[str, tuple[str, float]] = {}
-        self._ids = itertools.count(ms(self.config.clock()))
+        # Millisecond start plus a random part: emulators started together (one per
+        # process or per render) must not hand out the same task ids.
+        self._ids = itertools.count(ms(self.config.clock()) * 10**6 + secrets.randbelow(10**6))
         self._pool = ThreadPoolExecutor(
             max_workers=self.config.render_concurrency, thread_name_prefix="emulator-render"
         )

@@ -1,0 +1,191 @@
+"""One storyboard of a batch: what to render, how, and what became of it.
+
+:func:`render_job` renders one job with :func:`storyboard.run.render.render_async`
+(generation + assembly) and never raises for a failure of its own: it returns a
+:class:`JobResult`. :func:`run_job` is the same for a Dask worker (synchronous, builds
+its backend from the worker's environment and opens the cluster-wide limits).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from contextlib import AbstractAsyncContextManager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from storyboard.run.backend import Backend, BackendName, BackendUnavailable, choose_backend
+from storyboard.run.render import RenderOutcome, render_async
+from storyboard.run.steps import Limiter, RunOptions
+from storyboard.validate import StoryboardInvalid
+
+if TYPE_CHECKING:
+    from storyboard.recipes.limits import ClusterLimits
+
+__all__ = ["Job", "JobResult", "JobStatus", "RenderSettings", "render_job", "run_job"]
+
+JobStatus = Literal["done", "cached", "failed", "invalid"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One storyboard to render: a row (and variant), its file, its output, its journal."""
+
+    row_number: int
+    variant: str | None
+    where: str
+    """Where its values came from: ``rows.csv:7``, or ``--param``."""
+    storyboard: Path
+    output: Path
+    state: Path
+
+    @property
+    def label(self) -> str:
+        return f"row {self.row_number}" + (f" ({self.variant})" if self.variant else "")
+
+    @property
+    def key(self) -> str:
+        """A name unique within the batch (Dask task keys, progress lines)."""
+        return f"row-{self.row_number:04d}" + (f"-{self.variant}" if self.variant else "")
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """How every job of a batch is rendered (plain data: it travels to Dask workers)."""
+
+    backend: BackendName
+    namespace: str
+    """The store namespace the driver planned with; a worker whose environment points at
+    another service refuses to render rather than pay there."""
+    concurrency: int = 4
+    rate: float = 5.0
+    retry_budget: int = 2
+    resubmit_uncertain: bool = False
+    """Create again tasks whose createTask was in flight when a process died (may pay
+    twice; see ``storyboard render --resubmit-uncertain``)."""
+    shared: bool = False
+    """Limits are global (a paid or served service all jobs share); offline jobs each
+    talk to their own in-process emulator, so their limits are their own."""
+
+    def options(
+        self,
+        backend: Backend,
+        slots: AbstractAsyncContextManager[Any] | None,
+        limiter: Limiter | None,
+    ) -> RunOptions:
+        return RunOptions(
+            concurrency=self.concurrency, requests_per_second=self.rate,
+            retry_budget=self.retry_budget, resubmit_uncertain=self.resubmit_uncertain,
+            poll=backend.poll,
+            reuse_uploads=backend.persistent, slots=slots, limiter=limiter,
+        )  # fmt: skip
+
+
+@dataclass
+class JobResult:
+    """What became of one job."""
+
+    row_number: int
+    variant: str | None
+    where: str
+    status: JobStatus
+    output: str | None = None
+    credits: float = 0.0
+    tasks_created: int = 0
+    elapsed: float = 0.0
+    error: str | None = None
+    diagnostics: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    """Content keys of the job's generations (equal keys = equal clips)."""
+    worker: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"row {self.row_number}" + (f" ({self.variant})" if self.variant else "")
+
+    @classmethod
+    def of(cls, job: Job, status: JobStatus, **values: Any) -> JobResult:
+        return cls(job.row_number, job.variant, job.where, status, **values)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+async def render_job(
+    job: Job,
+    settings: RenderSettings,
+    backend: Backend,
+    slots: AbstractAsyncContextManager[Any] | None = None,
+    limiter: Limiter | None = None,
+) -> JobResult:
+    """Generate what is not cached and assemble the job's output; a result, never raises
+    for a failure of the job itself."""
+    started = time.monotonic()
+    try:
+        outcome = await render_async(
+            job.storyboard, backend=backend, output=job.output, state_path=job.state,
+            options=settings.options(backend, slots, limiter),
+        )  # fmt: skip
+    except StoryboardInvalid as exc:
+        return JobResult.of(job, "failed", error="the storyboard is invalid",
+                            diagnostics=[str(d) for d in exc.diagnostics],
+                            elapsed=time.monotonic() - started)  # fmt: skip
+    except Exception as exc:  # the job fails; the batch goes on
+        return JobResult.of(job, "failed", error=f"{type(exc).__name__}: {exc}",
+                            elapsed=time.monotonic() - started)  # fmt: skip
+    return _result(job, outcome, time.monotonic() - started)
+
+
+def _result(job: Job, outcome: RenderOutcome, elapsed: float) -> JobResult:
+    run = outcome.result
+    keys = [p.key for p in outcome.prepared.plan.generations.values()]
+    common: dict[str, Any] = {
+        "credits": run.credits, "tasks_created": len(run.submitted), "elapsed": elapsed,
+        "keys": keys, "worker": _where_am_i(),
+    }  # fmt: skip
+    if not outcome.ok:
+        errors = [f"{s}: {g.error}" for s, g in run.generations.items() if not g.ok]
+        errors += [f"{n}: {e}" for n, e in run.other_failures.items()]
+        return JobResult.of(job, "failed", error="; ".join(errors) or "failed", **common)
+    cached = not run.submitted and outcome.edit is not None and outcome.edit.reused
+    output = str(outcome.edit.path) if outcome.edit else None
+    return JobResult.of(job, "cached" if cached else "done", output=output, **common)
+
+
+def _where_am_i() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# -- on a Dask worker --------------------------------------------------------------------
+
+
+def run_job(
+    job: Job, settings: RenderSettings, limits: ClusterLimits | None, *after: Any
+) -> JobResult:
+    """Render ``job`` on a Dask worker (``after``: results this job waits for, unused).
+
+    The backend comes from the worker's own environment (KIE_API_KEY stays there); the
+    generation slots and request rate are the cluster-wide ones in ``limits``.
+    """
+    try:
+        backend = worker_backend(settings)
+    except BackendUnavailable as exc:
+        return JobResult.of(job, "failed", error=str(exc), worker=_where_am_i())
+    if limits is None:
+        return asyncio.run(render_job(job, settings, backend))
+    with limits.open() as (slots, limiter):
+        return asyncio.run(render_job(job, settings, backend, slots, limiter))
+
+
+def worker_backend(settings: RenderSettings) -> Backend:
+    """The backend the driver planned with, rebuilt from this process's environment."""
+    backend = choose_backend(settings.backend)
+    if backend.namespace != settings.namespace:
+        raise BackendUnavailable(
+            f"this worker would talk to {backend.namespace!r}, but the batch was planned for "
+            f"{settings.namespace!r}: give the workers the same KIE_* environment as the client"
+        )
+    return backend

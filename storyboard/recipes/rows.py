@@ -1,0 +1,138 @@
+"""Rows files: one storyboard per row, its fields becoming recipe parameters.
+
+CSV (a header line, then one row per record; empty cells mean "use the default") and
+JSON Lines (one JSON object per line; JSON values keep their types). Columns whose name
+starts with ``_`` are notes, passed to templates as ``row`` but not checked. Parsing is
+pure (text in); :func:`read_rows` only reads the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from storyboard.diagnostics import Diagnostic
+from storyboard.recipes.params import Layer
+
+__all__ = ["BadRow", "Row", "RowsInvalid", "parse_csv", "parse_jsonl", "read_rows"]
+
+
+class RowsInvalid(Exception):
+    """The rows file as a whole can't be used (unreadable, bad header, unknown format)."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("\n".join(str(d) for d in diagnostics))
+        self.diagnostics = diagnostics
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row: its number among the rows (1-based), its line in the file, its fields."""
+
+    number: int
+    line: int
+    values: dict[str, Any]
+    file: Path
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def layer(self) -> Layer:
+        """The row's values as the last layer: files relative to the rows file."""
+        return Layer(self.values, self.file.resolve().parent, f"row {self.number}",
+                     str(self.file), line=self.line)  # fmt: skip
+
+
+BadRow = tuple[int, Diagnostic]
+"""A row that could not be read: its number and why."""
+
+
+def read_rows(path: Path) -> tuple[list[Row], list[BadRow]]:
+    """Rows of a ``.csv``, ``.jsonl``/``.ndjson`` or ``.json`` (a list) file, and the
+    rows that could not be read (a bad JSON line); :class:`RowsInvalid` for the whole file."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        problem = Diagnostic(str(path), 1, 1, (), f"cannot read the rows: {reason}")
+        raise RowsInvalid([problem]) from exc
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return parse_csv(text, path), []
+    if suffix in {".jsonl", ".ndjson", ".json"}:
+        return parse_jsonl(text, path)
+    raise RowsInvalid([Diagnostic(str(path), 1, 1, (), "rows must be a .csv or .jsonl file",
+                                  hint="rename the file or convert it")])  # fmt: skip
+
+
+def parse_csv(text: str, file: Path) -> list[Row]:
+    """Rows of CSV text; the header names the parameters."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        return []
+    names = [h.strip() for h in header]
+    _check_header(names, file)
+    rows: list[Row] = []
+    line = reader.line_num + 1
+    for cells in reader:
+        start, line = line, reader.line_num + 1
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > len(names):
+            raise RowsInvalid([Diagnostic(str(file), start, 1, (), f"this row has {len(cells)} "
+                                          f"cells but the header names {len(names)}",
+                                          hint="quote cells that contain commas")])  # fmt: skip
+        values = {n: c for n, c in zip(names, cells, strict=False) if n}
+        rows.append(Row(len(rows) + 1, start, values, file))
+    return rows
+
+
+def _check_header(names: list[str], file: Path) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise RowsInvalid([Diagnostic(str(file), 1, 1, (), f"column {name!r} appears twice")])
+        seen.add(name)
+
+
+def parse_jsonl(text: str, file: Path) -> tuple[list[Row], list[BadRow]]:
+    """Rows of JSON Lines (or of one JSON list of objects), and lines that aren't objects."""
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        return _json_list(text, file)
+    rows: list[Row] = []
+    problems: list[BadRow] = []
+    for index, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        number = len(rows) + len(problems) + 1
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append((number, Diagnostic(str(file), index, exc.colno, (),
+                                                 f"not valid JSON: {exc.msg}")))  # fmt: skip
+            continue
+        if not isinstance(data, dict):
+            problems.append((number, Diagnostic(str(file), index, 1, (), "a row is a JSON "
+                                                 "object of parameter values")))  # fmt: skip
+            continue
+        rows.append(Row(number, index, data, file))
+    return rows, problems
+
+
+def _json_list(text: str, file: Path) -> tuple[list[Row], list[BadRow]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RowsInvalid([Diagnostic(str(file), exc.lineno, exc.colno, (),
+                                      f"not valid JSON: {exc.msg}")]) from exc  # fmt: skip
+    if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
+        raise RowsInvalid([Diagnostic(str(file), 1, 1, (), "a JSON rows file is a list of "
+                                      "objects (or write one object per line)")])  # fmt: skip
+    return [Row(i, 1, d, file) for i, d in enumerate(data, start=1)], []
