@@ -11,8 +11,10 @@ import contextlib
 import functools
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -23,12 +25,15 @@ from storyboard.media.encoding import VideoEncoding
 from storyboard.media.ffmpeg import FFmpegError, run_ffmpeg
 
 from .audio import (
+    Normalisation,
+    gain_filter,
     generated_audio_args,
+    limit_to_target,
     measure_loudness,
     mix_music,
     music_args,
-    normalise_filter,
-    parse_loudnorm,
+    parse_ebur128,
+    plan_normalisation,
     raw_input_args,
 )
 from .clips import ClipInfo, EditClip
@@ -41,12 +46,12 @@ from .handoff import (
     write_otio,
     write_report,
 )
-from .model import Edit, Output
+from .model import Edit, Music, Output
 from .paths import CopyPiece, PathChoice, RenderPiece, choose_path, needs_bridges
 from .probe import probe_clips, stream_extradata
 from .report import AssemblyReport, LoudnessReport, ScenePlacement
 from .smart import BridgeEncoder, find_bridge_encoder
-from .streamcopy import concat_list, copy_piece_args, mux_args, run_all
+from .streamcopy import concat_list, copy_piece_args, encode_audio_args, mux_args, run_all
 from .timeline import Timeline, resolve_timeline
 from .titles import render_titles
 
@@ -71,9 +76,10 @@ def assemble(
 
     ``base_dir`` is the storyboard's folder (music and font paths resolve against it);
     ``work_dir`` holds intermediate files (a fresh temp folder, removed afterwards, when
-    None); ``progress(step, fraction)`` is called as steps start, advance and finish;
-    with ``handoffs`` the OTIO timeline, contact sheet and JSON report are written next
-    to the output.
+    None); ``progress(step, fraction)`` is called as steps start, advance and finish
+    (the audio step runs on a worker thread while the video step runs: calls may come
+    from that thread, but never two at once); with ``handoffs`` the OTIO timeline,
+    contact sheet and JSON report are written next to the output.
     """
     if not clips:
         raise EditError(["there are no clips to assemble"])
@@ -84,13 +90,17 @@ def assemble(
         timeline = steps.run("plan", lambda: _resolve(clips, infos, edit, output))
         choice, bridge = steps.run("plan", lambda: _choose(timeline, infos, output, work))
         titles = steps.run("titles", lambda: render_titles(timeline, base_dir, work))
-        choice, video = steps.run(
-            "video",
-            lambda: _build_video(choice, bridge, timeline, infos, titles, output, work, steps),
-        )
-        audio = steps.run("audio", lambda: _build_audio(timeline, infos, edit, music, work))
-        applied = steps.run("mux", lambda: _mux(video, audio, timeline, output, out_path))
-        loudness = steps.run("measure", lambda: _measure_output(out_path, edit, audio, applied))
+        with ThreadPoolExecutor(max_workers=1) as background:  # the sound, while video runs
+            sound = background.submit(
+                steps.run, "audio", lambda: _build_audio(timeline, infos, edit, output, music, work)
+            )
+            choice, video = steps.run(
+                "video",
+                lambda: _build_video(choice, bridge, timeline, infos, titles, output, work, steps),
+            )
+            audio = sound.result()
+        steps.run("mux", lambda: _mux(video, audio, timeline, out_path))
+        loudness = steps.run("measure", lambda: _measure_output(out_path, edit, audio))
         report = _report(out_path, choice, timeline, clips, infos, loudness, steps)
         if handoffs:
             report = _write_handoffs(report, timeline, clips, infos, edit, work, steps)
@@ -106,10 +116,12 @@ class _Steps:
     def __init__(self, progress: ProgressCallback | None) -> None:
         self.progress = progress
         self.timings: dict[str, float] = {}
+        self._lock = threading.Lock()  # audio and video steps run concurrently
 
     def report(self, step: str, fraction: float) -> None:
         if self.progress is not None:
-            self.progress(step, max(0.0, min(1.0, fraction)))
+            with self._lock:
+                self.progress(step, max(0.0, min(1.0, fraction)))
 
     def run(self, step: str, fn: Callable[[], T]) -> T:
         self.report(step, 0.0)
@@ -239,62 +251,71 @@ def _bridges_match(choice: PathChoice, files: list[Path], source: ClipInfo) -> b
 
 @dataclass(frozen=True)
 class _Audio:
-    raw: Path
-    """The mix as raw float32 stereo PCM at 48 kHz."""
-    filter: str
-    """Second loudness pass (gain or loudnorm) applied while encoding AAC."""
-    normalisation: str
+    encoded: Path
+    """The finished sound track, AAC in an .m4a, encoded once."""
+    normalisation: Normalisation
     before: float | None
 
 
 def _build_audio(
-    timeline: Timeline, infos: Sequence[ClipInfo], edit: Edit, music: Path | None, work: Path
+    timeline: Timeline,
+    infos: Sequence[ClipInfo],
+    edit: Edit,
+    output: Output,
+    music: Path | None,
+    work: Path,
 ) -> _Audio:
+    """Generated sound (+ music), measured, normalised, encoded to AAC once."""
     gen = work / "generated.f32"
-    run_ffmpeg(["-v", "error", *generated_audio_args(timeline, infos, sound=edit.sound, out=gen)])
+    measure_now = edit.loudness.enabled and music is None
+    args = generated_audio_args(timeline, infos, sound=edit.sound, out=gen, measure=measure_now)
+    text = run_ffmpeg(["-v", "info" if measure_now else "error", *args])
+    stats = parse_ebur128(text) if measure_now else None
     mix = gen
     if music is not None and edit.music is not None:
-        samples = np.fromfile(gen, dtype="<f4").reshape(-1, 2)
-        bed = work / "music.f32"
-        run_ffmpeg(["-v", "error", *music_args(music, len(samples), bed)])
-        mixed = mix_music(
-            samples, np.fromfile(bed, dtype="<f4").reshape(-1, 2), edit.music, duck=edit.sound
-        )
-        mix = work / "mix.f32"
-        mixed.astype("<f4").tofile(mix)
-    stats = measure_loudness(raw_input_args(mix)) if edit.loudness.enabled else None
-    audio_filter, kind = normalise_filter(stats, edit.loudness)
+        mix = _mix_music(gen, music, edit.music, edit.sound, work)
+        stats = measure_loudness(raw_input_args(mix)) if edit.loudness.enabled else None
+    kind, gain = plan_normalisation(stats, edit.loudness)
     before = None if stats is None or stats.silent else stats.integrated
-    return _Audio(mix, audio_filter, kind, before)
+    audio_filter = gain_filter(gain) if kind == "linear" else "anull"
+    if kind == "limited" and stats is not None:
+        limit_to_target(mix, work / "limited.f32", stats, edit.loudness)
+        mix = work / "limited.f32"
+    encoded = work / "sound.m4a"
+    encode = encode_audio_args(raw_input_args(mix), audio_filter, output.audio_bitrate, encoded)
+    run_ffmpeg(["-v", "error", *encode])
+    return _Audio(encoded, kind, before)
+
+
+def _mix_music(gen: Path, music: Path, spec: Music, sound: bool, work: Path) -> Path:
+    samples = np.fromfile(gen, dtype="<f4").reshape(-1, 2)
+    bed = work / "music.f32"
+    run_ffmpeg(["-v", "error", *music_args(music, len(samples), bed)])
+    mixed = mix_music(samples, np.fromfile(bed, dtype="<f4").reshape(-1, 2), spec, duck=sound)
+    mix = work / "mix.f32"
+    mixed.astype("<f4").tofile(mix)
+    return mix
 
 
 # --- mux, measure, report -------------------------------------------------------------------------
 
 
-def _mux(video: Path, audio: _Audio, timeline: Timeline, output: Output, out_path: Path) -> str:
-    """Write the output (to a temp name, then rename); return the normalisation applied."""
+def _mux(video: Path, audio: _Audio, timeline: Timeline, out_path: Path) -> None:
+    """Write the output to a temporary name, then rename it into place."""
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix}")
-    args = mux_args(
-        video, raw_input_args(audio.raw), audio.filter, timeline, output.audio_bitrate, partial
-    )
-    text = run_ffmpeg(["-v", "info" if audio.normalisation == "dynamic" else "error", *args])
+    run_ffmpeg(["-v", "error", *mux_args(video, audio.encoded, timeline, partial)])
     partial.replace(out_path)
-    if audio.normalisation == "dynamic":
-        return parse_loudnorm(text).normalization_type or "dynamic"
-    return audio.normalisation
 
 
-def _measure_output(
-    out_path: Path, edit: Edit, audio: _Audio, normalisation: str
-) -> LoudnessReport:
+def _measure_output(out_path: Path, edit: Edit, audio: _Audio) -> LoudnessReport:
     stats = measure_loudness(["-i", str(out_path)])
     return LoudnessReport(
         integrated=None if stats.silent else stats.integrated,
         true_peak=None if stats.silent else stats.true_peak,
         target=edit.loudness.target,
         ceiling=edit.loudness.true_peak,
-        normalisation=normalisation,
+        normalisation=audio.normalisation,
         before=audio.before,
     )
 

@@ -11,7 +11,9 @@ alpha fades. :func:`render_args` is pure; :func:`render_range` runs it.
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,7 @@ from .clips import ClipInfo
 from .errors import AssemblyError
 from .timeline import Scene, Timeline, TitleSpan
 
-__all__ = ["TitleImage", "conform_filter", "render_args", "render_range"]
+__all__ = ["TitleImage", "conform_filter", "keyframe_seek", "render_args", "render_range"]
 
 
 @dataclass(frozen=True)
@@ -54,16 +56,27 @@ def conform_filter(
     )
 
 
-def _seek_args(scene: Scene, info: ClipInfo, first: int, fps: int) -> list[str]:
-    """Input options that start decoding at scene-local output frame ``first``.
+def keyframe_seek(info: ClipInfo, frame: int) -> tuple[list[str], int]:
+    """Input options that start decoding at source ``frame``'s keyframe, and the lead.
 
-    ``-seek_timestamp 1`` makes ``-ss`` an absolute timestamp; half a source frame earlier
-    than the wanted frame so rounding can never skip it (the frame before is dropped).
+    The demuxer seeks to the last keyframe at or before ``frame`` (``-ss`` half a frame
+    past it, absolute with ``-seek_timestamp``, without ffmpeg's own frame dropping); the
+    caller drops the ``lead`` frames up to ``frame`` by count (``trim=start_frame``). That
+    is exact with closed GOPs and never decodes a GOP more than needed (an accurate seek
+    to a keyframe's own time would start one GOP early).
     """
-    t = info.video_start + scene.src_time(first, fps) - 0.5 / info.fps
-    if t <= info.video_start:
-        return ["-i", str(info.path)]
-    return ["-seek_timestamp", "1", "-ss", f"{t:.6f}", "-i", str(info.path)]
+    i = bisect.bisect_right(info.keyframes, frame)
+    key = info.keyframes[i - 1] if i else 0
+    if key == 0:
+        return ["-i", str(info.path)], frame
+    t = info.video_start + (key + 0.5) / info.fps
+    seek = ["-noaccurate_seek", "-seek_timestamp", "1", "-ss", f"{t:.6f}"]
+    return [*seek, "-i", str(info.path)], frame - key
+
+
+def _first_source_frame(scene: Scene, first: int, fps: int) -> int:
+    """Source frame shown at scene-local output frame ``first``."""
+    return math.floor(scene.src_time(first, fps) * scene.src_fps + 1e-6)
 
 
 def _scene_chain(
@@ -73,11 +86,13 @@ def _scene_chain(
     span: tuple[int, int],
     timeline: Timeline,
     *,
+    lead: int,
     bridge: bool,
 ) -> str:
     p0, p1 = span
     fps = timeline.fps
-    filters = [
+    filters = [f"trim=start_frame={lead}"] if lead else []
+    filters += [
         "setpts=PTS-STARTPTS",
         f"fps={fps}",
         f"trim=end_frame={p1 - p0}",
@@ -138,8 +153,10 @@ def render_args(
         k = len(joined)
         span = (max(start, scene.start) - scene.start, min(end, scene.end) - scene.start)
         info = infos[scene.clip]
-        inputs += _seek_args(scene, info, span[0], fps)
-        chains.append(_scene_chain(k, scene, info, span, timeline, bridge=bridge_for is not None))
+        seek, lead = keyframe_seek(info, _first_source_frame(scene, span[0], fps))
+        inputs += seek
+        bridge = bridge_for is not None
+        chains.append(_scene_chain(k, scene, info, span, timeline, lead=lead, bridge=bridge))
         joined.append((scene, k))
     label, chains = _join_scenes(joined, start, end, fps, chains)
     for title in timeline.titles:

@@ -19,7 +19,7 @@ import opentimelineio as otio
 from PIL import Image, ImageDraw, ImageFont
 
 from .clips import ClipInfo, EditClip
-from .compose import conform_filter
+from .compose import conform_filter, keyframe_seek
 from .model import Edit
 from .report import AssemblyReport
 from .streamcopy import run_all
@@ -148,14 +148,22 @@ GAP = 8
 
 
 def thumbnail_args(
-    info: ClipInfo, frame: int, size: tuple[int, int], timeline: Timeline, out: Path
+    info: ClipInfo,
+    frames: tuple[int, int],
+    size: tuple[int, int],
+    timeline: Timeline,
+    outs: tuple[Path, Path],
 ) -> list[str]:
-    """ffmpeg arguments writing source frame ``frame`` conformed and scaled to ``size``."""
-    t = info.video_start + (frame - 0.5) / info.fps
-    seek = ["-seek_timestamp", "1", "-ss", f"{t:.6f}"] if frame > 0 else []
+    """One ffmpeg run writing two source frames, conformed and scaled to ``size``."""
     conform = conform_filter(info.size, (timeline.width, timeline.height), timeline.conform)
-    vf = f"{conform},scale={size[0]}:{size[1]}"
-    return [*seek, "-i", str(info.path), "-frames:v", "1", "-vf", vf, "-y", str(out)]
+    inputs: list[str] = []
+    outputs: list[str] = []
+    for n, (frame, out) in enumerate(zip(frames, outs, strict=True)):
+        seek, lead = keyframe_seek(info, frame)
+        inputs += seek
+        vf = f"trim=start_frame={lead},{conform},scale={size[0]}:{size[1]}"
+        outputs += ["-map", f"{n}:v:0", "-frames:v", "1", "-vf", vf, "-y", str(out)]
+    return inputs + outputs
 
 
 def _label(scene: Scene, fps: int) -> str:
@@ -198,8 +206,8 @@ def write_contact_sheet(
     for i, scene in enumerate(timeline.scenes):
         info = infos[scene.clip]
         first, last = work / f"thumb-{i}-a.png", work / f"thumb-{i}-b.png"
-        jobs.append(thumbnail_args(info, scene.src_in, size, timeline, first))
-        jobs.append(thumbnail_args(info, scene.src_out - 1, size, timeline, last))
+        frames = (scene.src_in, scene.src_out - 1)
+        jobs.append(thumbnail_args(info, frames, size, timeline, (first, last)))
         files.append((first, last))
     run_all(jobs)
     pairs = []

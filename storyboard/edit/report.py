@@ -47,7 +47,7 @@ class LoudnessReport:
     target: float
     ceiling: float
     normalisation: str
-    """linear (one gain), dynamic (loudnorm's dynamic mode) or none."""
+    """linear (one gain), limited (gain + true-peak limiter) or none."""
     before: float | None = None
     """Integrated loudness of the mix before normalisation (LUFS)."""
 

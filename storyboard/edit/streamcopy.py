@@ -1,4 +1,4 @@
-"""Stream-copied pieces, the concat list, and the final mux.
+"""Stream-copied pieces, the concat list, the one AAC encode, and the final mux.
 
 Every copied piece is remuxed **video only** first (``-an -c copy``, ~35 ms): the concat
 demuxer advances each file by its longest stream, so a clip whose AAC outlasts its video
@@ -21,7 +21,7 @@ from .clips import ClipInfo
 from .paths import CopyPiece
 from .timeline import Timeline
 
-__all__ = ["concat_list", "copy_piece_args", "mux_args", "run_all"]
+__all__ = ["concat_list", "copy_piece_args", "encode_audio_args", "mux_args", "run_all"]
 
 
 def copy_piece_args(piece: CopyPiece, info: ClipInfo, out: Path) -> list[str]:
@@ -46,51 +46,31 @@ def concat_list(paths: Sequence[Path]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def mux_args(
-    list_file: Path,
-    audio_input: list[str],
-    audio_filter: str,
-    timeline: Timeline,
-    audio_bitrate: str,
-    out: Path,
+def encode_audio_args(
+    raw_input: list[str], audio_filter: str, bitrate: str, out: Path
 ) -> list[str]:
-    """Join the video pieces by stream copy and encode the rebuilt audio once (AAC)."""
+    """Encode the finished sound track to AAC once (``out`` is an .m4a)."""
+    return [
+        *raw_input,
+        "-af", audio_filter,
+        "-c:a", "aac", "-b:a", bitrate, "-ar", str(AUDIO_RATE), "-ac", "2",
+        "-f", "mp4", "-y", str(out),
+    ]  # fmt: skip
+
+
+def mux_args(list_file: Path, audio: Path, timeline: Timeline, out: Path) -> list[str]:
+    """Join the video pieces and the encoded sound track, both by stream copy.
+
+    The AAC comes from one encode of the whole track (:func:`encode_audio_args`); its
+    priming is carried by the .m4a's edit list and stays aligned when remuxed.
+    """
     container = "mov" if out.suffix.lower() == ".mov" else "mp4"
     return [
-        "-f",
-        "concat",
-        "-safe",
-        "0",
-        "-i",
-        str(list_file),
-        *audio_input,
-        "-map",
-        "0:v:0",
-        "-map",
-        "1:a:0",
-        "-c:v",
-        "copy",
-        "-af",
-        audio_filter,
-        "-c:a",
-        "aac",
-        "-b:a",
-        audio_bitrate,
-        "-ar",
-        str(AUDIO_RATE),
-        "-ac",
-        "2",
-        "-frames:v",
-        str(timeline.total_frames),
-        "-map_metadata",
-        "-1",
-        "-movflags",
-        "+faststart",
-        "-f",
-        container,
-        "-y",
-        str(out),
-    ]
+        "-f", "concat", "-safe", "0", "-i", str(list_file), "-i", str(audio),
+        "-map", "0:v:0", "-map", "1:a:0", "-c", "copy",
+        "-frames:v", str(timeline.total_frames), "-map_metadata", "-1",
+        "-movflags", "+faststart", "-f", container, "-y", str(out),
+    ]  # fmt: skip
 
 
 def run_all(commands: Sequence[list[str]], workers: int = 2) -> None:

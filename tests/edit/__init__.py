@@ -1,0 +1,1 @@
+"""Tests of storyboard.edit (assembly)."""
