@@ -20,7 +20,7 @@ from storyboard.cli.console import (
     print_diagnostics,
     print_json,
 )
-from storyboard.edit import EditError
+from storyboard.edit import AssemblyError, EditError
 from storyboard.plan import PlanError, to_dot, to_mermaid
 from storyboard.run.backend import BackendName, BackendUnavailable, choose_backend
 from storyboard.run.progress import JsonLines, LiveProgress
@@ -227,7 +227,7 @@ def _assemble(
                 status.update(f"assembling the edit: {step} {fraction:.0%}")
 
             return assemble_edit(prepared, clips, out_file, progress=show, force=force)
-    except EditError as exc:
+    except (EditError, AssemblyError) as exc:
         fail(f"assembly failed: {exc}")
 
 
@@ -260,6 +260,13 @@ def _done(prepared: Prepared, result: RunResult, edit: AssembledEdit | None, as_
     cached = sum(1 for g in result.generations.values() if g.status_before == "cached")
     err.print(f"✓ {len(result.generations)} generation(s): {cached} cached, {created} task(s) "
               f"created, {result.credits:g} credits; {result.elapsed:.1f} s")  # fmt: skip
+    if result.failed_tasks:
+        failed = sum(result.failed_tasks.values())
+        err.print(f"  {len(result.failed_tasks)} task(s) failed and were created again "
+                  f"({result.retries} retries); {failed:g} of the credits are for the failed "
+                  "tasks (kie.ai may refund them)")  # fmt: skip
+    if result.api_retries:
+        err.print(f"  {result.api_retries} request(s) repeated after a service or network error")
     if edit is not None:
         out.print(f"[green]✓[/] {edit.summary}")
 

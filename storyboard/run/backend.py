@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from storyboard.providers.kie import DEFAULT_BASE_URL, KieClient, KieSettings, PollPolicy
+from storyboard.providers.kie.retry import Sleep
 
 __all__ = ["Backend", "BackendName", "BackendUnavailable", "choose_backend"]
 
@@ -60,19 +61,23 @@ class Backend:
         return FAST_POLL
 
     @asynccontextmanager
-    async def client(self) -> AsyncIterator[KieClient]:
-        """A connected client (and, offline, its emulator), closed afterwards."""
+    async def client(self, *, sleep: Sleep | None = None) -> AsyncIterator[KieClient]:
+        """A connected client (and, offline, its emulator), closed afterwards.
+
+        ``sleep`` is the client's wait between retries (a run counts them with it); a
+        ``factory``'s client keeps its own.
+        """
         if self.factory is not None:
             async with self.factory() as client:
                 yield client
             return
         if self.settings is not None:
-            async with KieClient(self.settings) as client:
+            async with KieClient(self.settings, sleep=sleep) as client:
                 yield client
             return
         from storyboard.providers.emulator import EmulatorConfig, inprocess
 
-        async with inprocess(EmulatorConfig(credits=10**9)) as (client, _):
+        async with inprocess(EmulatorConfig(credits=10**9), sleep=sleep) as (client, _):
             yield client
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+
 from storyboard.assets import resolve_asset
 from storyboard.edit import AssemblyReport, EditClip, assemble
 from storyboard.plan import Plan, build_plan, content_key, node_id
@@ -135,6 +137,9 @@ class GenerationResult:
     attempts: int
     failures: int
     credits: float
+    """Credits of the tasks created for it in this run (estimate, charged at creation)."""
+    retries: int = 0
+    """New tasks created for it in this run after a failed or lost one."""
 
     def to_json(self) -> dict[str, Any]:
         return {**self.__dict__, "clip": str(self.clip) if self.clip else None}
@@ -148,6 +153,13 @@ class RunResult:
     other_failures: dict[str, str]
     elapsed: float
     submitted: list[str] = field(default_factory=list)
+    """Task ids created in this run (each one createTask that was paid for)."""
+    failed_tasks: dict[str, float] = field(default_factory=dict)
+    """Of ``submitted``, the tasks that ended ``fail``, with their credits (kie.ai may
+    refund these; the emulator does by default)."""
+    api_retries: int | None = None
+    """Requests the client repeated (HTTP 429/455/5xx, network errors, downloads resumed);
+    None when the backend's client factory does not report them."""
 
     @property
     def ok(self) -> bool:
@@ -160,15 +172,35 @@ class RunResult:
     def clips(self) -> dict[str, Path]:
         return {s: g.clip for s, g in self.generations.items() if g.clip is not None}
 
+    @property
+    def retries(self) -> int:
+        """New tasks created in this run after a failed or lost one."""
+        return sum(g.retries for g in self.generations.values())
+
     def to_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "elapsed_s": round(self.elapsed, 3),
             "credits": self.credits,
             "tasks_created": len(self.submitted),
+            "tasks_failed": len(self.failed_tasks),
+            "credits_failed": sum(self.failed_tasks.values()),
+            "retries": self.retries,
+            "api_retries": self.api_retries,
             "generations": {s: g.to_json() for s, g in self.generations.items()},
             "failures": self.other_failures,
         }
+
+
+class _RetryCounter:
+    """The client's wait between retries, counting them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def __call__(self, seconds: float) -> None:
+        self.count += 1
+        await asyncio.sleep(seconds)
 
 
 async def generate_all(prepared: Prepared, options: RunOptions, sink: EventSink) -> RunResult:
@@ -176,10 +208,11 @@ async def generate_all(prepared: Prepared, options: RunOptions, sink: EventSink)
     started = time.monotonic()
     options.work_dir = options.work_dir or prepared.state_path.parent
     storyboard = str(prepared.path)
-    nodes = {n for n in prepared.plan.graph.nodes if n != node_id("assemble")}
+    retries = _RetryCounter()
     with StateStore(prepared.state_path) as store:
+        nodes = _nodes_to_run(prepared.plan, store)
         run_id = store.start_run(storyboard, prepared.plan.namespace)
-        async with prepared.backend.client() as client:
+        async with prepared.backend.client(sleep=retries) as client:
             steps = Steps(prepared.plan, store, client, options, storyboard=storyboard,
                           base_dir=prepared.base_dir, sink=sink)  # fmt: skip
             try:
@@ -187,31 +220,47 @@ async def generate_all(prepared: Prepared, options: RunOptions, sink: EventSink)
             except (asyncio.CancelledError, KeyboardInterrupt):
                 store.finish_run(run_id, "interrupted", {})
                 raise
-        result = _result(prepared, store, outcomes, time.monotonic() - started, steps.submitted)
+        result = _result(prepared, store, outcomes, time.monotonic() - started, steps)
+        if prepared.backend.factory is None:
+            result.api_retries = retries.count
         store.finish_run(run_id, "ok" if result.ok else "failed", result.to_json())
     return result
 
 
+def _nodes_to_run(plan: Plan, store: StateStore) -> set[str]:
+    """Every generation, and the uploads and frames that generations without a clip need
+    (a storyboard whose clips are all cached makes no request at all)."""
+    nodes = {node_id("generate", scene) for scene in plan.generations}
+    for scene, planned in plan.generations.items():
+        record = store.generation(planned.key)
+        if record is None or record.clip is None:
+            nodes |= nx.ancestors(plan.graph, node_id("generate", scene))
+    return nodes
+
+
 def _result(
     prepared: Prepared, store: StateStore, outcomes: dict[str, NodeOutcome], elapsed: float,
-    submitted: list[str],
+    steps: Steps,
 ) -> RunResult:  # fmt: skip
-    generations = {}
+    generations, failed = {}, {}
+    submitted = set(steps.submitted)
     for scene, planned in prepared.plan.generations.items():
         outcome = outcomes[node_id("generate", scene)]
         record = store.generation(planned.key)
         tasks = store.tasks(planned.key)
+        created = [t for t in tasks if t["task_id"] in submitted]
+        failed.update({t["task_id"]: t["credits"] for t in created if t["state"] == "fail"})
         generations[scene] = GenerationResult(
             scene_id=scene, ok=outcome.ok, clip=outcome.result if outcome.ok else None,
             status_before=prepared.status[scene].kind,
             error=None if outcome.ok else str(outcome.error),
             task_ids=[t["task_id"] for t in tasks], attempts=record.attempts if record else 0,
             failures=record.failures if record else 0,
-            credits=sum(t["credits"] for t in tasks if t["task_id"] in submitted),
+            credits=sum(t["credits"] for t in created), retries=steps.retries.get(scene, 0),
         )  # fmt: skip
     others = {n: str(o.error) for n, o in outcomes.items()
               if not o.ok and not n.startswith("generate:")}  # fmt: skip
-    return RunResult(generations, others, elapsed, submitted)
+    return RunResult(generations, others, elapsed, steps.submitted, failed)
 
 
 def output_path(prepared: Prepared, override: Path | None = None) -> Path:

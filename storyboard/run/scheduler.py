@@ -58,7 +58,8 @@ async def execute(
         await asyncio.gather(*tasks)
     except BaseException:
         for task in tasks:
-            task.cancel()
+            if not task.cancelling():  # a second cancel would cut the node's cleanup short
+                task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
     return {node: _outcome(node, future) for node, future in futures.items()}

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import networkx as nx
+
 from storyboard.compile import placeholder_for
 from storyboard.media.ffmpeg import run_ffmpeg
 from storyboard.plan import Plan, PlannedGeneration
@@ -35,6 +37,7 @@ from storyboard.providers.kie import (
 from storyboard.providers.kie.polling import poll_delays, raise_if_failed
 from storyboard.run.events import Event, EventSink, NodeState
 from storyboard.run.ratelimit import RateLimiter
+from storyboard.run.slots import PrioritySlots, chain_lengths
 from storyboard.store import GenerationRecord, StateStore
 
 __all__ = ["GenerationError", "RunOptions", "Steps", "UncertainTask", "file_sha256"]
@@ -77,8 +80,8 @@ class RunOptions:
     reuse_uploads: bool = True
     """Reuse uploads journaled by earlier runs (off for a per-process emulator)."""
     slots: AbstractAsyncContextManager[Any] | None = None
-    """A shared generation slot (e.g. a cluster-wide semaphore); default: a local one
-    of ``concurrency`` slots."""
+    """A shared generation slot (e.g. a cluster-wide semaphore); default: local
+    :class:`PrioritySlots` of ``concurrency`` slots, longest chain first."""
     limiter: Limiter | None = None
     """A shared request-rate limiter; default: a local one at ``requests_per_second``."""
     poll: PollPolicy = field(default_factory=PollPolicy)
@@ -101,17 +104,35 @@ class Steps:
     ) -> None:  # fmt: skip
         self.plan, self.store, self.client, self.options = plan, store, client, options
         self.storyboard, self.base_dir, self.sink = storyboard, base_dir, sink
-        self.slots = options.slots or asyncio.Semaphore(options.concurrency)
+        self.slots = options.slots or PrioritySlots(options.concurrency)
         self.limiter = options.limiter or RateLimiter(
             options.requests_per_second, burst=options.concurrency
         )
         self.submitted: list[str] = []
+        self.retries: dict[str, int] = {}
+        """Scene id → new tasks created this run after a failed (or lost) one."""
+        self._chain = chain_lengths(plan)
+        self._finished: set[str] = set()
+        self._failed: set[str] = set()
+        for scene, planned in plan.generations.items():
+            if not planned.generation.depends_on:
+                self._expect(scene)
 
     def emit(self, node: str, state: NodeState, message: str = "", **data: Any) -> None:
         self.sink(Event(node, state, message, data))
 
     async def run_node(self, node: str, inputs: Mapping[str, Any]) -> Any:
         """Dispatch on the node kind (the scheduler's callback)."""
+        try:
+            return await self._run_node(node, inputs)
+        except BaseException:
+            self._failed.add(node)
+            for later in nx.descendants(self.plan.graph, node):  # blocked now: slot not needed
+                if later.startswith("generate:"):
+                    self._withdraw(later.split(":", 1)[1])
+            raise
+
+    async def _run_node(self, node: str, inputs: Mapping[str, Any]) -> Any:
         kind, _, name = node.partition(":")
         if kind == "upload":
             return await self.upload(node, self.base_dir / name)
@@ -158,16 +179,55 @@ class Steps:
         self, node: str, planned: PlannedGeneration, inputs: Mapping[str, Any]
     ) -> Path:
         """A clip for this generation, paying only when no clip or task exists."""
+        try:
+            clip = await self._generate(node, planned, inputs)
+        finally:
+            self._withdraw(planned.scene_id)
+        self._done(planned.scene_id)
+        return clip
+
+    async def _generate(
+        self, node: str, planned: PlannedGeneration, inputs: Mapping[str, Any]
+    ) -> Path:
         record = self.store.generation(planned.key)
         if record and record.clip:
             self.emit(node, "cached", "clip already generated", task_id=record.task_id)
             self._remember(planned)
             return record.clip
         body = self._resolved_body(planned, inputs)
+        if record is not None and record.state in {"submitted", "generated"}:
+            self._withdraw(planned.scene_id)  # polls or downloads without a slot
         resumed = await self._resume(node, planned, record)
         if resumed is not None:
             return resumed
         return await self._generate_new(node, planned, body)
+
+    # -- slots: critical path first (see run.slots) --------------------------------------
+
+    def _expect(self, scene: str) -> None:
+        """Keep a slot for ``scene``, whose upstream generations are done, if it needs one."""
+        if not isinstance(self.slots, PrioritySlots):
+            return
+        if self._failed & nx.ancestors(self.plan.graph, f"generate:{scene}"):
+            return  # an input already failed: it will never ask
+        record = self.store.generation(self.plan.generations[scene].key)
+        if record is None or record.state in {"failed", "creating", "uncertain"}:
+            self.slots.expect(scene, self._chain.get(scene, 1))
+
+    def _withdraw(self, scene: str) -> None:
+        if isinstance(self.slots, PrioritySlots):
+            self.slots.withdraw(scene)
+
+    def _done(self, scene: str) -> None:
+        """``scene`` has (or is downloading) its clip: expect the scenes that waited only
+        for it (if the download fails, :meth:`run_node` withdraws them)."""
+        if scene in self._finished:
+            return
+        self._finished.add(scene)
+        for later, planned in self.plan.generations.items():
+            needs = planned.generation.depends_on
+            if scene in needs and later not in self._finished and self._finished >= set(needs):
+                self._expect(later)
 
     async def _resume(
         self, node: str, planned: PlannedGeneration, record: GenerationRecord | None
@@ -188,7 +248,7 @@ class Steps:
             except (DownloadError, KieApiError) as exc:
                 message = f"the finished clip can no longer be downloaded ({exc})"
                 self.store.task_failed(planned.key, record.task_id, "expired", message)
-                self.emit(node, "retrying", f"{message}; generating it again")
+                self._retrying(node, planned, f"{message}; generating it again")
                 return None
         if record.state == "submitted" and record.task_id:
             self.emit(node, "resumed", "polling the task created earlier", task_id=record.task_id)
@@ -196,8 +256,8 @@ class Steps:
                 return await self._finish(node, planned, record.task_id)
             except NotFound:
                 self.store.task_failed(planned.key, record.task_id, "404", "task not found")
-                self.emit(
-                    node, "retrying", "the service no longer knows the task; creating it again"
+                self._retrying(
+                    node, planned, "the service no longer knows the task; creating it again"
                 )
         return None
 
@@ -215,13 +275,13 @@ class Steps:
                         f"scene {planned.scene_id!r} failed {attempts} time(s); last: "
                         f"{exc.fail_msg or exc}"
                     ) from exc
-                self.emit(node, "retrying", f"attempt {attempt} failed: {exc.fail_msg}",
-                          attempt=attempt + 1)  # fmt: skip
+                self._retrying(node, planned, f"attempt {attempt} failed: {exc.fail_msg}",
+                               attempt=attempt + 1)  # fmt: skip
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt(self, node: str, planned: PlannedGeneration, body: dict[str, Any]) -> Path:
         self.emit(node, "queued", "waiting for a generation slot")
-        async with self.slots:
+        async with self._slot(planned):
             await self.limiter.acquire()
             attempt = self.store.begin_attempt(
                 planned.key, namespace=self.plan.namespace, storyboard=self.storyboard,
@@ -242,7 +302,18 @@ class Steps:
             self.submitted.append(task_id)
             self.emit(node, "generating", "task created", task_id=task_id)
             record = await self._wait(node, planned, task_id)
+            self._done(planned.scene_id)  # before the slot is freed: the next link keeps it
         return await self._download(node, planned, task_id, _result_url(record))
+
+    def _slot(self, planned: PlannedGeneration) -> AbstractAsyncContextManager[Any]:
+        if isinstance(self.slots, PrioritySlots):
+            return self.slots.hold(self._chain.get(planned.scene_id, 1), planned.scene_id)
+        return self.slots
+
+    def _retrying(self, node: str, planned: PlannedGeneration, message: str, **data: Any) -> None:
+        """Announce that the generation will be created again (a new task, more credits)."""
+        self.retries[planned.scene_id] = self.retries.get(planned.scene_id, 0) + 1
+        self.emit(node, "retrying", message, **data)
 
     async def _finish(self, node: str, planned: PlannedGeneration, task_id: str) -> Path:
         record = await self._wait(node, planned, task_id)
@@ -276,6 +347,7 @@ class Steps:
         self.emit(node, "downloading", task_id=task_id)
         dest = self.options.folder / "clips" / f"{planned.scene_id}-{planned.key[:12]}.mp4"
         dest.parent.mkdir(parents=True, exist_ok=True)
+        _remove_partial_downloads(dest)
         try:
             await self.client.download(url, dest, task_id=task_id, scene=planned.scene_id)
         except ResultExpired:
@@ -303,13 +375,25 @@ class Steps:
 
 
 def extract_last_frame(clip: Path, out: Path) -> Path:
-    """Write the last decoded frame of ``clip`` as a PNG (temp name, then rename)."""
+    """Write the last decoded frame of ``clip`` as a PNG (temp name, then rename).
+
+    Decodes the last second and reverses it, so only the final frame is encoded as a PNG
+    (encoding each of the second's frames took most of the time, on the critical path of
+    every continuity chain).
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp.png")
-    run_ffmpeg(["-y", "-v", "error", "-sseof", "-1", "-i", str(clip), "-update", "1",
-                "-frames:v", "1000", str(tmp)])  # fmt: skip
+    run_ffmpeg(["-y", "-v", "error", "-sseof", "-1", "-i", str(clip), "-an", "-vf", "reverse",
+                "-frames:v", "1", str(tmp)])  # fmt: skip
     tmp.replace(out)
     return out
+
+
+def _remove_partial_downloads(dest: Path) -> None:
+    """Delete what a killed run's download of ``dest`` left (the client writes
+    ``.<name>.<random>.part`` beside it and renames it only when complete)."""
+    for part in dest.parent.glob(f".{dest.name}.*.part"):
+        part.unlink(missing_ok=True)
 
 
 def _result_url(record: TaskRecord) -> str:

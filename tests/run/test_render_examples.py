@@ -1,0 +1,82 @@
+"""Done-when 1: each example renders offline to its video; a second run submits nothing
+(the in-process emulator's counters stay at zero) and takes a fraction of the time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import storyboard.providers.emulator as emulator_package
+from storyboard.media.ffmpeg import probe
+from storyboard.providers.emulator import Emulator
+from storyboard.run.render import RenderOutcome, render
+
+from .run_helpers import copy_examples, journal_rows, temp_files, undecodable
+
+EXAMPLES = [
+    "single-shot.yaml",
+    pytest.param("multi-shot.yaml", marks=pytest.mark.slow),
+    pytest.param("rehearsal-room.yaml", marks=pytest.mark.slow),
+    pytest.param("continuity-chain.yaml", marks=pytest.mark.slow),
+]
+
+
+@pytest.fixture
+def offline_emulators(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Emulator]]:
+    """The offline backend's in-process emulators (one per run), kept for their counters."""
+    monkeypatch.delenv("KIE_API_KEY", raising=False)
+    seen: list[Emulator] = []
+    real = emulator_package.inprocess
+
+    @asynccontextmanager
+    async def spy(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        async with real(*args, **kwargs) as (client, emulator):
+            seen.append(emulator)
+            yield client, emulator
+
+    monkeypatch.setattr(emulator_package, "inprocess", spy)
+    yield seen
+
+
+def timed_render(path: Path) -> tuple[RenderOutcome, float]:
+    started = time.monotonic()
+    outcome = render(path)
+    return outcome, time.monotonic() - started
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_an_example_renders_offline_and_a_second_run_submits_nothing(
+    name: str, tmp_path: Path, offline_emulators: list[Emulator]
+) -> None:
+    project = copy_examples(tmp_path / "project")
+    path = project / name
+    first, first_s = timed_render(path)
+    assert first.ok, first.result.to_json()
+    assert first.prepared.backend.name == "offline"
+    generations = len(first.prepared.plan.generations)
+    created = offline_emulators[0].stats()
+    assert created["create_task_calls"] == created["tasks_created"] == generations
+    assert first.edit is not None and first.edit.path.is_file() and not first.edit.reused
+    clips = list(first.result.clips().values())
+    assert undecodable([*clips, first.edit.path]) == {}
+    info = probe(first.edit.path)
+    assert info.has_video and info.duration == pytest.approx(first.edit.report["duration"], abs=0.1)
+    assert temp_files(project) == []
+
+    second, second_s = timed_render(path)
+    assert second.ok and second.edit is not None and second.edit.reused
+    again = offline_emulators[1].stats()
+    assert again["create_task_calls"] == 0 and again["requests"] == 0, again
+    assert second.result.submitted == [] and second.result.credits == 0
+    assert {g.status_before for g in second.result.generations.values()} == {"cached"}
+    assert second.result.clips() == first.result.clips()
+    assert second_s < first_s / 3, (first_s, second_s)
+    assert second.result.elapsed < first.result.elapsed / 5
+    state = first.prepared.state_path
+    assert journal_rows(state, "PRAGMA integrity_check") == [("ok",)]
+    assert journal_rows(state, "SELECT DISTINCT state FROM generations") == [("done",)]
