@@ -30,7 +30,11 @@ def test_a_key_selects_kie_and_the_real_host_is_billed() -> None:
 
 
 def test_a_served_emulator_is_not_billed() -> None:
-    env = {"KIE_API_KEY": SECRET, "KIE_BASE_URL": "http://127.0.0.1:9", "KIE_UPLOAD_BASE_URL": "http://127.0.0.1:9"}
+    env = {
+        "KIE_API_KEY": SECRET,
+        "KIE_BASE_URL": "http://127.0.0.1:9",
+        "KIE_UPLOAD_BASE_URL": "http://127.0.0.1:9",
+    }
     backend = choose_backend(None, env=env)
     assert backend.name == "kie" and not backend.billed
     assert backend.namespace == "kie:http://127.0.0.1:9"
