@@ -271,7 +271,13 @@ class StateStore:
     # -- runs --------------------------------------------------------------------------
 
     def start_run(self, storyboard: str, namespace: str) -> int:
+        """Journal a new run; earlier runs of this storyboard still ``running`` died."""
         with self._tx() as db:
+            db.execute(
+                "UPDATE runs SET status = 'interrupted' WHERE storyboard = ? "
+                "AND status = 'running'",
+                (storyboard,),
+            )
             cursor = db.execute(
                 "INSERT INTO runs (storyboard, namespace, started_at, status) VALUES (?, ?, ?,"
                 " 'running')", (storyboard, namespace, time.time()),

@@ -21,7 +21,7 @@ def test_defaults_are_the_real_service() -> None:
     assert settings.base_url == "https://api.kie.ai"
     assert settings.upload_base_url == "https://kieai.redpandaai.co"
     assert settings.api_key is None
-    assert settings.poll == PollPolicy(initial=2.5, factor=1.5, max_interval=30, timeout=900)
+    assert settings.poll == PollPolicy(initial=2.5, factor=1.5, max_interval=10, timeout=900)
 
 
 def test_from_env_reads_every_setting() -> None:

@@ -99,7 +99,10 @@ class _Exchange:
 
     async def _next(self) -> Message:
         try:
-            item = await asyncio.wait_for(self.messages.get(), self.timeout)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+            # that arrives together with a message (Ctrl-C would then be ignored once).
+            async with asyncio.timeout(self.timeout):
+                item = await self.messages.get()
         except TimeoutError as exc:
             await self.aclose()
             raise httpx.ReadTimeout("in-process read timed out") from exc

@@ -23,7 +23,12 @@ class PollPolicy(BaseModel):
 
     initial: float = Field(2.5, ge=0, description="First wait in seconds.")
     factor: float = Field(1.5, ge=1, description="Each wait is the previous one times this.")
-    max_interval: float = Field(30.0, ge=0, description="Longest wait between polls (seconds).")
+    max_interval: float = Field(
+        10.0,
+        ge=0,
+        description="Longest wait between polls (seconds); a finished clip is noticed at "
+        "most this late, and a continuity chain pays that at every link.",
+    )
     timeout: float = Field(900.0, gt=0, description="Give up after this many seconds.")
 
 
