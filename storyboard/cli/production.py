@@ -23,6 +23,7 @@ from storyboard.cli.console import (
 from storyboard.edit import AssemblyError, EditError
 from storyboard.plan import PlanError, to_dot, to_mermaid
 from storyboard.run.backend import BackendName, BackendUnavailable, choose_backend
+from storyboard.run.callbacks import parse_listen
 from storyboard.run.progress import JsonLines, LiveProgress
 from storyboard.run.render import (
     AssembledEdit,
@@ -148,6 +149,11 @@ def render_command(
         help="Create again tasks whose createTask was in flight when a run died (may pay "
              "twice).")] = False,
     state: StateOpt = None,
+    callback_url: Annotated[str | None, typer.Option(
+        help="Public URL kie.ai should POST completions to (forwarded to --callback-listen); "
+             "polling stays as a slow safety net.", show_default=False)] = None,
+    callback_listen: Annotated[str, typer.Option(
+        help="HOST:PORT the callback receiver listens on.")] = "127.0.0.1:8787",
     assemble: Annotated[bool, typer.Option(help="Assemble the edit after generating.")] = True,
     as_json: JsonOpt = False,
 ) -> None:  # fmt: skip
@@ -159,10 +165,14 @@ def render_command(
     """
     prepared = _prepare(file, backend, state)
     _cost_gate(prepared, budget, yes, as_json)
+    try:
+        listen = parse_listen(callback_listen)
+    except ValueError as exc:
+        fail(f"--callback-listen: {exc}", EXIT_INVALID)
     options = RunOptions(concurrency=concurrency, requests_per_second=rate,
                          retry_budget=retry_budget, resubmit_uncertain=resubmit_uncertain,
-                         poll=prepared.backend.poll,
-                         reuse_uploads=prepared.backend.persistent)  # fmt: skip
+                         poll=prepared.backend.poll, reuse_uploads=prepared.backend.persistent,
+                         callback_url=callback_url, callback_listen=listen)  # fmt: skip
     result = _generate(prepared, options, as_json)
     if not result.ok:
         _fail_summary(result, as_json)

@@ -10,6 +10,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from storyboard.edit import AssemblyReport, EditClip, assemble
 from storyboard.plan import Plan, build_plan, content_key, node_id
 from storyboard.pricing import DEFAULT_PRICES, PriceTable
 from storyboard.run.backend import Backend
+from storyboard.run.callbacks import callback_receiver
 from storyboard.run.events import EventSink
 from storyboard.run.scheduler import NodeOutcome, execute
 from storyboard.run.status import GenerationStatus, plan_status
@@ -212,7 +214,12 @@ async def generate_all(prepared: Prepared, options: RunOptions, sink: EventSink)
     with StateStore(prepared.state_path) as store:
         nodes = _nodes_to_run(prepared.plan, store)
         run_id = store.start_run(storyboard, prepared.plan.namespace)
-        async with prepared.backend.client(sleep=retries) as client:
+        async with AsyncExitStack() as stack:
+            client = await stack.enter_async_context(prepared.backend.client(sleep=retries))
+            if options.callback_url and options.callbacks is None:
+                options.callbacks = await stack.enter_async_context(
+                    callback_receiver(prepared.backend.settings, options.callback_listen)
+                )
             steps = Steps(prepared.plan, store, client, options, storyboard=storyboard,
                           base_dir=prepared.base_dir, sink=sink)  # fmt: skip
             try:

@@ -24,6 +24,7 @@ from storyboard.compile import placeholder_for
 from storyboard.media.ffmpeg import run_ffmpeg
 from storyboard.plan import Plan, PlannedGeneration
 from storyboard.providers.kie import (
+    CallbackReceiver,
     CreateTaskUncertain,
     DownloadError,
     GenerationFailed,
@@ -41,6 +42,9 @@ from storyboard.run.slots import PrioritySlots, chain_lengths
 from storyboard.store import GenerationRecord, StateStore
 
 __all__ = ["GenerationError", "RunOptions", "Steps", "UncertainTask", "file_sha256"]
+
+CALLBACK_SAFETY_POLL = PollPolicy(initial=15.0, factor=1.5, max_interval=60.0, timeout=900.0)
+"""Polling kept as a slow safety net while completion callbacks are expected."""
 
 UPLOAD_LIFETIME = 3 * 24 * 3600.0
 """kie.ai deletes uploaded files after 3 days."""
@@ -85,6 +89,13 @@ class RunOptions:
     limiter: Limiter | None = None
     """A shared request-rate limiter; default: a local one at ``requests_per_second``."""
     poll: PollPolicy = field(default_factory=PollPolicy)
+    callback_url: str | None = None
+    """Public URL kie.ai POSTs completions to (sent as ``callBackUrl``); polling then
+    slows to :data:`CALLBACK_SAFETY_POLL` and a callback triggers an immediate check."""
+    callback_listen: tuple[str, int] = ("127.0.0.1", 8787)
+    """Where the run's callback receiver listens (forward ``callback_url`` here)."""
+    callbacks: CallbackReceiver | None = None
+    """The receiver behind ``callback_url`` (started by the run, or injected by tests)."""
     work_dir: Path | None = None
     """Folder for clips and frames; default: beside the state store."""
 
@@ -287,6 +298,8 @@ class Steps:
                 planned.key, namespace=self.plan.namespace, storyboard=self.storyboard,
                 scene_id=planned.scene_id, canonical=planned.canonical,
             )  # fmt: skip
+            if self.options.callback_url:
+                body = {**body, "callBackUrl": self.options.callback_url}
             try:
                 task_id = await self.client.create_task(body, scene=planned.scene_id)
             except CreateTaskUncertain as exc:
@@ -323,7 +336,10 @@ class Steps:
         """Poll with backoff, reporting state changes; journal the result URL."""
         last = ""
         started = time.monotonic()
-        for delay in poll_delays(self.options.poll):
+        policy = self.options.poll
+        if self.options.callbacks is not None:
+            policy = CALLBACK_SAFETY_POLL.model_copy(update={"timeout": policy.timeout})
+        for delay in poll_delays(policy):
             await self.limiter.acquire()
             record = await self.client.get_task(task_id, scene=planned.scene_id)
             if record.state != last:
@@ -338,8 +354,20 @@ class Steps:
                     f"scene {planned.scene_id!r}: task {task_id} still {record.state} after "
                     f"{self.options.poll.timeout:g} s; the next run resumes polling it"
                 )
-            await asyncio.sleep(delay)
+            await self._pause(task_id, delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _pause(self, task_id: str, delay: float) -> None:
+        """Wait ``delay`` seconds before the next poll, or less when a callback arrives."""
+        receiver = self.options.callbacks
+        if receiver is None:
+            await asyncio.sleep(delay)
+            return
+        try:
+            async with asyncio.timeout(delay):
+                await receiver.wait(task_id)
+        except TimeoutError:
+            pass
 
     async def _download(
         self, node: str, planned: PlannedGeneration, task_id: str, url: str
