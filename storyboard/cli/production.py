@@ -188,9 +188,10 @@ def _cost_gate(prepared: Prepared, budget: float | None, yes: bool, as_json: boo
     paying = [s for s, st in prepared.status.items() if st.will_pay]
     reused = len(prepared.status) - len(paying)
     names = ", ".join(paying) or "none"
+    price = str(cost) if prepared.backend.billed else f"free here; on kie.ai: {cost}"
     message = (
         f"{prepared.backend.description}: {reused} cached or resumed, {len(paying)} to "
-        f"generate ({names}); {cost}"
+        f"generate ({names}); {price}"
     )
     if as_json:
         JsonLines.write({"event": "plan", "to_generate": paying, "estimate": cost.__dict__})
@@ -268,8 +269,11 @@ def _done(prepared: Prepared, result: RunResult, edit: AssembledEdit | None, as_
         return
     created = len(result.submitted)
     cached = sum(1 for g in result.generations.values() if g.status_before == "cached")
+    spent = f"{result.credits:g} credits" if prepared.backend.billed else (
+        f"{result.credits:g} emulated credits"
+    )  # fmt: skip
     err.print(f"✓ {len(result.generations)} generation(s): {cached} cached, {created} task(s) "
-              f"created, {result.credits:g} credits; {result.elapsed:.1f} s")  # fmt: skip
+              f"created, {spent}; {result.elapsed:.1f} s")  # fmt: skip
     if result.failed_tasks:
         failed = sum(result.failed_tasks.values())
         err.print(f"  {len(result.failed_tasks)} task(s) failed and were created again "
