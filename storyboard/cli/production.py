@@ -170,7 +170,9 @@ def render_command(
     except ValueError as exc:
         fail(f"--callback-listen: {exc}", EXIT_INVALID)
     options = RunOptions(concurrency=concurrency, requests_per_second=rate,
-                         retry_budget=retry_budget, resubmit_uncertain=resubmit_uncertain,
+                         retry_budget=retry_budget,
+                         # offline, the emulator that may hold the task died with its run
+                         resubmit_uncertain=resubmit_uncertain or not prepared.backend.persistent,
                          poll=prepared.backend.poll, reuse_uploads=prepared.backend.persistent,
                          callback_url=callback_url, callback_listen=listen)  # fmt: skip
     result = _generate(prepared, options, as_json)

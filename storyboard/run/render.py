@@ -398,7 +398,11 @@ async def render_async(
     cost = prepared.cost()
     if budget is not None and cost.credits > budget:
         raise BudgetExceeded(f"the estimate ({cost}) exceeds the budget of {budget:g} credits")
-    opts = options or RunOptions(poll=chosen.poll, reuse_uploads=chosen.persistent)
+    opts = options or RunOptions(
+        poll=chosen.poll,
+        reuse_uploads=chosen.persistent,
+        resubmit_uncertain=not chosen.persistent,  # offline: the old emulator is gone
+    )
     result = await generate_all(prepared, opts, sink or (lambda event: None))
     edit = None
     if assemble and result.ok:
