@@ -19,9 +19,11 @@ gate admits at most ``concurrency`` acquirers). dask is imported lazily.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -70,8 +72,17 @@ class ClusterLimits:
         return limits
 
     def close(self, client: Any) -> None:
-        """Remove the semaphore and the bucket from the scheduler (end of the batch)."""
-        self._semaphore(client).close()
+        """Remove the semaphore and the bucket from the scheduler (end of the batch).
+
+        A worker that died mid-batch may still hold a lease until Dask's lease timeout;
+        the scheduler then warns while closing. The batch has finished, so that lease
+        no longer matters: the warning is silenced here.
+        """
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Closing semaphore", RuntimeWarning)
+            # raised through the RPC when warnings are errors
+            with contextlib.suppress(RuntimeWarning):
+                self._semaphore(client).close()
         distributed().Variable(self.rate_name, client=client).delete()
 
     def _semaphore(self, client: Any) -> Any:
