@@ -339,12 +339,13 @@ def _assemble(
     progress: Callable[[str, float], None] | None,
 ) -> AssemblyReport:
     board = prepared.storyboard
+    task_ids = _task_ids(prepared)
     edit_clips = [
         EditClip(
             scene_id=scene.id,
             path=clips[scene.id],
             prompt=" / ".join(shot.prompt for shot in scene.shots),
-            task_id=_task_id(prepared, scene.id),
+            task_id=task_ids.get(scene.id),
         )
         for scene in board.scenes
         if scene.id in clips
@@ -354,10 +355,15 @@ def _assemble(
                     progress=progress)  # fmt: skip
 
 
-def _task_id(prepared: Prepared, scene: str) -> str | None:
+def _task_ids(prepared: Prepared) -> dict[str, str]:
+    """Scene -> the task that made its clip, read in one pass over the journal."""
+    ids: dict[str, str] = {}
     with StateStore(prepared.state_path) as store:
-        record = store.generation(prepared.plan.generations[scene].key)
-    return record.task_id if record else None
+        for scene, planned in prepared.plan.generations.items():
+            record = store.generation(planned.key)
+            if record and record.task_id:
+                ids[scene] = record.task_id
+    return ids
 
 
 class BudgetExceeded(Exception):
