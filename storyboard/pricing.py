@@ -81,16 +81,22 @@ class PriceTable:
 
 _USD_PER_CREDIT = 0.005
 _HOST_USD = {"std": 0.1764, "pro": 0.2352, "std+sound": 0.2646, "pro+sound": 0.3528}
+_4K_FACTOR = 2.0
+"""ASSUMPTION: 4K (accepted live, outside the seed's enum, no published rate) costs twice
+pro, with and without sound."""
+_HOST_USD |= {"4K": _HOST_USD["pro"] * _4K_FACTOR, "4K+sound": _HOST_USD["pro+sound"] * _4K_FACTOR}
 
 DEFAULT_PRICES = PriceTable(
     rates={key: Rate(math.ceil(usd / _USD_PER_CREDIT), usd) for key, usd in _HOST_USD.items()},
     source="USD: the higher of two host price lists for Kling 3.0 (kie-api.md, Nov 2026)",
     credits_source=(
         "ASSUMPTION: USD rate / 0.005 USD per credit, rounded up; kie.ai's Kling 3.0 "
-        "credit rate is not published in the seed"
+        "credit rate is not published in the seed; 4K (no published rate) is ASSUMED to "
+        "cost twice pro"
     ),
 )
-"""The default table: std 36, pro 48, std+sound 53, pro+sound 71 credits per second."""
+"""The default table: std 36, pro 48, std+sound 53, pro+sound 71, 4K 95, 4K+sound 142
+credits per second (4K: an assumption, see ``credits_source``)."""
 
 
 @dataclass(frozen=True)

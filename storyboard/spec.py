@@ -39,7 +39,7 @@ FORMAT_VERSION = 1
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z0-9_]+)*$"
 SCENE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
-Mode = Literal["std", "pro"]
+Mode = Literal["std", "pro", "4K"]
 AspectRatio = Literal["16:9", "9:16", "1:1"]
 ShotSeconds = Annotated[
     int, Field(ge=DEFAULT_LIMITS.shot_duration[0], le=DEFAULT_LIMITS.shot_duration[1])
@@ -119,7 +119,11 @@ class Shot(_Model):
 class Defaults(_Model):
     """Settings every scene inherits unless it overrides them."""
 
-    mode: Mode = Field("pro", description="std (720p, cheaper) or pro (1080p).")
+    mode: Mode = Field(
+        "pro",
+        description="std (720p, cheaper) or pro (1080p); 4K is accepted by the live "
+        "service but not in the seed's enum (a warning; priced by an assumed rate).",
+    )
     aspect_ratio: AspectRatio = Field(
         "16:9", description="16:9, 9:16 or 1:1 (a first frame's own ratio wins)."
     )

@@ -9,7 +9,13 @@ from typing import Annotated
 import typer
 
 from storyboard.cli.console import EXIT_INVALID, fail, out
-from storyboard.providers.emulator import DEFAULT_API_KEY, EmulatorConfig, FaultConfig, serve
+from storyboard.providers.emulator import (
+    DEFAULT_API_KEY,
+    PROFILES,
+    EmulatorConfig,
+    FaultConfig,
+    serve,
+)
 
 __all__ = ["app", "emulator_app"]
 
@@ -26,7 +32,32 @@ def serve_command(
         "127.0.0.1"
     ),
     port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8765,
+    profile: Annotated[
+        str,
+        typer.Option(
+            help="live: answer as recorded kie.ai traffic shows; docs: exactly as documented."
+        ),
+    ] = "live",
     latency: Annotated[float, typer.Option(help="Seconds from createTask to done.", min=0)] = 0.0,
+    time_scale: Annotated[
+        float | None,
+        typer.Option(
+            help="Follow the live timing profile (create to success 120-170 s for a 5 s clip,"
+            " longer for pro/4K/longer clips) times this factor, e.g. 0.01; overrides --latency.",
+            min=0.0,
+        ),
+    ] = None,
+    record_null_polls: Annotated[
+        int,
+        typer.Option(
+            help="Answer the first N recordInfo polls of each task with 422 'recordInfo is "
+            "null' / data: null, as the live service may right after createTask.",
+            min=0,
+        ),
+    ] = 0,
+    max_body_bytes: Annotated[
+        int, typer.Option(help="Largest JSON request body (413 beyond).", min=1024)
+    ] = 1024 * 1024,
     fail_rate: Annotated[
         float, typer.Option(help="Share of API calls answered 500/429/455.", min=0.0, max=1.0)
     ] = 0.0,
@@ -46,7 +77,7 @@ def serve_command(
     hmac_key: Annotated[
         str | None, typer.Option(help="Sign completion callbacks with this key.")
     ] = None,
-    credits: Annotated[int, typer.Option(help="Starting credit balance.", min=0)] = 100_000,
+    credits: Annotated[float, typer.Option(help="Starting credit balance.", min=0)] = 100_000,
     public_url: Annotated[
         str | None, typer.Option(help="Base URL clients reach it at (default: where it listens).")
     ] = None,
@@ -56,9 +87,15 @@ def serve_command(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the emulator until Ctrl-C; point KIE_BASE_URL and KIE_UPLOAD_BASE_URL at it."""
+    if profile not in PROFILES:
+        fail(f"--profile must be one of {', '.join(PROFILES)}, got {profile!r}", EXIT_INVALID)
     if host not in {"127.0.0.1", "localhost", "::1"}:
         out.print(f"warning: listening on {host}, not loopback: anyone who can reach it can use it")
     config = EmulatorConfig(
+        profile="docs" if profile == "docs" else "live",
+        time_scale=time_scale,
+        record_null_polls=record_null_polls,
+        max_body_bytes=max_body_bytes,
         api_key=api_key,
         public_base_url=public_url,
         credits=credits,

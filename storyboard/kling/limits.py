@@ -1,7 +1,8 @@
 """Every numeric and format limit of Kling 3.0 on kie.ai, in one overridable table.
 
-Limits marked *seed* come from the provider's createTask contract; the others are
-reported by other hosts of the same model and are checked as warnings by default
+Limits marked *seed* come from the provider's createTask contract; *live service* ones
+from recorded kie.ai traffic (shared/kie-real-traffic.md); the others are reported by
+other hosts of the same model and are checked as warnings by default
 (``strict_host_limits=True`` makes them errors).
 """
 
@@ -29,12 +30,16 @@ class KlingLimits:
     element_video_formats: frozenset[str] = frozenset({"mp4", "mov"})  # seed
     aspect_ratios: tuple[str, ...] = ("16:9", "9:16", "1:1")  # seed
     modes: tuple[str, ...] = ("std", "pro")  # seed
+    live_modes: tuple[str, ...] = ("4K",)  # live service: accepted, outside the seed's enum
+    element_description_chars: int = 100  # live service: a 422 beyond (kie-real-traffic.md)
     max_shots: int = 6  # other hosts (5 or 6); an error: a 7-shot request is refused there
     # Other hosts of the same model (warnings unless strict_host_limits):
     max_elements: int = 3
     single_prompt_chars: int = 2500
     strict_host_limits: bool = False
-    resolutions: dict[str, int] = field(default_factory=lambda: {"std": 720, "pro": 1080})
+    resolutions: dict[str, int] = field(
+        default_factory=lambda: {"std": 720, "pro": 1080, "4K": 2160}
+    )
 
 
 DEFAULT_LIMITS = KlingLimits()

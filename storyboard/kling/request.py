@@ -12,7 +12,8 @@ MODEL = "kling-3.0/video"
 """The model name; the seed's schema enum (its prose examples say ``kling-3.0``)."""
 
 AspectRatio = Literal["16:9", "9:16", "1:1"]
-Mode = Literal["std", "pro"]
+Mode = Literal["std", "pro", "4K"]
+"""std and pro are the seed's enum; 4K is accepted by the live service."""
 
 
 class _Body(BaseModel):
@@ -30,7 +31,7 @@ class KlingElement(_Body):
     """An element referenced as ``@name`` in prompts."""
 
     name: str = Field(description="Element name, used in prompts with an @ prefix.")
-    description: str = Field(description="Element description.")
+    description: str = Field(description="Element description (at most 100 characters).")
     element_input_urls: list[str] | None = Field(
         None, description="2-4 reference image URLs (JPG/PNG, >=300x300 px, <=10 MB)."
     )
@@ -54,7 +55,7 @@ class KlingInput(_Body):
     sound: bool = Field(description="Generate sound effects; must be true in multi-shot mode.")
     duration: str = Field(description='Total duration in seconds as a string, "3".."15".')
     aspect_ratio: AspectRatio | None = Field(None, description="16:9, 9:16 or 1:1.")
-    mode: Mode = Field(description="std (720p) or pro (1080p).")
+    mode: Mode = Field(description="std (720p), pro (1080p) or 4K (live service only).")
     multi_shots: bool = Field(description="Multi-shot mode.")
     multi_prompt: list[ShotPrompt] = Field(description="The shots (multi-shot mode).")
     kling_elements: list[KlingElement] | None = Field(

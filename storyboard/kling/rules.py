@@ -102,8 +102,16 @@ def _check_scalars(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Vio
             f'duration must be a whole number of seconds "{low}".."{high}", got {duration!r}',
         )
     mode = data.get("mode")
-    if isinstance(mode, str) and mode not in limits.modes:
-        yield Violation("input.mode", f"mode must be one of {', '.join(limits.modes)}")
+    if isinstance(mode, str) and mode in limits.live_modes:
+        yield Violation(
+            "input.mode",
+            f"mode {mode!r} is outside the seed's enum ({', '.join(limits.modes)}); the live "
+            "service accepts it (priced by an assumed rate, see storyboard.pricing)",
+            "warning",
+        )
+    elif isinstance(mode, str) and mode not in limits.modes:
+        modes = (*limits.modes, *limits.live_modes)
+        yield Violation("input.mode", f"mode must be one of {', '.join(modes)}")
     ratio = data.get("aspect_ratio")
     if isinstance(ratio, str) and ratio not in limits.aspect_ratios:
         yield Violation(
@@ -126,8 +134,8 @@ def _check_single(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Viol
 
 
 def _check_shots(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Violation]:
-    if data.get("sound") is False:
-        yield Violation("input.sound", "sound must be true in multi-shot mode")
+    if data.get("sound") is not True:
+        yield Violation("input.sound", "multi-shot requires sound: set sound to true")
     shots = data.get("multi_prompt")
     if not isinstance(shots, list):
         return
@@ -238,6 +246,13 @@ def _check_element(path: str, element: Any, limits: KlingLimits) -> Iterator[Vio
     for name in ("name", "description"):
         if not isinstance(element.get(name), str) or not element[name].strip():
             yield Violation(f"{path}.{name}", f"element {name} is required")
+    description = element.get("description")
+    if isinstance(description, str) and len(description) > limits.element_description_chars:
+        yield Violation(
+            f"{path}.description",
+            f"element description is {len(description)} characters; the limit is "
+            f"{limits.element_description_chars}",
+        )
     images = element.get("element_input_urls")
     videos = element.get("element_input_video_urls")
     if (images is None) == (videos is None):

@@ -184,7 +184,9 @@ def assert_fits(expected: Any, actual: Any, where: str = "") -> None:
 
 async def test_the_emulator_answers_in_the_documented_shapes() -> None:
     clock = Clock()
-    config = EmulatorConfig(renderer=fake_render, clock=clock, latency=100, credits=288)
+    config = EmulatorConfig(
+        renderer=fake_render, clock=clock, latency=100, credits=288, profile="docs"
+    )
     auth = {"Authorization": "Bearer emulator-key"}
     async with inprocess(config) as (client, emulator):
 

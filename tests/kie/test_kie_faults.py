@@ -89,16 +89,25 @@ def injector_fault(code: int) -> object:
     return Fault("http_error", code)
 
 
-async def test_injected_429_carries_retry_after() -> None:
-    config = EmulatorConfig(renderer=fake_render, faults=FaultConfig(retry_after=3))
+@pytest.mark.parametrize(("profile", "status"), [("docs", 429), ("live", 200)])
+async def test_injected_429_carries_retry_after(profile: str, status: int) -> None:
+    """Docs profile: HTTP status = code. Live: HTTP 200 with the code in the body, and the
+    live service's own rate-limit message."""
+    config = EmulatorConfig(
+        renderer=fake_render,
+        faults=FaultConfig(retry_after=3),
+        profile=profile,  # type: ignore[arg-type]
+    )
     async with inprocess(config) as (client, emulator):
         emulator.faults.force("http_error", code=429)
         response = await client._http.get(
             "http://emulator.invalid/api/v1/chat/credit",
             headers={"Authorization": "Bearer emulator-key"},
         )
-    assert response.status_code == 429 and response.headers["retry-after"] == "3"
+    assert response.status_code == status and response.headers["retry-after"] == "3"
     assert response.json()["code"] == 429
+    if profile == "live":
+        assert response.json()["msg"] == "Your call frequency is too high. Please try again later."
 
 
 def test_rate_limiter_is_a_token_bucket() -> None:

@@ -21,7 +21,9 @@ def test_defaults_are_the_real_service() -> None:
     assert settings.base_url == "https://api.kie.ai"
     assert settings.upload_base_url == "https://kieai.redpandaai.co"
     assert settings.api_key is None
-    assert settings.poll == PollPolicy(initial=2.5, factor=1.5, max_interval=10, timeout=900)
+    # live tasks take 2-3 min and have run past 5 min: the wait limit is 30 min
+    assert settings.poll == PollPolicy(initial=2.5, factor=1.5, max_interval=10, timeout=1800)
+    assert settings.poll.not_visible_timeout == 120
 
 
 def test_from_env_reads_every_setting() -> None:

@@ -7,6 +7,7 @@ from storyboard.providers.emulator.app import create_app, emulator_of
 from storyboard.providers.emulator.config import (
     DEFAULT_API_KEY,
     INPROCESS_BASE_URL,
+    PROFILES,
     EmulatorConfig,
     FaultConfig,
     FetchAsset,
@@ -26,6 +27,7 @@ __all__ = [
     "DEFAULT_API_KEY",
     "FAULT_KINDS",
     "INPROCESS_BASE_URL",
+    "PROFILES",
     "ConnectionDropped",
     "Emulator",
     "EmulatorConfig",

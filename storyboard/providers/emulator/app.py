@@ -1,9 +1,12 @@
 """kie.ai's HTTP surface over the :class:`Emulator`: same paths, envelopes and codes.
 
-Every ``/api`` call goes through one wrapper that counts it, injects faults (slow answer,
-HTTP 500/429/455), checks the Bearer key and wraps the handler's ``data`` in the envelope.
-Files (results, uploads, download links) are served under ``/files`` without auth, with
-Range support and optional dropped connections.
+Every ``/api`` call goes through one wrapper that counts it, refuses an oversized body
+(413 envelope, before anything else is read), injects faults (slow answer, 500/429/455:
+HTTP 200 with the code in the body under the live profile, HTTP status = code under
+docs), checks the Bearer key, reads the body once and wraps the handler's ``data`` in the
+envelope. Files (results, uploads, download links) are served under ``/files`` without
+auth, with Range support and optional dropped connections; a file request carrying an
+API key is counted (``key_sent_to_files``).
 """
 
 from __future__ import annotations
@@ -30,14 +33,16 @@ from storyboard.providers.emulator.state import ApiFailure, StoredFile, envelope
 from storyboard.providers.emulator.transport import ConnectionDropped
 from storyboard.providers.emulator.uploads import (
     decode_base64_data,
+    extension_of,
     guess_mime,
+    live_upload_key,
     parse_multipart,
     upload_key,
 )
 
 __all__ = ["create_app", "emulator_of"]
 
-Handler = Callable[[Request], Awaitable[Any]]
+Handler = Callable[[Request, bytes], Awaitable[Any]]
 _CHUNK = 64 * 1024
 _RANGE = re.compile(r"bytes=(\d+)-\d*")
 _FAULT_MESSAGES = {
@@ -102,8 +107,15 @@ class _Api:
     def route(self, path: str, name: str, handler: Handler, method: str) -> Route:
         upload = name == "upload"
 
+        limit = self.em.config.max_upload_bytes if upload else self.em.config.max_body_bytes
+
         async def endpoint(request: Request) -> Response:
             self.em.count_call(name)
+            try:
+                content = await _bounded_body(request, limit)
+            except ApiFailure as failure:
+                self.em.counters.reject(failure.code)
+                return JSONResponse(_body(failure.code, failure.msg, None, upload), 413)
             if (slow := self.em.faults.roll("slow")) is not None:
                 await asyncio.sleep(slow.seconds or self.em.config.faults.slow_seconds)
             if (fault := self.em.faults.roll("http_error")) is not None:
@@ -111,7 +123,7 @@ class _Api:
             try:
                 self.em.authorize(request.headers.get("authorization"))
                 self.em.throttle()
-                data = await handler(request)
+                data = await handler(request, content)
             except ApiFailure as failure:
                 self.em.counters.reject(failure.code)
                 return self._failure(failure, upload)
@@ -130,40 +142,60 @@ class _Api:
     def _fault(self, fault: Fault) -> Response:
         code = fault.code or 500
         headers = {"Retry-After": str(self.em.config.faults.retry_after)} if code == 429 else {}
-        return JSONResponse(envelope(code, _FAULT_MESSAGES.get(code, "error")), code, headers)
+        message = _FAULT_MESSAGES.get(code, "error")
+        if code == 429 and self.em.live:
+            message = self.em.rate_limit_message
+        status = 200 if self.em.live else code
+        return JSONResponse(envelope(code, message), status, headers)
 
     # -- handlers: each returns the envelope's data ---------------------------------------
 
-    async def create_task(self, request: Request) -> Any:
-        task = self.em.create_task(await _json(request))
-        answer = envelope(200, "success", {"taskId": task.task_id})
+    async def create_task(self, request: Request, content: bytes) -> Any:
+        task = self.em.create_task(_json(content))
+        data = {"taskId": task.task_id}
+        if self.em.live:
+            data["recordId"] = task.task_id
         if self.em.faults.roll("drop_create") is not None:
-            return _Dropped(json.dumps(answer).encode())
-        return {"taskId": task.task_id}
+            return _Dropped(json.dumps(envelope(200, "success", data)).encode())
+        return data
 
-    async def record_info(self, request: Request) -> Any:
+    async def record_info(self, request: Request, content: bytes) -> Any:
         return self.em.record(request.query_params.get("taskId"))
 
-    async def stream_upload(self, request: Request) -> Any:
-        parts = parse_multipart(await request.body(), request.headers.get("content-type", ""))
+    def _key(
+        self, upload_path: Any, file_name: Any, source_name: str | None, mime: str | None
+    ) -> str:
+        """Where an upload is stored. Live: under ``kieai/<uid>/``, a generated name when
+        no ``fileName`` is given. Docs: ``uploadPath/fileName`` (else the source's name)."""
+        path = upload_path if isinstance(upload_path, str) else None
+        name = file_name if isinstance(file_name, str) and file_name else None
+        if self.em.live:
+            extension = extension_of(source_name, mime)
+            stamp = int(self.em.now * 1000)
+            return live_upload_key(self.em.config.uid, path, name, extension, stamp)
+        return upload_key(path, name or source_name, _extension(mime))
+
+    async def stream_upload(self, request: Request, content: bytes) -> Any:
+        parts = parse_multipart(content, request.headers.get("content-type", ""))
         file = parts.get("file")
         if file is None or file.filename is None:
             raise ApiFailure(422, "file is required (a multipart file field)")
-        name = parts["fileName"].text if "fileName" in parts else file.filename
-        key = upload_key(parts["uploadPath"].text if "uploadPath" in parts else None, name)
+        path = parts["uploadPath"].text if "uploadPath" in parts else None
+        name = parts["fileName"].text if "fileName" in parts else None
+        key = self._key(path, name, file.filename, file.content_type)
         return self.em.store_upload(key, file.content, guess_mime(key, file.content_type))
 
-    async def base64_upload(self, request: Request) -> Any:
-        body = await _json(request)
+    async def base64_upload(self, request: Request, content: bytes) -> Any:
+        body = _json(content)
         data = body.get("base64Data") if isinstance(body, dict) else None
         if not isinstance(data, str) or not data:
             raise ApiFailure(422, "base64Data is required")
-        content, mime = decode_base64_data(data)
-        key = upload_key(body.get("uploadPath"), body.get("fileName"), _extension(mime))
-        return self.em.store_upload(key, content, guess_mime(key, mime))
+        decoded, mime = decode_base64_data(data)
+        key = self._key(body.get("uploadPath"), body.get("fileName"), None, mime)
+        return self.em.store_upload(key, decoded, guess_mime(key, mime))
 
-    async def url_upload(self, request: Request) -> Any:
-        body = await _json(request)
+    async def url_upload(self, request: Request, content: bytes) -> Any:
+        body = _json(content)
         url = body.get("fileUrl") if isinstance(body, dict) else None
         if not isinstance(url, str) or not url:
             raise ApiFailure(422, "fileUrl is required")
@@ -174,20 +206,22 @@ class _Api:
                 f"fileUrl could not be fetched: the emulator has no network and fetches only "
                 f"its own live files ({self.em.base_url}/files/...); use file-stream-upload",
             )
-        content = await _content(found)
-        key = upload_key(body.get("uploadPath"), body.get("fileName") or found.name)
-        return self.em.store_upload(key, content, found.mime)
+        fetched = await _content(found)
+        key = self._key(body.get("uploadPath"), body.get("fileName"), found.name, found.mime)
+        return self.em.store_upload(key, fetched, found.mime)
 
-    async def credit(self, request: Request) -> Any:
-        return self.em.credits
+    async def credit(self, request: Request, content: bytes) -> Any:
+        return float(self.em.credits) if self.em.live else self.em.credits
 
-    async def download_url(self, request: Request) -> Any:
-        body = await _json(request)
+    async def download_url(self, request: Request, content: bytes) -> Any:
+        body = _json(content)
         return self.em.download_link(body.get("url") if isinstance(body, dict) else None)
 
     # -- unauthenticated routes -------------------------------------------------------------
 
     async def serve_file(self, request: Request) -> Response:
+        if request.headers.get("authorization"):
+            self.em.counters.key_sent_to_files += 1
         found = self.em.served_file(request.path_params["kind"], request.path_params["name"])
         if found is None:
             return PlainTextResponse("Not Found: the file expired or never existed", 404)
@@ -212,9 +246,28 @@ def _body(code: int, msg: str, data: Any, upload: bool) -> dict[str, Any]:
     )
 
 
-async def _json(request: Request) -> Any:
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    """The request body, refused (413) as soon as it is known to exceed ``limit`` bytes:
+    from Content-Length before reading, else while streaming."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiFailure(413, _too_large(int(declared), limit))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiFailure(413, _too_large(size, limit))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(size: int, limit: int) -> str:
+    return f"Request body too large: {size} bytes, the limit is {limit} bytes"
+
+
+def _json(content: bytes) -> Any:
     try:
-        return json.loads(await request.body())
+        return json.loads(content)
     except ValueError as exc:
         raise ApiFailure(422, "the request body is not valid JSON") from exc
 

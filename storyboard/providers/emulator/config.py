@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import httpx
 
@@ -16,6 +16,7 @@ from storyboard.pricing import DEFAULT_PRICES, PriceTable
 __all__ = [
     "DEFAULT_API_KEY",
     "INPROCESS_BASE_URL",
+    "PROFILES",
     "EmulatorConfig",
     "FaultConfig",
     "FetchAsset",
@@ -29,6 +30,11 @@ INPROCESS_BASE_URL = "http://emulator.invalid"
 """Public base URL of an in-process emulator (``.invalid`` never resolves)."""
 
 FetchAsset = Callable[[str], bytes | None]
+
+Profile = Literal["live", "docs"]
+PROFILES: tuple[Profile, ...] = ("live", "docs")
+"""``live``: answer as recorded kie.ai traffic shows (shared/kie-real-traffic.md);
+``docs``: answer exactly as the documents describe (the emulator before live fidelity)."""
 
 
 class Renderer(Protocol):
@@ -73,18 +79,34 @@ class FaultConfig:
 class EmulatorConfig:
     """Everything the emulator can be told."""
 
+    profile: Profile = "live"
+    """``live`` (lenient bodies, 32-hex ids, live record shape, faults as HTTP 200,
+    generated upload names) or ``docs`` (the documented shapes; see docs/kie.md)."""
     api_key: str = DEFAULT_API_KEY
     """The Bearer key accepted (anything else gets 401)."""
     public_base_url: str | None = None
     """Base of the URLs it hands out (results, uploads); defaults to where it is served,
     or ``http://emulator.invalid`` in-process."""
-    credits: int = 100_000
+    credits: float = 100_000
     """Starting balance; each generation costs its price (``storyboard.pricing``)."""
     refund_failed: bool = True
     """Give back the credits of a generation that ends ``fail``."""
     latency: float = 0.0
-    """Seconds from createTask to a finished task (waiting 10 %, queuing 20 %, then
-    generating); the task also waits for its clip to be rendered."""
+    """Seconds from createTask to a finished task (docs profile: waiting 10 %, queuing
+    20 %, then generating; live: generating at once); the task also waits for its clip."""
+    time_scale: float | None = None
+    """When set, each task's latency follows the live timing profile (120-170 s for a
+    5 s std clip, longer for pro/4K/longer clips, seeded spread) times this factor;
+    ``latency`` is then ignored."""
+    record_null_polls: int = 0
+    """The first this-many recordInfo polls of each new task answer as the live service
+    may right after createTask: 422 "recordInfo is null", alternating with ``data: null``."""
+    max_body_bytes: int = 1024 * 1024
+    """Largest request body of a JSON API call; larger ones get a 413 envelope."""
+    max_upload_bytes: int = 100 * 1024 * 1024
+    """Largest upload request body; larger ones get a 413 envelope."""
+    uid: str = "emulator"
+    """The account id in generated upload paths (``kieai/<uid>/<uploadPath>/``)."""
     hmac_key: str | None = None
     """When set, completion callbacks carry X-Webhook-Timestamp/-Signature headers."""
     callback_transport: httpx.AsyncBaseTransport | None = None

@@ -10,6 +10,7 @@ import hmac
 import itertools
 import logging
 import math
+import random
 import secrets
 import tempfile
 from collections import Counter
@@ -26,6 +27,12 @@ from storyboard.kling import check_request
 from storyboard.pricing import estimate
 from storyboard.providers.emulator.config import INPROCESS_BASE_URL, EmulatorConfig, Renderer
 from storyboard.providers.emulator.faults import FaultInjector
+from storyboard.providers.emulator.live import (
+    live_latency,
+    live_record,
+    live_task_id,
+    normalise_body,
+)
 from storyboard.providers.emulator.state import (
     ApiFailure,
     Counters,
@@ -57,7 +64,7 @@ class Emulator:
         self.base_url = (base_url or self.config.public_base_url or INPROCESS_BASE_URL).rstrip("/")
         self.faults = FaultInjector(self.config.faults)
         self.counters = Counters()
-        self.credits = self.config.credits
+        self.credits: float = self.config.credits
         self.tasks: dict[str, Task] = {}
         self.uploads: dict[str, StoredFile] = {}
         self.results: dict[str, StoredFile] = {}
@@ -77,6 +84,13 @@ class Emulator:
         self._drivers: set[asyncio.Task[None]] = set()
         rate = self.config.rate_limit
         self._limiter = RateLimiter(rate, max(1.0, rate)) if rate else None
+        self._timing = random.Random(self.config.faults.seed)
+        self._id_rng = random.Random(secrets.randbits(64))
+
+    @property
+    def live(self) -> bool:
+        """True under the ``live`` profile (answers as recorded kie.ai traffic shows)."""
+        return self.config.profile == "live"
 
     def __repr__(self) -> str:
         return f"Emulator(base_url={self.base_url!r}, tasks={len(self.tasks)})"
@@ -100,7 +114,14 @@ class Emulator:
         wait = self._limiter.admit(self.now) if self._limiter else None
         if wait is not None:
             after = str(max(1, math.ceil(wait)))
-            raise ApiFailure(429, "Rate limited: too many requests", {"Retry-After": after})
+            raise ApiFailure(429, self.rate_limit_message, {"Retry-After": after})
+
+    @property
+    def rate_limit_message(self) -> str:
+        """The 429 message (the live service's own words under the live profile)."""
+        if self.live:
+            return "Your call frequency is too high. Please try again later."
+        return "Rate limited: too many requests"
 
     def count_call(self, endpoint: str) -> None:
         """Count one API call (before any fault is injected)."""
@@ -116,6 +137,9 @@ class Emulator:
         """Validate, charge and start a generation."""
         if not isinstance(body, Mapping):
             raise ApiFailure(422, "the request body must be a JSON object")
+        self._check_prompt_lengths(body)
+        if self.live:
+            body = normalise_body(body)
         errors = [v for v in check_request(body, self.config.limits) if v.severity == "error"]
         if errors:
             raise ApiFailure(422, "; ".join(str(v) for v in errors))
@@ -127,26 +151,68 @@ class Emulator:
         self.credits -= cost
         self.counters.credits_spent += cost
         task = Task(
-            task_id=f"task_kling-3.0_{next(self._ids)}",
+            task_id=live_task_id(self._id_rng)
+            if self.live
+            else f"task_kling-3.0_{next(self._ids)}",
             body=dict(body),
             created=self.now,
             cost=cost,
             will_fail=self.faults.roll("generation_fail") is not None,
-            latency=self.config.latency,
+            latency=self._latency(body),
         )
         self.tasks[task.task_id] = task
         self.counters.tasks_created += 1
         self._start(task)
         return task
 
-    def record(self, task_id: str | None) -> dict[str, Any]:
-        """recordInfo ``data`` of a task."""
+    def _check_prompt_lengths(self, body: Mapping[str, Any]) -> None:
+        """Refuse an oversized prompt before any other work (a hostile body must not
+        reach the rules or the renderer)."""
+        data = body.get("input")
+        if not isinstance(data, Mapping):
+            return
+        prompt, most = data.get("prompt"), self.config.limits.single_prompt_chars
+        if isinstance(prompt, str) and len(prompt) > most:
+            raise ApiFailure(422, f"prompt is {len(prompt)} characters; the limit is {most}")
+        shots = data.get("multi_prompt")
+        for index, shot in enumerate(shots if isinstance(shots, list) else []):
+            text = shot.get("prompt") if isinstance(shot, Mapping) else None
+            if isinstance(text, str) and len(text) > most:
+                raise ApiFailure(
+                    422, f"multi_prompt[{index}].prompt is {len(text)} characters; too long"
+                )
+
+    def _new_task_id(self) -> str:
+        return live_task_id(self._id_rng) if self.live else f"task_kling-3.0_{next(self._ids)}"
+
+    def _latency(self, body: Mapping[str, Any]) -> float:
+        scale = self.config.time_scale
+        return self.config.latency if scale is None else live_latency(body, self._timing, scale)
+
+    def record(self, task_id: str | None) -> dict[str, Any] | None:
+        """recordInfo ``data`` of a task (None: the live service's ``data: null``)."""
         if not task_id:
             raise ApiFailure(422, "taskId is required")
         task = self.tasks.get(task_id)
         if task is None:
             raise ApiFailure(404, f"task {task_id} not found")
-        return task_record(task, self.now, self.result_url(task))
+        task.polls += 1
+        if task.polls <= self.config.record_null_polls:
+            if task.polls % 2:
+                raise ApiFailure(422, "recordInfo is null")
+            return None
+        return self.record_data(task)
+
+    def record_data(self, task: Task) -> dict[str, Any]:
+        """A task's record in the profile's shape."""
+        record = task_record(task, self.now, self.result_url(task), live=self.live)
+        if not self.live:
+            return record
+        spent = None
+        if task.outcome is not None:
+            refunded = task.outcome == "fail" and self.config.refund_failed
+            spent = 0.0 if refunded else task.cost
+        return live_record(record, spent)
 
     def result_url(self, task: Task) -> str | None:
         """The public URL of a finished task's clip."""
@@ -180,7 +246,11 @@ class Emulator:
         try:
             renderer = self.config.renderer or _animatic()
             call = functools.partial(
-                renderer, task.body, out, fetch_asset=self.fetch_asset, label=task.task_id
+                renderer,
+                _renderable(task.body),
+                out,
+                fetch_asset=self.fetch_asset,
+                label=task.task_id,
             )
             path = await asyncio.get_running_loop().run_in_executor(self._pool, call)
         except Exception as exc:
@@ -214,7 +284,7 @@ class Emulator:
         body = envelope(
             200 if success else 501,
             "success" if success else task.fail_msg or "failed",
-            self.record(task.task_id),
+            self.record_data(task),
         )
         headers = {}
         if self.config.hmac_key:
@@ -299,7 +369,9 @@ class Emulator:
     def stats(self) -> dict[str, Any]:
         """Counters, tasks by state, credits and injected faults (``/emulator/stats``)."""
         now = self.now
-        states = Counter(task_state(task, now) for task in list(self.tasks.values()))
+        states = Counter(
+            task_state(task, now, live=self.live) for task in list(self.tasks.values())
+        )
         return {
             **self.counters.as_dict(),
             "tasks_by_state": dict(states),
@@ -316,6 +388,14 @@ class Emulator:
         await asyncio.get_running_loop().run_in_executor(None, shutdown)
         if self._tmp is not None:
             self._tmp.cleanup()
+
+
+def _renderable(body: dict[str, Any]) -> dict[str, Any]:
+    """The body the animatic renders: a 4K task is rendered as a 1080p stand-in."""
+    data = body.get("input")
+    if isinstance(data, dict) and data.get("mode") == "4K":
+        return {**body, "input": {**data, "mode": "pro"}}
+    return body
 
 
 def _read(found: StoredFile) -> bytes | None:

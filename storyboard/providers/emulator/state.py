@@ -41,7 +41,7 @@ class Task:
     task_id: str
     body: dict[str, Any]
     created: float
-    cost: int
+    cost: float
     will_fail: bool
     latency: float
     outcome: str | None = None
@@ -49,6 +49,8 @@ class Task:
     result_file: str | None = None
     fail_code: str | None = None
     fail_msg: str | None = None
+    polls: int = 0
+    """recordInfo queries answered so far (the live profile's first ones may be null)."""
 
     @property
     def callback_url(self) -> str | None:
@@ -80,7 +82,10 @@ class Counters:
     polls: int = 0
     uploads: int = 0
     downloads: int = 0
-    credits_spent: int = 0
+    credits_spent: float = 0
+    key_sent_to_files: int = 0
+    """File downloads (results, uploads) that carried an Authorization header: a client
+    sending its API key to a host that is not the API."""
     renders: int = 0
     callbacks_sent: int = 0
     callbacks_failed: int = 0
@@ -118,10 +123,13 @@ class RateLimiter:
         return (1 - self.tokens) / self.rate
 
 
-def task_state(task: Task, now: float) -> str:
-    """The state a task shows at ``now``: its outcome once finished, else by elapsed time."""
+def task_state(task: Task, now: float, *, live: bool = False) -> str:
+    """The state a task shows at ``now``: its outcome once finished, else by elapsed time
+    (``live``: straight to ``generating``, as the live service does)."""
     if task.outcome is not None:
         return task.outcome
+    if live:
+        return "generating"
     elapsed = now - task.created
     current = "waiting"
     for name, share in _PHASES:
@@ -137,9 +145,11 @@ def _changed_at(task: Task, now: float) -> float:
     return max(start for start in starts if start <= now) if now >= task.created else task.created
 
 
-def task_record(task: Task, now: float, result_url: str | None) -> dict[str, Any]:
-    """The recordInfo ``data`` of a task, exactly as kie.ai spells it."""
-    state = task_state(task, now)
+def task_record(
+    task: Task, now: float, result_url: str | None, *, live: bool = False
+) -> dict[str, Any]:
+    """The recordInfo ``data`` of a task, exactly as kie.ai's documents spell it."""
+    state = task_state(task, now, live=live)
     result = json.dumps({"resultUrls": [result_url]}) if state == "success" and result_url else ""
     return {
         "taskId": task.task_id,

@@ -13,7 +13,16 @@ from pathlib import PurePosixPath
 
 from storyboard.providers.emulator.state import ApiFailure
 
-__all__ = ["FormPart", "decode_base64_data", "guess_mime", "parse_multipart", "upload_key"]
+__all__ = [
+    "FormPart",
+    "decode_base64_data",
+    "extension_of",
+    "generated_name",
+    "guess_mime",
+    "live_upload_key",
+    "parse_multipart",
+    "upload_key",
+]
 
 _DATA_URL = re.compile(r"data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[^,]*)?;base64,(?P<data>.*)", re.S)
 
@@ -94,3 +103,27 @@ def upload_key(upload_path: str | None, file_name: str | None, fallback_ext: str
     if ".." in parts or "/" in name:
         raise ApiFailure(422, "uploadPath and fileName must not contain '..' or '/' in the name")
     return "/".join(parts)
+
+
+def generated_name(now_ms: int, extension: str) -> str:
+    """A live-style generated file name: ``<ms>-<random>.<ext>``."""
+    return f"{now_ms}-{secrets.token_hex(4)}{extension}"
+
+
+def live_upload_key(
+    uid: str, upload_path: str | None, file_name: str | None, extension: str, now_ms: int
+) -> str:
+    """``kieai/<uid>/<uploadPath>/<fileName>``; without a file name, a generated one, so
+    two uploads of the same source file never overwrite each other."""
+    if not upload_path or not upload_path.strip("/"):
+        raise ApiFailure(422, "uploadPath is required")
+    name = file_name or generated_name(now_ms, extension)
+    return upload_key(f"kieai/{uid}/{upload_path.strip('/')}", name)
+
+
+def extension_of(name: str | None, mime: str | None = None) -> str:
+    """The extension of a file name (``.png``), else one for its MIME type, else none."""
+    suffix = PurePosixPath(name or "").suffix.lower()
+    if suffix:
+        return suffix
+    return {"image/png": ".png", "image/jpeg": ".jpg", "video/mp4": ".mp4"}.get(mime or "", "")

@@ -37,6 +37,7 @@ from storyboard.providers.kie.errors import (
     KieTransportError,
     ServerError,
     ServiceUnavailable,
+    TaskNotVisible,
     UnexpectedResponse,
     error_for_code,
 )
@@ -131,19 +132,32 @@ class KieClient:
         Raises :class:`CreateTaskUncertain` (never retried) when the request may have
         reached the server before the failure.
         """
+        return (await self.create_task_data(body, scene=scene)).task_id
+
+    async def create_task_data(
+        self, body: CreateTaskRequest | Mapping[str, Any], *, scene: str | None = None
+    ) -> CreateTaskData:
+        """Like :meth:`create_task`, returning the whole answer (task id and record id)."""
         payload = body.to_body() if isinstance(body, CreateTaskRequest) else dict(body)
         url = self._api("/api/v1/jobs/createTask")
         call = _Call("createTask", "POST", url, json=payload, scene=scene, create=True)
         data = _data(await self._envelope(call), CreateTaskData, call)
         logger.info("kie.ai: created task %s%s", data.task_id, f" for {scene}" if scene else "")
-        return data.task_id
+        return data
 
     async def get_task(self, task_id: str, *, scene: str | None = None) -> TaskRecord:
-        """One recordInfo query."""
+        """One recordInfo query.
+
+        Raises :class:`TaskNotVisible` when the service does not show the task yet (422
+        "recordInfo is null", or ``data: null``), as it may right after createTask.
+        """
         url = self._api("/api/v1/jobs/recordInfo")
         query = {"taskId": task_id}
         call = _Call("recordInfo", "GET", url, params=query, task_id=task_id, scene=scene)
-        return _data(await self._envelope(call), TaskRecord, call)
+        envelope = await self._envelope(call)
+        if envelope.data is None:
+            raise TaskNotVisible("recordInfo answered data: null", code=200, **call.context)
+        return _data(envelope, TaskRecord, call)
 
     async def wait_for_task(
         self, task_id: str, *, scene: str | None = None, poll: PollPolicy | None = None
@@ -209,13 +223,13 @@ class KieClient:
 
     # -- account and downloads -----------------------------------------------------------
 
-    async def get_credits(self) -> int:
-        """Remaining credits on the account."""
+    async def get_credits(self) -> float:
+        """Remaining credits on the account (the live service answers fractions)."""
         call = _Call("credit", "GET", self._api("/api/v1/chat/credit"))
         data = (await self._envelope(call)).data
         if isinstance(data, bool) or not isinstance(data, int | float):
             raise UnexpectedResponse("credit: data is not a number", **call.context)
-        return int(data)
+        return float(data)
 
     async def get_download_url(self, url: str) -> str:
         """A temporary (20 min) download link for a generated file's URL."""
@@ -319,12 +333,20 @@ class KieClient:
             "kie.ai %s → HTTP %d, code %d", call.endpoint, response.status_code, envelope.code
         )
         cls = error_for_code(envelope.code)
+        if call.endpoint == "recordInfo" and _not_visible(envelope):
+            cls = TaskNotVisible
         message = self._redact(envelope.msg) or f"code {envelope.code}"
         raise cls(message, code=envelope.code, retry_after=retry_after, **call.context)
 
     def _redact(self, text: str) -> str:
         key = self.settings.api_key.get_secret_value() if self.settings.api_key else ""
         return text.replace(key, "***") if key else text
+
+
+def _not_visible(envelope: Envelope) -> bool:
+    """422 "recordInfo is null": the task is not visible yet (documented, and special-cased
+    by public clients right after createTask)."""
+    return envelope.code == 422 and "recordinfo is null" in envelope.msg.lower()
 
 
 def _with_name(body: dict[str, str], file_name: str | None) -> dict[str, str]:

@@ -9,6 +9,7 @@ boundary with ``raise ... from exc``; callers catch only these classes::
     │   ├── InsufficientCredits       402  top up the account
     │   ├── NotFound                  404  unknown task, file or endpoint
     │   ├── ValidationRejected        422  the request broke a rule (``msg`` says which)
+    │   │   └── TaskNotVisible        422 "recordInfo is null" / ``data: null``: not yet
     │   ├── RateLimited               429  retryable; honours ``Retry-After``
     │   ├── ServiceUnavailable        455  retryable; maintenance
     │   ├── ServerError               500  retryable
@@ -49,6 +50,7 @@ __all__ = [
     "ResultExpired",
     "ServerError",
     "ServiceUnavailable",
+    "TaskNotVisible",
     "UnexpectedContentType",
     "UnexpectedResponse",
     "ValidationRejected",
@@ -137,6 +139,12 @@ class ValidationRejected(KieApiError):
     """422: the request broke a rule; the message names it."""
 
     code = 422
+
+
+class TaskNotVisible(ValidationRejected):
+    """recordInfo answered 422 "recordInfo is null" or ``data: null``: right after
+    createTask the live service may not show the task yet. Polling keeps going for
+    ``PollPolicy.not_visible_timeout`` seconds before giving up."""
 
 
 class RateLimited(KieApiError):

@@ -63,9 +63,10 @@ class Envelope(_Wire):
 
 
 class CreateTaskData(_Wire):
-    """``data`` of createTask."""
+    """``data`` of createTask (the live service adds ``recordId``, so far equal to it)."""
 
     task_id: str = Field(alias="taskId")
+    record_id: str | None = Field(None, alias="recordId")
 
 
 class TaskRecord(_Wire):
@@ -81,6 +82,12 @@ class TaskRecord(_Wire):
     create_time: int | None = Field(None, alias="createTime")
     update_time: int | None = Field(None, alias="updateTime")
     complete_time: int | None = Field(None, alias="completeTime")
+    cost_time: float | None = Field(
+        None, alias="costTime", description="Generation time (live: seconds)."
+    )
+    credits_consumed: float | None = Field(
+        None, alias="creditsConsumed", description="Credits the task cost (live records)."
+    )
 
     @field_validator("result_json", "param", mode="before")
     @classmethod
@@ -108,11 +115,16 @@ class TaskRecord(_Wire):
 
     @property
     def request(self) -> dict[str, Any] | None:
-        """The original createTask body, decoded from ``param``."""
+        """The original createTask body, decoded from ``param`` (the live service
+        double-encodes its ``input`` as a JSON string inside the JSON string)."""
         if not self.param:
             return None
         parsed = json.loads(self.param)
-        return parsed if isinstance(parsed, dict) else None
+        if not isinstance(parsed, dict):
+            return None
+        if isinstance(parsed.get("input"), str):
+            parsed["input"] = json.loads(parsed["input"])
+        return parsed
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON object as the service sends it (camelCase keys)."""

@@ -36,6 +36,7 @@ ENV_VARS: dict[str, str] = {
     "KIE_POLL_FACTOR": "poll.factor",
     "KIE_POLL_MAX_INTERVAL": "poll.max_interval",
     "KIE_POLL_TIMEOUT": "poll.timeout",
+    "KIE_POLL_NOT_VISIBLE_TIMEOUT": "poll.not_visible_timeout",
 }
 """Environment variable → settings field (dotted for the nested policies)."""
 
