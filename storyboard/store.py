@@ -50,6 +50,20 @@ CREATE TABLE IF NOT EXISTS assemblies (
 CREATE INDEX IF NOT EXISTS tasks_by_key ON tasks(key);
 """
 
+_ADDED_COLUMNS = (
+    ("tasks", "record_id", "TEXT"),
+    ("tasks", "credits_consumed", "REAL"),
+)
+"""Nullable columns added after the first schema (kie.ai's ``recordId``, the actual
+``creditsConsumed``); added to older journals when missing."""
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    for table, column, kind in _ADDED_COLUMNS:
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
 
 @dataclass(frozen=True)
 class UploadRecord:
@@ -96,6 +110,7 @@ class StateStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=30000")
         self._db.executescript(_SCHEMA)
+        _add_missing_columns(self._db)
 
     def close(self) -> None:
         self._db.close()
@@ -184,24 +199,31 @@ class StateStore:
             row = db.execute("SELECT attempts FROM generations WHERE key = ?", (key,)).fetchone()
         return int(row[0])
 
-    def task_created(self, key: str, task_id: str, attempt: int, credits: float) -> None:
-        """Commit the task id the moment createTask answers."""
+    def task_created(
+        self, key: str, task_id: str, attempt: int, credits: float, *,
+        record_id: str | None = None,
+    ) -> None:  # fmt: skip
+        """Commit the task id (and kie.ai's record id) the moment createTask answers."""
         now = time.time()
         with self._tx() as db:
             db.execute(
-                "INSERT OR IGNORE INTO tasks (task_id, key, attempt, state, credits, created_at)"
-                " VALUES (?, ?, ?, 'submitted', ?, ?)", (task_id, key, attempt, credits, now),
+                "INSERT OR IGNORE INTO tasks (task_id, key, attempt, state, credits, created_at,"
+                " record_id) VALUES (?, ?, ?, 'submitted', ?, ?, ?)",
+                (task_id, key, attempt, credits, now, record_id),
             )  # fmt: skip
             db.execute(
                 "UPDATE generations SET state = 'submitted', task_id = ?, credits = credits + ?,"
                 " updated_at = ? WHERE key = ?", (task_id, credits, now, key),
             )  # fmt: skip
 
-    def task_succeeded(self, key: str, task_id: str, result_url: str) -> None:
+    def task_succeeded(
+        self, key: str, task_id: str, result_url: str, *, credits_consumed: float | None = None
+    ) -> None:
+        """Record success (with the credits the service reports it consumed, if any)."""
         now = time.time()
         with self._tx() as db:
-            db.execute("UPDATE tasks SET state = 'success', finished_at = ? WHERE task_id = ?",
-                       (now, task_id))  # fmt: skip
+            db.execute("UPDATE tasks SET state = 'success', finished_at = ?, credits_consumed ="
+                       " ? WHERE task_id = ?", (now, credits_consumed, task_id))  # fmt: skip
             db.execute(
                 "UPDATE generations SET state = 'generated', result_url = ?, updated_at = ?"
                 " WHERE key = ?", (result_url, now, key),

@@ -259,9 +259,15 @@ def _fail_summary(result: RunResult, as_json: bool) -> None:
             err.print(f"✗ {node}: {error}", style="red", markup=False)
         done = len(result.generations) - len(failed)
         err.print(f"{done} of {len(result.generations)} generation(s) done; "
-                  f"{result.credits:g} credits spent this run. Fix the cause and run again: "
+                  f"{result.credits:g} credits spent this run{_actual(result)}. Fix the cause "
+                  "and run again: "
                   "finished clips and created tasks are reused.")  # fmt: skip
     raise typer.Exit(EXIT_FAILED)
+
+
+def _actual(result: RunResult) -> str:
+    actual = result.credits_actual
+    return "" if actual is None else f" (estimate; {actual:g} actual, from creditsConsumed)"
 
 
 def _done(prepared: Prepared, result: RunResult, edit: AssembledEdit | None, as_json: bool) -> None:
@@ -274,6 +280,8 @@ def _done(prepared: Prepared, result: RunResult, edit: AssembledEdit | None, as_
     spent = f"{result.credits:g} credits" if prepared.backend.billed else (
         f"{result.credits:g} emulated credits"
     )  # fmt: skip
+    if result.credits_actual is not None:
+        spent += f" estimated, {result.credits_actual:g} actual (creditsConsumed)"
     err.print(f"✓ {len(result.generations)} generation(s): {cached} cached, {created} task(s) "
               f"created, {spent}; {result.elapsed:.1f} s")  # fmt: skip
     if result.failed_tasks:

@@ -142,6 +142,9 @@ class GenerationResult:
     """Credits of the tasks created for it in this run (estimate, charged at creation)."""
     retries: int = 0
     """New tasks created for it in this run after a failed or lost one."""
+    credits_actual: float | None = None
+    """Credits the service reported (``creditsConsumed``) for those tasks; None when it
+    reported none."""
 
     def to_json(self) -> dict[str, Any]:
         return {**self.__dict__, "clip": str(self.clip) if self.clip else None}
@@ -171,6 +174,14 @@ class RunResult:
     def credits(self) -> float:
         return sum(g.credits for g in self.generations.values())
 
+    @property
+    def credits_actual(self) -> float | None:
+        """Credits kie.ai reported consuming (``creditsConsumed``) for this run's tasks;
+        None when no record carried it."""
+        reported = [g.credits_actual for g in self.generations.values()]
+        known = [c for c in reported if c is not None]
+        return sum(known) if known else None
+
     def clips(self) -> dict[str, Path]:
         return {s: g.clip for s, g in self.generations.items() if g.clip is not None}
 
@@ -184,6 +195,7 @@ class RunResult:
             "ok": self.ok,
             "elapsed_s": round(self.elapsed, 3),
             "credits": self.credits,
+            "credits_actual": self.credits_actual,
             "tasks_created": len(self.submitted),
             "tasks_failed": len(self.failed_tasks),
             "credits_failed": sum(self.failed_tasks.values()),
@@ -264,10 +276,17 @@ def _result(
             task_ids=[t["task_id"] for t in tasks], attempts=record.attempts if record else 0,
             failures=record.failures if record else 0,
             credits=sum(t["credits"] for t in created), retries=steps.retries.get(scene, 0),
+            credits_actual=_consumed(created),
         )  # fmt: skip
     others = {n: str(o.error) for n, o in outcomes.items()
               if not o.ok and not n.startswith("generate:")}  # fmt: skip
     return RunResult(generations, others, elapsed, steps.submitted, failed)
+
+
+def _consumed(tasks: list[dict[str, Any]]) -> float | None:
+    """Sum of the tasks' reported ``creditsConsumed``; None when none reported it."""
+    known = [t["credits_consumed"] for t in tasks if t.get("credits_consumed") is not None]
+    return float(sum(known)) if known else None
 
 
 def output_path(prepared: Prepared, override: Path | None = None) -> Path:

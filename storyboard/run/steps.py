@@ -32,10 +32,12 @@ from storyboard.providers.kie import (
     KieClient,
     NotFound,
     PollPolicy,
+    PollTimeout,
     ResultExpired,
+    TaskNotVisible,
     TaskRecord,
 )
-from storyboard.providers.kie.polling import poll_delays, raise_if_failed
+from storyboard.providers.kie.polling import NotVisibleWindow, poll_delays, raise_if_failed
 from storyboard.run.events import Event, EventSink, NodeState
 from storyboard.run.ratelimit import RateLimiter
 from storyboard.run.slots import PrioritySlots, chain_lengths
@@ -301,7 +303,7 @@ class Steps:
             if self.options.callback_url:
                 body = {**body, "callBackUrl": self.options.callback_url}
             try:
-                task_id = await self.client.create_task(body, scene=planned.scene_id)
+                created = await self.client.create_task_data(body, scene=planned.scene_id)
             except CreateTaskUncertain as exc:
                 self.store.mark_uncertain(planned.key, str(exc))
                 raise UncertainTask(
@@ -311,7 +313,11 @@ class Steps:
             except Exception as exc:
                 self.store.task_failed(planned.key, None, None, str(exc))
                 raise
-            self.store.task_created(planned.key, task_id, attempt, planned.estimate.credits)
+            task_id = created.task_id
+            self.store.task_created(
+                planned.key, task_id, attempt, planned.estimate.credits,
+                record_id=created.record_id,
+            )  # fmt: skip
             self.submitted.append(task_id)
             self.emit(node, "generating", "task created", task_id=task_id)
             record = await self._wait(node, planned, task_id)
@@ -339,15 +345,22 @@ class Steps:
         policy = self.options.poll
         if self.options.callbacks is not None:
             policy = CALLBACK_SAFETY_POLL.model_copy(update={"timeout": policy.timeout})
+        invisible = NotVisibleWindow(policy, time.monotonic)
         for delay in poll_delays(policy):
             await self.limiter.acquire()
-            record = await self.client.get_task(task_id, scene=planned.scene_id)
+            record = await self._poll(invisible, planned, task_id)
+            if record is None:
+                await self._pause(task_id, delay)
+                continue
             if record.state != last:
                 last = record.state
                 self.emit(node, "generating", record.state, task_id=task_id)
             if record.is_final:
                 raise_if_failed(record, planned.scene_id)
-                self.store.task_succeeded(planned.key, task_id, _result_url(record))
+                self.store.task_succeeded(
+                    planned.key, task_id, _result_url(record),
+                    credits_consumed=record.credits_consumed,
+                )  # fmt: skip
                 return record
             if time.monotonic() - started > self.options.poll.timeout:
                 raise GenerationError(
@@ -356,6 +369,27 @@ class Steps:
                 )
             await self._pause(task_id, delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _poll(
+        self, invisible: NotVisibleWindow, planned: PlannedGeneration, task_id: str
+    ) -> TaskRecord | None:
+        """One recordInfo query; None while kie.ai does not show the new task yet (for a
+        bounded time: then an error, and the task id stays journaled for the next run)."""
+        try:
+            record = await self.client.get_task(task_id, scene=planned.scene_id)
+        except TaskNotVisible:
+            try:
+                invisible.check(task_id, planned.scene_id)
+            except PollTimeout as exc:
+                raise GenerationError(
+                    f"scene {planned.scene_id!r}: {exc.message} (task {task_id}); its id is "
+                    "kept in the journal and the next run resumes polling it"
+                ) from exc
+            self.emit(f"generate:{planned.scene_id}", "generating", "not visible yet",
+                      task_id=task_id)  # fmt: skip
+            return None
+        invisible.since = None
+        return record
 
     async def _pause(self, task_id: str, delay: float) -> None:
         """Wait ``delay`` seconds before the next poll, or less when a callback arrives."""

@@ -210,7 +210,8 @@ async def test_a_failed_upload_releases_the_slot_kept_for_its_scene(
 def test_run_result_json_lists_every_figure() -> None:
     result = RunResult({}, {}, 1.0, ["t1", "t2"], {"t2": 5.0}, api_retries=3)
     assert result.to_json() == {
-        "ok": True, "elapsed_s": 1.0, "credits": 0, "tasks_created": 2, "tasks_failed": 1,
+        "ok": True, "elapsed_s": 1.0, "credits": 0, "credits_actual": None,
+        "tasks_created": 2, "tasks_failed": 1,
         "credits_failed": 5.0, "retries": 0, "api_retries": 3, "generations": {},
         "failures": {},
     }  # fmt: skip

@@ -112,15 +112,16 @@ class _Api:
         async def endpoint(request: Request) -> Response:
             self.em.count_call(name)
             try:
-                content = await _bounded_body(request, limit)
+                _check_declared_size(request, limit)  # before anything is read
             except ApiFailure as failure:
                 self.em.counters.reject(failure.code)
-                return JSONResponse(_body(failure.code, failure.msg, None, upload), 413)
+                return self._failure(failure, upload)
             if (slow := self.em.faults.roll("slow")) is not None:
                 await asyncio.sleep(slow.seconds or self.em.config.faults.slow_seconds)
             if (fault := self.em.faults.roll("http_error")) is not None:
                 return self._fault(fault)
             try:
+                content = await _bounded_body(request, limit)
                 self.em.authorize(request.headers.get("authorization"))
                 self.em.throttle()
                 data = await handler(request, content)
@@ -135,7 +136,8 @@ class _Api:
         return Route(path, endpoint, methods=[method])
 
     def _failure(self, failure: ApiFailure, upload: bool = False) -> Response:
-        status = failure.code if self.em.config.mirror_http_status else 200
+        mirrored = self.em.config.mirror_http_status or failure.code == 413
+        status = failure.code if mirrored else 200
         body = _body(failure.code, failure.msg, None, upload)
         return JSONResponse(body, status, headers=failure.headers)
 
@@ -246,12 +248,16 @@ def _body(code: int, msg: str, data: Any, upload: bool) -> dict[str, Any]:
     )
 
 
-async def _bounded_body(request: Request, limit: int) -> bytes:
-    """The request body, refused (413) as soon as it is known to exceed ``limit`` bytes:
-    from Content-Length before reading, else while streaming."""
+def _check_declared_size(request: Request, limit: int) -> None:
+    """Refuse (413) a body whose Content-Length exceeds ``limit`` bytes, unread."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise ApiFailure(413, _too_large(int(declared), limit))
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    """The request body, refused (413) as soon as it grows past ``limit`` bytes (a body
+    sent without Content-Length, or longer than declared)."""
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
