@@ -215,8 +215,14 @@ class Emulator:
         return live_record(record, spent)
 
     def result_url(self, task: Task) -> str | None:
-        """The public URL of a finished task's clip."""
-        return f"{self.base_url}/files/results/{task.task_id}.mp4" if task.result_file else None
+        """The public URL of a finished task's clip (live: the result CDN's
+        ``k/<taskId>_1_<unix>_<n>.mp4`` form, under the separate ``/files`` prefix)."""
+        if not task.result_file:
+            return None
+        if self.live:
+            stamp = int(task.finished if task.finished is not None else task.created)
+            return f"{self.base_url}/files/results/k/{task.task_id}_1_{stamp}_0.mp4"
+        return f"{self.base_url}/files/results/{task.task_id}.mp4"
 
     def _start(self, task: Task) -> None:
         driver = asyncio.get_running_loop().create_task(self._drive(task))
@@ -315,6 +321,7 @@ class Emulator:
         )
         self.counters.uploads += 1
         return {
+            **({"success": True} if self.live else {}),
             "fileName": name,
             "filePath": key,
             "downloadUrl": f"{self.base_url}/files/uploads/{key}",
@@ -329,7 +336,9 @@ class Emulator:
         if kind == "uploads":
             found = self.uploads.get(name)
         elif kind == "results":
-            found = self.results.get(name.removesuffix(".mp4"))
+            live = name.startswith("k/")
+            stem = name.removeprefix("k/").removesuffix(".mp4")
+            found = self.results.get(stem.split("_", 1)[0] if live else stem)
         elif kind == "dl":
             token, _, _ = name.partition("/")
             task_id, expires = self.links.get(token, ("", 0.0))
