@@ -1,0 +1,72 @@
+"""``storyboard render`` against ``storyboard emulator serve --profile live`` with tasks
+not visible right after createTask and the live timing profile (scaled down): it
+completes with exactly one createTask per generation, journals each task's recordId and
+creditsConsumed, and reports the actual credits next to the estimate."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from storyboard.cli import app
+
+from .kie_helpers import served_cli
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+STORYBOARD = """\
+storyboard: 1
+title: Live Profile
+defaults: {mode: std, aspect_ratio: "1:1", sound: false}
+elements:
+  dog:
+    description: golden retriever
+    images: [refs/dog-1.png, refs/dog-2.png]
+scenes:
+  - id: room
+    first_frame: refs/room.png
+    shots: [{prompt: "@dog wakes up in the room", duration: 3}]
+  - id: after
+    first_frame: {from: room}
+    shots: [{prompt: "the room is empty again", duration: 3}]
+  - id: harbour
+    first_frame: refs/harbour.png
+    shots: [{prompt: "boats in the harbour", duration: 3}]
+output: out/live.mp4
+"""
+
+
+def test_render_against_the_live_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(EXAMPLES / "refs", tmp_path / "refs")
+    path = tmp_path / "storyboard.yaml"
+    path.write_text(STORYBOARD, encoding="utf-8")
+    options = ("--profile", "live", "--record-null-polls", "3", "--time-scale", "0.01")
+    with served_cli(*options) as base_url:
+        env = {"KIE_API_KEY": "emulator-key", "KIE_BASE_URL": base_url,
+               "KIE_UPLOAD_BASE_URL": base_url, "KIE_POLL_INITIAL": "0.05",
+               "KIE_POLL_MAX_INTERVAL": "0.2"}  # fmt: skip
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        result = CliRunner().invoke(app, ["render", str(path)])
+        stats = httpx.get(f"{base_url}/emulator/stats").json()
+    assert result.exit_code == 0, result.output[-3000:]
+    assert (tmp_path / "out" / "live.mp4").stat().st_size > 0
+    assert stats["create_task_calls"] == stats["tasks_created"] == 3  # one per generation
+    assert stats["tasks_by_state"] == {"success": 3}
+    assert stats["rejected_requests"] == {"422": 6}  # 2 of the 3 null polls, per task
+    assert stats["key_sent_to_files"] == 0
+    with sqlite3.connect(tmp_path / ".storyboard" / "state.sqlite") as db:
+        rows = db.execute(
+            "SELECT task_id, record_id, credits, credits_consumed FROM tasks"
+        ).fetchall()
+    assert len(rows) == 3 and all(task == record for task, record, _, _ in rows)
+    actual = sum(consumed for *_, consumed in rows)
+    estimated = sum(credits for _, _, credits, _ in rows)
+    assert actual == estimated == 3 * 3 * 36  # the emulator charges the table's price
+    assert f"{estimated:g} emulated credits estimated, {actual:g} actual (creditsConsumed)" in (
+        result.output
+    )
