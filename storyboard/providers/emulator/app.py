@@ -274,7 +274,7 @@ def _too_large(size: int, limit: int) -> str:
 def _json(content: bytes) -> Any:
     try:
         return json.loads(content)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ApiFailure(422, "the request body is not valid JSON") from exc
 
 
