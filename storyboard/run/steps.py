@@ -382,8 +382,8 @@ class Steps:
                 invisible.check(task_id, planned.scene_id)
             except PollTimeout as exc:
                 raise GenerationError(
-                    f"scene {planned.scene_id!r}: {exc.message} (task {task_id}); its id is "
-                    "kept in the journal and the next run resumes polling it"
+                    f"scene {planned.scene_id!r}: {exc.message.partition(', so')[0]}; task "
+                    f"{task_id} is kept in the journal and the next run resumes polling it"
                 ) from exc
             self.emit(f"generate:{planned.scene_id}", "generating", "not visible yet",
                       task_id=task_id)  # fmt: skip

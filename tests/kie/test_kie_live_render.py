@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -14,8 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from storyboard.cli import app
+from storyboard.providers.emulator import EmulatorConfig, ServedEmulator
 
-from .kie_helpers import served_cli
+from .kie_helpers import fake_render, served_cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 STORYBOARD = """\
@@ -70,3 +72,31 @@ def test_render_against_the_live_profile(tmp_path: Path, monkeypatch: pytest.Mon
     assert f"{estimated:g} emulated credits estimated, {actual:g} actual (creditsConsumed)" in (
         result.output
     )
+
+
+def test_a_task_never_visible_stays_journaled_and_the_next_run_resumes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(EXAMPLES / "refs", tmp_path / "refs")
+    path = tmp_path / "storyboard.yaml"
+    path.write_text(STORYBOARD.split("  - id: after")[0] + "output: out/one.mp4\n", "utf-8")
+    config = EmulatorConfig(record_null_polls=10**6, renderer=fake_render)
+    with ServedEmulator(config) as served:
+        env = {"KIE_API_KEY": "emulator-key", "KIE_BASE_URL": served.base_url,
+               "KIE_UPLOAD_BASE_URL": served.base_url, "KIE_POLL_INITIAL": "0.05",
+               "KIE_POLL_MAX_INTERVAL": "0.1", "KIE_POLL_NOT_VISIBLE_TIMEOUT": "0.5"}  # fmt: skip
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        first = CliRunner().invoke(app, ["render", str(path), "--no-assemble"])
+        with sqlite3.connect(tmp_path / ".storyboard" / "state.sqlite") as db:
+            journaled = db.execute("SELECT state, task_id FROM generations").fetchall()
+        served.emulator.config = replace(config, record_null_polls=0)  # now it shows up
+        second = CliRunner().invoke(app, ["render", str(path), "--no-assemble"])
+        stats = served.emulator.stats()
+    assert first.exit_code != 0 and "recordInfo is null" in first.output
+    assert "next run resumes polling it" in first.output
+    assert "Traceback" not in first.output and "internal error" not in first.output
+    task_id = next(iter(served.emulator.tasks))
+    assert journaled == [("submitted", task_id)]
+    assert second.exit_code == 0, second.output[-3000:]
+    assert stats["create_task_calls"] == 1  # the second run polled the journaled task

@@ -119,8 +119,8 @@ class NotVisibleWindow:
         if now - self.since >= self.policy.not_visible_timeout:
             raise PollTimeout(
                 f"kie.ai still does not show the task after {now - self.since:.0f} s "
-                "(recordInfo is null); it may exist and be billed: keep its id and poll "
-                "it again later",
+                "(recordInfo is null); it may exist and be billed, so keep its id and "
+                "poll it again later",
                 endpoint="recordInfo",
                 task_id=task_id,
                 scene=scene,
