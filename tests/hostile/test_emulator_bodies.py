@@ -47,7 +47,7 @@ def create(url: str, prompt: str, **extra: Any) -> httpx.Response:
 
 
 def stats(url: str) -> dict[str, Any]:
-    answer: dict[str, Any] = httpx.get(f"{url}/emulator/stats", timeout=5).json()
+    answer: dict[str, Any] = httpx.get(f"{url}/emulator/stats", timeout=10).json()
     return answer
 
 
@@ -126,8 +126,9 @@ def test_the_server_stays_responsive_under_a_flood_of_large_bodies(base_url: str
         for worker in workers:
             worker.join(timeout=30)
     # before the limits, one 1.2 MB prompt pinned the server and stats stopped answering;
-    # here (2 shared cores, the flood's own client in this process) the worst is ~0.7 s
-    assert sent[0] >= 4 and slowest < 2.0, (sent[0], slowest)
+    # every stats call answers here (worst ~0.7 s on 2 quiet cores; the bound is loose
+    # because the machine running the suite may be loaded)
+    assert sent[0] >= 4 and slowest < 5.0, (sent[0], slowest)
     assert stats(base_url)["tasks_created"] == 0
 
 
