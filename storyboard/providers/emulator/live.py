@@ -49,26 +49,20 @@ def normalise_body(body: Mapping[str, Any]) -> dict[str, Any]:
         return dict(body)
     known = {k: v for k, v in data.items() if k in KNOWN_INPUT_FIELDS}
     merged = {**INPUT_DEFAULTS, **known}
-    if merged.get("multi_shots") is True and "prompt" not in data:
-        shots = merged.get("multi_prompt")
-        prompts = (
-            [s.get("prompt") for s in shots if isinstance(s, Mapping)]
-            if isinstance(shots, list)
-            else []
-        )
-        merged["prompt"] = " ".join(p for p in prompts if isinstance(p, str))
-    if "duration" not in data and merged.get("multi_shots") is True:
-        total = _shot_total(merged.get("multi_prompt"))
-        if total:
+    if merged.get("multi_shots") is True:
+        shots = _shots(merged.get("multi_prompt"))
+        if "prompt" not in data:
+            texts = [s.get("prompt") for s in shots]
+            merged["prompt"] = " ".join(t for t in texts if isinstance(t, str))
+        durations = [s.get("duration") for s in shots]
+        total = sum(d for d in durations if isinstance(d, int) and not isinstance(d, bool))
+        if "duration" not in data and total:
             merged["duration"] = str(total)
     return {**dict(body), "input": merged}
 
 
-def _shot_total(shots: Any) -> int:
-    if not isinstance(shots, list):
-        return 0
-    durations = [s.get("duration") for s in shots if isinstance(s, Mapping)]
-    return sum(d for d in durations if isinstance(d, int) and not isinstance(d, bool))
+def _shots(value: Any) -> list[Mapping[str, Any]]:
+    return [s for s in value if isinstance(s, Mapping)] if isinstance(value, list) else []
 
 
 def live_task_id(rng: random.Random) -> str:
