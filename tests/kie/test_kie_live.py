@@ -289,3 +289,18 @@ def test_4k_validates_with_a_warning_and_is_priced(write_storyboard: Any) -> Non
     assert result.exit_code == 0, result.output
     assert "outside the seed's enum" in result.output
     assert estimate(body(duration="5", mode="4K")).credits == 5 * 95
+
+
+def test_a_4k_clip_is_a_1080p_stand_in_that_reports_the_4k_size(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from storyboard.media.ffmpeg import run_ffmpeg
+    from storyboard.providers.animatic import render_animatic
+    from storyboard.providers.animatic.layout import reported_size
+
+    clip = render_animatic(body(duration="3", mode="4K"), tmp_path / "4k.mp4")
+    run_ffmpeg(["-v", "error", "-y", "-i", str(clip), "-frames:v", "1", str(tmp_path / "f.png")])
+    with Image.open(tmp_path / "f.png") as frame:
+        assert frame.size == (1920, 1080)  # the card says "4K 3840x2160 (1080p stand-in)"
+    assert reported_size("4K", (1920, 1080)) == (3840, 2160)
+    assert reported_size("std", (1280, 720)) == (1280, 720)

@@ -11,6 +11,7 @@ from .spec import parse_body
 
 __all__ = [
     "MAX_IMAGE_ASPECT",
+    "REPORTED_SHORT_SIDES",
     "SHORT_SIDES",
     "Box",
     "CardLayout",
@@ -27,8 +28,12 @@ __all__ = [
     "timeline_boxes",
 ]
 
-SHORT_SIDES = {"std": 720, "pro": 1080}
-"""Short side of the frame (pixels) for each generation mode."""
+SHORT_SIDES = {"std": 720, "pro": 1080, "4K": 1080}
+"""Short side of the frame (pixels) for each generation mode; 4K is rendered as a
+1080p stand-in (a true 2160p animatic costs four times the time for nothing more)."""
+
+REPORTED_SHORT_SIDES = {"std": 720, "pro": 1080, "4K": 2160}
+"""Short side a real clip of each mode has: what the animatic's card reports."""
 
 _ASPECT_SHAPES = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
 
@@ -72,6 +77,12 @@ def frame_size(mode: str, aspect_ratio: str) -> tuple[int, int]:
     if w >= h:
         return (even(short * w / h), short)
     return (short, even(short * h / w))
+
+
+def reported_size(mode: str, size: tuple[int, int]) -> tuple[int, int]:
+    """The size a real clip of ``mode`` would have, for a rendered ``size``."""
+    scale = REPORTED_SHORT_SIDES[mode] / SHORT_SIDES[mode]
+    return (even(size[0] * scale), even(size[1] * scale))
 
 
 def size_from_image(mode: str, image_size: tuple[int, int]) -> tuple[int, int]:

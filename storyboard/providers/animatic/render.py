@@ -22,7 +22,7 @@ from storyboard.media.ffmpeg import run_ffmpeg
 
 from .assets import AssetCache, Fetch
 from .cards import CardContent, Tile, draw_card, draw_picture
-from .layout import frame_size, size_from_image, tile_side
+from .layout import frame_size, reported_size, size_from_image, tile_side
 from .spec import AnimaticSpec, ElementSpec, parse_body
 from .text import mentioned_names
 from .timing import ShotTiming, Still, StillKind, format_timing, plan_stills, shot_timings
@@ -121,10 +121,16 @@ class _Painter:
             shot=shot,
             shot_frames=self.frames,
             label=self.label,
-            subtitle=f"animatic preview · {self.spec.mode} {self.size[0]}x{self.size[1]} · {sound}",
+            subtitle=f"animatic preview · {self.spec.mode} {self._size_label} · {sound}",
             tiles=[self._tile(self.elements[name]) for name in names],
             element_names=frozenset(self.elements),
         )
+
+    @property
+    def _size_label(self) -> str:
+        width, height = reported_size(self.spec.mode, self.size)
+        stand_in = " (1080p stand-in)" if (width, height) != self.size else ""
+        return f"{width}x{height}{stand_in}"
 
     def caption(self, shot: ShotTiming, which: str) -> str:
         """One-line caption of a first/last-frame picture."""

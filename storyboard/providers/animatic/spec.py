@@ -21,8 +21,9 @@ __all__ = [
     "parse_body",
 ]
 
-MODES = ("std", "pro")
-"""Generation modes: ``std`` renders 720p, ``pro`` 1080p."""
+MODES = ("std", "pro", "4K")
+"""Generation modes: ``std`` renders 720p, ``pro`` 1080p, ``4K`` a 1080p stand-in whose
+card reports the 2160p size (4K is accepted live, outside the seed's enum)."""
 
 ASPECT_RATIOS = ("16:9", "9:16", "1:1")
 """Aspect ratios Kling 3.0 accepts."""

@@ -253,7 +253,7 @@ class Emulator:
             renderer = self.config.renderer or _animatic()
             call = functools.partial(
                 renderer,
-                _renderable(task.body),
+                task.body,
                 out,
                 fetch_asset=self.fetch_asset,
                 label=task.task_id,
@@ -397,14 +397,6 @@ class Emulator:
         await asyncio.get_running_loop().run_in_executor(None, shutdown)
         if self._tmp is not None:
             self._tmp.cleanup()
-
-
-def _renderable(body: dict[str, Any]) -> dict[str, Any]:
-    """The body the animatic renders: a 4K task is rendered as a 1080p stand-in."""
-    data = body.get("input")
-    if isinstance(data, dict) and data.get("mode") == "4K":
-        return {**body, "input": {**data, "mode": "pro"}}
-    return body
 
 
 def _read(found: StoredFile) -> bytes | None:
