@@ -151,9 +151,7 @@ class Emulator:
         self.credits -= cost
         self.counters.credits_spent += cost
         task = Task(
-            task_id=live_task_id(self._id_rng)
-            if self.live
-            else f"task_kling-3.0_{next(self._ids)}",
+            task_id=self._new_task_id(),
             body=dict(body),
             created=self.now,
             cost=cost,
@@ -252,11 +250,7 @@ class Emulator:
         try:
             renderer = self.config.renderer or _animatic()
             call = functools.partial(
-                renderer,
-                task.body,
-                out,
-                fetch_asset=self.fetch_asset,
-                label=task.task_id,
+                renderer, task.body, out, fetch_asset=self.fetch_asset, label=task.task_id
             )
             path = await asyncio.get_running_loop().run_in_executor(self._pool, call)
         except Exception as exc:
