@@ -157,6 +157,9 @@ async def emulator_answers(profile: str) -> dict[str, dict[str, Any]]:
                                       data={"uploadPath": "images/test-uploads"}, files=png)  # fmt: skip
         emulator.faults.force("http_error", code=429)
         answers["rate_limit"] = await api("GET", "/api/v1/chat/credit")
+        foreign = await api("POST", "/api/v1/common/download-url", json={"url": "https://a/b.mp4"})
+        if profile == "live":
+            assert (foreign["code"], foreign["msg"]) == (422, "url is wrong")
     return answers
 
 
