@@ -26,6 +26,7 @@ def check_references(board: Storyboard, source: SourceMap) -> list[Diagnostic]:
         *_cycles(board, source),
         *_unused_elements(board, source),
         *_edit_references(board, source),
+        *_export_plugins(board, source),
     ]
 
 
@@ -140,6 +141,19 @@ def _edit_references(board: Storyboard, source: SourceMap) -> Iterator[Diagnosti
         if title.scene is not None and title.scene not in ids:
             yield source.diagnostic(
                 ("edit", "titles", index, "scene"), f"no scene {title.scene!r}", hint=known
+            )
+
+
+def _export_plugins(board: Storyboard, source: SourceMap) -> Iterator[Diagnostic]:
+    from storyboard.edit.exports import EXPORTS, INSTALL_HINT, missing_plugins
+
+    missing = set(missing_plugins(board.edit.exports))
+    for index, fmt in enumerate(board.edit.exports):
+        if fmt in missing:
+            yield source.diagnostic(
+                ("edit", "exports", index),
+                f"exporting {fmt} needs the OpenTimelineIO plugin {EXPORTS[fmt].package}",
+                hint=f"install it with {INSTALL_HINT}",
             )
 
 

@@ -38,6 +38,8 @@ __all__ = [
 FORMAT_VERSION = 1
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z0-9_]+)*$"
 SCENE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+DIALOGUE_MAX = 400
+"""Characters of one shot's spoken line (a subtitle beyond that is unreadable in a shot)."""
 
 Mode = Literal["std", "pro", "4K"]
 AspectRatio = Literal["16:9", "9:16", "1:1"]
@@ -113,6 +115,13 @@ class Shot(_Model):
     )
     style: str | None = Field(
         None, description="Look and style, folded into the prompt by the template."
+    )
+    dialogue: str | None = Field(
+        None,
+        min_length=1,
+        max_length=DIALOGUE_MAX,
+        description="The line spoken in this shot: becomes its subtitle (.srt/.vtt, optional "
+        "burn-in); the cinematic template also quotes it in the prompt for native audio.",
     )
 
 

@@ -8,7 +8,7 @@ from importlib import import_module
 
 import typer
 
-from storyboard.cli import authoring, init, production
+from storyboard.cli import authoring, export, init, production
 from storyboard.cli.console import EXIT_FAILED, err
 
 __all__ = ["app", "main"]
@@ -24,6 +24,7 @@ app = typer.Typer(
 )
 authoring.register(app)
 production.register(app)
+export.register(app)
 init.register(app)
 
 _GROUPS = [("storyboard.cli.emulator", "emulator"), ("storyboard.cli.recipes", "recipe")]

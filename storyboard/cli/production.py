@@ -21,6 +21,7 @@ from storyboard.cli.console import (
     print_json,
 )
 from storyboard.edit import AssemblyError, EditError
+from storyboard.edit.exports import ExportUnavailable
 from storyboard.plan import PlanError, to_dot, to_mermaid
 from storyboard.run.backend import BackendName, BackendUnavailable, choose_backend
 from storyboard.run.callbacks import parse_listen
@@ -240,6 +241,8 @@ def _assemble(
                 status.update(f"assembling the edit: {step} {fraction:.0%}")
 
             return assemble_edit(prepared, clips, out_file, progress=show, force=force)
+    except ExportUnavailable as exc:
+        fail(str(exc), EXIT_INVALID)
     except (EditError, AssemblyError) as exc:
         fail(f"assembly failed: {exc}")
 
@@ -293,6 +296,12 @@ def _done(prepared: Prepared, result: RunResult, edit: AssembledEdit | None, as_
         err.print(f"  {result.api_retries} request(s) repeated after a service or network error")
     if edit is not None:
         out.print(f"[green]✓[/] {edit.summary}")
+        _warn(edit)
+
+
+def _warn(edit: AssembledEdit) -> None:
+    for warning in edit.report.get("warnings", []):
+        err.print(f"storyboard: warning: {warning}", style="yellow", markup=False)
 
 
 # -- assemble ---------------------------------------------------------------------------
@@ -314,6 +323,7 @@ def assemble_command(
         print_json(edit.report)
     else:
         out.print(f"[green]✓[/] {edit.summary}")
+        _warn(edit)
 
 
 def _stored_clips(prepared: Prepared) -> dict[str, Path]:

@@ -39,6 +39,7 @@ from .audio import (
 from .clips import ClipInfo, EditClip
 from .compose import TitleImage, render_args, render_range
 from .errors import AssemblyError, EditError
+from .exports import ExportUnavailable, build_nle, export_path, missing_plugins, write_export
 from .handoff import (
     handoff_paths,
     otio_timeline,
@@ -52,8 +53,9 @@ from .probe import probe_clips, stream_extradata
 from .report import AssemblyReport, LoudnessReport, ScenePlacement
 from .smart import BridgeEncoder, find_bridge_encoder
 from .streamcopy import concat_list, copy_piece_args, encode_audio_args, mux_args, run_all
+from .subtitles import Cue, subtitle_cues, write_sidecars
 from .timeline import Timeline, resolve_timeline
-from .titles import render_titles
+from .titles import burn_in, render_overlays, subtitles_from
 
 __all__ = ["ProgressCallback", "assemble"]
 
@@ -83,13 +85,21 @@ def assemble(
     """
     if not clips:
         raise EditError(["there are no clips to assemble"])
+    if handoffs and (missing := missing_plugins(edit.exports)):
+        raise ExportUnavailable(missing)
     steps = _Steps(progress)
     music = _music_path(edit, base_dir)
     with _work_folder(work_dir) as work:
         infos = steps.run("probe", lambda: probe_clips([c.path for c in clips]))
-        timeline = steps.run("plan", lambda: _resolve(clips, infos, edit, output))
+        plain = steps.run("plan", lambda: _resolve(clips, infos, edit, output))
+        cues = subtitle_cues(plain, clips)
+        timeline = burn_in(plain, cues, edit.subtitles)
         choice, bridge = steps.run("plan", lambda: _choose(timeline, infos, output, work))
-        titles = steps.run("titles", lambda: render_titles(timeline, base_dir, work))
+        first = subtitles_from(plain)
+        overlays = steps.run(
+            "titles", lambda: render_overlays(timeline, first, edit.subtitles, base_dir, work)
+        )
+        titles = overlays.images
         with ThreadPoolExecutor(max_workers=1) as background:  # the sound, while video runs
             sound = background.submit(
                 steps.run, "audio", lambda: _build_audio(timeline, infos, edit, output, music, work)
@@ -102,8 +112,10 @@ def assemble(
         steps.run("mux", lambda: _mux(video, audio, timeline, out_path))
         loudness = steps.run("measure", lambda: _measure_output(out_path, edit, audio))
         report = _report(out_path, choice, timeline, clips, infos, loudness, steps)
+        report = replace(report, warnings=tuple(overlays.warnings))
         if handoffs:
-            report = _write_handoffs(report, timeline, clips, infos, edit, work, steps)
+            made = _Made(plain, clips, infos, cues, music)
+            report = _write_handoffs(report, made, edit, work, steps)
     return report
 
 
@@ -358,24 +370,41 @@ def _report(
     )
 
 
+@dataclass(frozen=True)
+class _Made:
+    """What the hand-offs are written from: the edit as planned (no burned-in subtitles)."""
+
+    timeline: Timeline
+    clips: Sequence[EditClip]
+    infos: Sequence[ClipInfo]
+    cues: Sequence[Cue]
+    music: Path | None
+
+
 def _write_handoffs(
-    report: AssemblyReport,
-    timeline: Timeline,
-    clips: Sequence[EditClip],
-    infos: Sequence[ClipInfo],
-    edit: Edit,
-    work: Path,
-    steps: _Steps,
+    report: AssemblyReport, made: _Made, edit: Edit, work: Path, steps: _Steps
 ) -> AssemblyReport:
     paths = handoff_paths(report.path)
     name = report.path.stem
+    timeline, clips, infos = made.timeline, made.clips, made.infos
 
     def otio_and_sheet() -> None:
-        write_otio(otio_timeline(timeline, clips, infos, edit, report, name=name), paths["otio"])
+        handoff = otio_timeline(timeline, clips, infos, edit, report, name=name, cues=made.cues)
+        write_otio(handoff, paths["otio"])
         steps.report("handoffs", 0.3)
         write_contact_sheet(timeline, infos, work, paths["contact_sheet"])
 
+    def sidecars_and_exports() -> None:
+        if made.cues:
+            paths["srt"], paths["vtt"] = (report.path.with_suffix(s) for s in (".srt", ".vtt"))
+            write_sidecars(made.cues, timeline.fps, paths["srt"], paths["vtt"])
+        if edit.exports:
+            nle = build_nle(timeline, clips, infos, edit, made.cues, name=name, music=made.music)
+            for fmt in edit.exports:
+                paths[f"export_{fmt}"] = write_export(nle, fmt, export_path(report.path, fmt))
+
     steps.run("handoffs", otio_and_sheet)
+    steps.run("handoffs", sidecars_and_exports)
     report = replace(report, handoffs=paths, timings=dict(steps.timings))
     write_report(report, paths["report"])
     return report

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ClipInfo", "EditClip", "VideoParams"]
+__all__ = ["ClipInfo", "EditClip", "SpokenLine", "VideoParams"]
+
+
+@dataclass(frozen=True)
+class SpokenLine:
+    """A line of dialogue and when it is spoken, in seconds of its clip."""
+
+    start: float
+    end: float
+    text: str
 
 
 @dataclass(frozen=True)
@@ -20,6 +29,8 @@ class EditClip:
     task_id: str | None = None
     take: int = 1
     cost: float | None = None
+    dialogue: tuple[SpokenLine, ...] = ()
+    """The shots' spoken lines, timed in the clip (see :mod:`storyboard.edit.subtitles`)."""
 
 
 @dataclass(frozen=True)

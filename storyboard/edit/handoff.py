@@ -4,14 +4,20 @@ The OTIO timeline has one video track whose clips reference the source clips by 
 ``file://`` URL. A crossfade of ``d`` frames becomes an OTIO ``Transition`` centred on the
 cut (``in_offset = d // 2`` from the outgoing clip, ``out_offset`` the rest from the
 incoming one), so the track's duration equals the output's; a fade through black is a
-custom ``Transition`` that shortens nothing. Titles are markers; the music bed and the
-assembly facts are metadata. :func:`otio_timeline` is pure.
+custom ``Transition`` that shortens nothing. Titles and subtitles are markers; the music
+bed and the assembly facts are metadata. :func:`otio_timeline` is pure.
+
+:func:`nle_timeline` is the richer timeline the editor exports start from
+(:mod:`.exports`): the picture (V1), titles (V2) and subtitles (V3) as text generator
+clips, the clips' own sound (A1) and the music bed (A2), with scene, prompt, take and task
+id in the places each editor reads.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +29,14 @@ from .compose import conform_filter, keyframe_seek
 from .model import Edit
 from .report import AssemblyReport
 from .streamcopy import run_all
+from .subtitles import Cue, cut_span
 from .timeline import Join, Scene, Timeline
 
 __all__ = [
+    "MusicBed",
     "contact_sheet",
     "handoff_paths",
+    "nle_timeline",
     "otio_timeline",
     "thumbnail_args",
     "write_contact_sheet",
@@ -51,9 +60,8 @@ def handoff_paths(out: Path) -> dict[str, Path]:
 
 def _cut_trims(scene: Scene) -> tuple[int, int]:
     """Frames of the scene before/after its OTIO cut points (half of each crossfade)."""
-    head = scene.head.overlap // 2
-    tail = scene.tail.overlap - scene.tail.overlap // 2
-    return head, tail
+    start, end = cut_span(scene)
+    return start - scene.start, scene.end - end
 
 
 def _rt(frames: float, rate: float) -> Any:
@@ -107,6 +115,7 @@ def otio_timeline(
     report: AssemblyReport,
     *,
     name: str = "storyboard edit",
+    cues: Sequence[Cue] = (),
 ) -> Any:
     """The edit as an OpenTimelineIO timeline (pure)."""
     fps = timeline.fps
@@ -123,6 +132,7 @@ def otio_timeline(
                 metadata={"storyboard": {"style": span.title.style, "kind": "title"}},
             )
         )
+    track.markers.extend(_cue_marker(cue, fps) for cue in cues)
     result = otio.schema.Timeline(name=name)
     result.tracks.append(track)
     result.metadata["storyboard"] = {
@@ -136,8 +146,181 @@ def otio_timeline(
     return result
 
 
+def _cue_marker(cue: Cue, fps: int) -> Any:
+    return otio.schema.Marker(
+        name=cue.text,
+        marked_range=otio.opentime.TimeRange(_rt(cue.start, fps), _rt(cue.frames, fps)),
+        color=otio.schema.MarkerColor.YELLOW,
+        metadata={"storyboard": {"kind": "subtitle", "scene_id": cue.scene_id}},
+    )
+
+
 def write_otio(timeline: Any, path: Path) -> None:
     otio.adapters.write_to_file(timeline, str(path))
+
+
+# --- the editors' timeline ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MusicBed:
+    """The music file under the edit and its length in seconds (None: unknown)."""
+
+    path: Path
+    seconds: float | None
+
+
+def _editor_notes(clip: EditClip) -> dict[str, Any]:
+    """Scene, prompt, take and task id where each editor's format keeps clip notes."""
+    task = clip.task_id or ""
+    prompt = " ".join(clip.prompt.split())
+    return {
+        "fcp_xml": {
+            "logginginfo": {
+                "description": f"task {task}" if task else "",
+                "scene": clip.scene_id,
+                "shottake": str(clip.take),
+                "lognote": prompt,
+            },
+        },
+        "cmx_3600": {
+            "comments": [
+                f"STORYBOARD SCENE: {clip.scene_id}  TAKE: {clip.take}  TASK: {task or '-'}",
+                f"PROMPT: {prompt[:200]}",
+            ]
+        },
+        "AAF": {
+            "UserComments": {"Scene": clip.scene_id, "Take": clip.take, "Task ID": task}
+            | {"Prompt": prompt},
+        },
+    }
+
+
+def _fcpx_notes(clip: EditClip) -> dict[str, Any]:
+    return {
+        "note": " ".join(clip.prompt.split()),
+        "metadata": [
+            {"com.apple.proapps.studio.scene": clip.scene_id},
+            {"com.apple.proapps.studio.take": str(clip.take)},
+            {"com.apple.proapps.spotlight.kMDItemDescription": f"task {clip.task_id or '-'}"},
+        ],
+    }
+
+
+def _picture_track(
+    timeline: Timeline, clips: Sequence[EditClip], infos: Sequence[ClipInfo], kind: str
+) -> Any:
+    fps = timeline.fps
+    track = otio.schema.Track(name="V1 picture" if kind == "video" else "A1 sound", kind=kind)
+    for i, scene in enumerate(timeline.scenes):
+        if i and scene.head.kind != "cut":
+            track.append(_otio_transition(scene.head, timeline.scenes[i - 1], scene, fps))
+        clip = clips[scene.clip]
+        item = _otio_clip(scene, clip, infos[scene.clip], fps)
+        item.metadata.update(_editor_notes(clip))
+        item.media_reference.metadata["fcpx"] = _fcpx_notes(clip)
+        track.append(item)
+    return track
+
+
+def _text_clip(text: str, frames: int, fps: int, kind: str, extra: dict[str, Any]) -> Any:
+    """A text generator clip (FCP 7's Text generator where the format has one)."""
+    rng = otio.opentime.TimeRange(_rt(0, fps), _rt(frames, fps))
+    reference = otio.schema.GeneratorReference(
+        name=kind,
+        generator_kind="Text",
+        available_range=rng,
+        parameters={"text": text},
+        metadata={
+            "fcp_xml": {
+                "effecttype": "generator",
+                "mediatype": "video",
+                "effectcategory": "Text",
+                "parameter": {"parameterid": "str", "name": "Text", "value": text},
+            }
+        },
+    )
+    name = " ".join(text.split())[:60]
+    return otio.schema.Clip(
+        name=name, media_reference=reference, source_range=rng,
+        metadata={"storyboard": {"kind": kind, **extra}},
+    )  # fmt: skip
+
+
+def _spans_track(name: str, spans: Sequence[tuple[int, int, Any]], fps: int) -> Any:
+    """A video track of ``(start, end, clip)`` items with gaps between them."""
+    track = otio.schema.Track(name=name, kind=otio.schema.TrackKind.Video)
+    cursor = 0
+    for start, end, item in sorted(spans, key=lambda s: s[0]):
+        start = max(start, cursor)
+        if end <= start:
+            continue
+        if start > cursor:
+            track.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(
+                _rt(0, fps), _rt(start - cursor, fps))))  # fmt: skip
+        item.source_range = otio.opentime.TimeRange(_rt(0, fps), _rt(end - start, fps))
+        track.append(item)
+        cursor = end
+    return track
+
+
+def _music_track(music: MusicBed, total: int, fps: int) -> Any:
+    length = total if music.seconds is None else min(total, round(music.seconds * fps))
+    available = None
+    if music.seconds is not None:
+        available = otio.opentime.TimeRange(_rt(0, fps), _rt(round(music.seconds * fps), fps))
+    reference = otio.schema.ExternalReference(
+        target_url=music.path.resolve().as_uri(), available_range=available
+    )
+    clip = otio.schema.Clip(
+        name=music.path.name, media_reference=reference,
+        source_range=otio.opentime.TimeRange(_rt(0, fps), _rt(length, fps)),
+        metadata={"storyboard": {"kind": "music"}},
+    )  # fmt: skip
+    track = otio.schema.Track(name="A2 music", kind=otio.schema.TrackKind.Audio)
+    track.append(clip)
+    return track
+
+
+def nle_timeline(
+    timeline: Timeline,
+    clips: Sequence[EditClip],
+    infos: Sequence[ClipInfo],
+    edit: Edit,
+    cues: Sequence[Cue],
+    *,
+    name: str,
+    music: MusicBed | None = None,
+) -> Any:
+    """The edit for editors: picture, titles, subtitles, sound and music tracks (pure).
+
+    Titles and subtitles are also markers on the timeline, for formats without text clips.
+    """
+    fps = timeline.fps
+    result = otio.schema.Timeline(name=name)
+    result.tracks.append(_picture_track(timeline, clips, infos, otio.schema.TrackKind.Video))
+    titles = [
+        (s.start, s.end, _text_clip(s.title.text, s.frames, fps, "title", {"style": s.title.style}))
+        for s in timeline.titles
+    ]
+    if titles:
+        result.tracks.append(_spans_track("V2 titles", titles, fps))
+    if cues:
+        subs = [(c.start, c.end, _text_clip(c.text, c.frames, fps, "subtitle", {})) for c in cues]
+        result.tracks.append(_spans_track("V3 subtitles", subs, fps))
+    if edit.sound:
+        result.tracks.append(_picture_track(timeline, clips, infos, otio.schema.TrackKind.Audio))
+    if music is not None:
+        result.tracks.append(_music_track(music, timeline.total_frames, fps))
+    for span in timeline.titles:
+        result.tracks.markers.append(otio.schema.Marker(
+            name=" ".join(span.title.text.split()),
+            marked_range=otio.opentime.TimeRange(_rt(span.start, fps), _rt(span.frames, fps)),
+            metadata={"storyboard": {"kind": "title", "style": span.title.style}},
+        ))  # fmt: skip
+    result.tracks.markers.extend(_cue_marker(cue, fps) for cue in cues)
+    result.metadata["storyboard"] = {"fps": fps, "size": [timeline.width, timeline.height]}
+    return result
 
 
 # --- contact sheet ------------------------------------------------------------------------------

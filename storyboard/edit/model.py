@@ -12,12 +12,16 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
+    "EXPORT_FORMATS",
     "Conform",
     "Edit",
+    "ExportFormat",
     "Loudness",
     "Music",
     "Output",
+    "Subtitles",
     "Title",
+    "TitleStyle",
     "Transition",
     "TransitionType",
     "Trim",
@@ -26,6 +30,10 @@ __all__ = [
 TransitionType = Literal["cut", "crossfade", "fade"]
 Conform = Literal["pad", "crop"]
 Seconds = Annotated[float, Field(ge=0)]
+TitleStyle = Literal["center", "lower_third", "end_card"]
+ExportFormat = Literal["fcp7xml", "fcpxml", "edl", "aaf", "otio"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = ("fcp7xml", "fcpxml", "edl", "aaf", "otio")
+FontFile = Annotated[str, Field(min_length=1, max_length=4096)]
 
 
 class _Model(BaseModel):
@@ -65,7 +73,9 @@ class Trim(_Model):
 class Title(_Model):
     """Text over the picture: a full title or a lower-third."""
 
-    text: str = Field(min_length=1, description="The text to show; newlines start new lines.")
+    text: str = Field(
+        min_length=1, max_length=500, description="The text to show; newlines start new lines."
+    )
     start: Seconds = Field(
         0.0, description="When it appears, in seconds from the edit start (or from `scene`)."
     )
@@ -73,17 +83,42 @@ class Title(_Model):
     scene: str | None = Field(
         None, description="Optional scene id: `start` is then counted from that scene's start."
     )
-    style: Literal["title", "lower_third"] = Field(
-        "title", description="title: large and centred; lower_third: small, bottom left."
+    style: TitleStyle = Field(
+        "center",
+        description="center: large, centred on a plate; lower_third: name band, bottom left; "
+        "end_card: large, upper middle, for the closing card (`title` = center).",
     )
-    font: str | None = Field(
-        None, description="A .ttf/.otf file for the text; default: Pillow's bundled font."
+    font: FontFile | None = Field(
+        None,
+        description="A .ttf/.otf/.ttc file for the text; default: a system font that has "
+        "every glyph (fontconfig), else Pillow's bundled font.",
     )
     size: Annotated[float, Field(gt=0, le=0.5)] | None = Field(
         None, description="Text height as a fraction of the frame height (default by style)."
     )
     color: str = Field("#ffffff", description="Text colour (CSS name or #rrggbb).")
     fade: Seconds = Field(0.3, description="Fade in/out time of the text (s).")
+
+    @field_validator("style", mode="before")
+    @classmethod
+    def _old_style_name(cls, value: object) -> object:
+        return "center" if value == "title" else value
+
+
+class Subtitles(_Model):
+    """Subtitles from the shots' `dialogue`: .srt/.vtt sidecars, optionally burned in."""
+
+    burn_in: bool = Field(False, description="Also draw the lines into the picture.")
+    style: Literal["plate", "outline"] = Field(
+        "plate", description="plate: text on a translucent dark plate; outline: outlined text."
+    )
+    size: Annotated[float, Field(ge=0.02, le=0.12)] = Field(
+        0.045, description="Text height as a fraction of the frame height."
+    )
+    font: FontFile | None = Field(
+        None, description="A .ttf/.otf/.ttc file; default: a system font with every glyph."
+    )
+    color: str = Field("#ffffff", description="Text colour (CSS name or #rrggbb).")
 
 
 class Music(_Model):
@@ -131,6 +166,23 @@ class Edit(_Model):
     music: Music | None = Field(None, description="Optional music bed.")
     sound: bool = Field(True, description="Keep the generated sound of the clips.")
     loudness: Loudness = Field(default_factory=Loudness, description="Final mix loudness.")
+    subtitles: Subtitles = Field(
+        default_factory=Subtitles, description="Subtitle sidecars and burn-in from `dialogue`."
+    )
+    exports: list[ExportFormat] = Field(
+        default_factory=list,
+        max_length=len(EXPORT_FORMATS),
+        description="Editor hand-offs written with every render: fcp7xml (Premiere, Resolve), "
+        "fcpxml (Final Cut Pro), edl (CMX 3600), aaf (Avid), otio. Needs storyboard[nle].",
+    )
+
+    @field_validator("exports")
+    @classmethod
+    def _unique_exports(cls, value: list[ExportFormat]) -> list[ExportFormat]:
+        repeated = sorted({f for f in value if value.count(f) > 1})
+        if repeated:
+            raise ValueError(f"export format(s) listed twice: {', '.join(repeated)}")
+        return value
 
 
 class Output(_Model):

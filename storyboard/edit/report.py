@@ -85,11 +85,14 @@ class AssemblyReport:
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent per step (probe, plan, titles, video, audio, mux, measure, handoffs)."""
     handoffs: dict[str, Path] = field(default_factory=dict)
-    """Hand-off files written: otio, contact_sheet, report."""
+    """Hand-off files written: otio, contact_sheet, report; srt and vtt with dialogue;
+    export_<format> for each of ``edit.exports``."""
     reencoded_frames: int = 0
     """Frames decoded and encoded (0 on the stream-copy path)."""
     cost: float | None = None
     """Sum of the clips' generation costs, when known."""
+    warnings: tuple[str, ...] = ()
+    """Things the viewer would notice, e.g. a title's glyphs no installed font has."""
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict (paths as strings, times rounded)."""
@@ -107,4 +110,5 @@ class AssemblyReport:
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "handoffs": {k: str(v) for k, v in self.handoffs.items()},
             "cost": self.cost,
+            "warnings": list(self.warnings),
         }

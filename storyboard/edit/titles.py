@@ -1,103 +1,367 @@
-"""Render titles and lower-thirds to RGBA images with Pillow.
+"""Titles and burned-in subtitles: designed plates, laid out inside the title-safe area.
 
-Pillow's bundled font (``ImageFont.load_default(size=...)``) unless the title names a
-font file. Titles are large and centred with a soft shadow; lower-thirds are smaller,
-bottom-left, on a translucent band. Layout is pure (:func:`title_position`); the image
-is composited by ffmpeg's ``overlay`` (see :mod:`storyboard.edit.compose`).
+Three title styles, sized relative to the frame height: ``center`` (large, centred),
+``end_card`` (larger, a little above the middle) and ``lower_third`` (a name band, bottom
+left, second line smaller). Each sits on a translucent plate with padding, so it reads
+over any picture; subtitles are bottom centre. Everything stays inside the title-safe
+area (the inner 90 %, SMPTE ST 2046-1), shrinking text that would not fit, and
+:func:`place_overlays` moves an element that would cover another one on screen at the
+same time (a lower-third rises above a subtitle). Fonts come from :mod:`.fonts`. Layout
+is pure; the images are composited by ffmpeg's ``overlay`` (:mod:`.compose`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from PIL import Image, ImageColor, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageColor, ImageDraw
 
 from .compose import TitleImage
 from .errors import AssemblyError
-from .model import Title
-from .timeline import Timeline
+from .fonts import Font, choose_font
+from .model import Subtitles, Title
+from .subtitles import Cue, wrap_line
+from .timeline import Timeline, TitleSpan
 
-__all__ = ["default_text_height", "render_title", "render_titles", "title_position"]
+__all__ = [
+    "SAFE_MARGIN",
+    "Box",
+    "Overlay",
+    "Overlays",
+    "burn_in",
+    "default_text_height",
+    "place_overlays",
+    "render_overlays",
+    "render_subtitle",
+    "render_title",
+    "safe_area",
+    "subtitles_from",
+]
 
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+SAFE_MARGIN = 0.05
+"""Title-safe margin on each side, as a fraction of the frame (the inner 90 %)."""
+
+TEXT_HEIGHT = {"center": 0.085, "end_card": 0.1, "lower_third": 0.05}
+"""Default text height per style, as a fraction of the frame height."""
+
+PLATE = (12, 14, 20, 200)
+"""The plate behind titles and subtitles: near-black, about 80 % opaque."""
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle in pixels: left, top, width, height."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def right(self) -> int:
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> int:
+        return self.y + self.h
+
+    def overlaps(self, other: Box) -> bool:
+        return (
+            self.x < other.right
+            and other.x < self.right
+            and self.y < other.bottom
+            and other.y < self.bottom
+        )
+
+    def inside(self, other: Box) -> bool:
+        return (
+            self.x >= other.x
+            and self.y >= other.y
+            and self.right <= other.right
+            and self.bottom <= other.bottom
+        )
+
+
+def safe_area(frame: tuple[int, int]) -> Box:
+    """The title-safe area of a ``frame``-sized picture."""
+    w, h = frame
+    mx, my = math.ceil(w * SAFE_MARGIN), math.ceil(h * SAFE_MARGIN)
+    return Box(mx, my, w - 2 * mx, h - 2 * my)
 
 
 def default_text_height(title: Title) -> float:
     """Text height as a fraction of the frame height."""
-    if title.size is not None:
-        return title.size
-    return 0.08 if title.style == "title" else 0.045
+    return title.size if title.size is not None else TEXT_HEIGHT[title.style]
 
 
-def title_position(style: str, box: tuple[int, int], frame: tuple[int, int]) -> tuple[int, int]:
-    """Top-left corner of a ``box``-sized title image on a ``frame``-sized picture."""
-    (w, h), (fw, fh) = box, frame
+# --- layout (pure) --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """A rendered element to place: its key, style, size, and frames ``[start, end)``."""
+
+    key: int
+    style: str
+    """center, end_card, lower_third or subtitle."""
+    size: tuple[int, int]
+    start: int
+    end: int
+
+
+def _preferred(style: str, size: tuple[int, int], frame: tuple[int, int]) -> tuple[int, int]:
+    (w, h), (fw, fh), safe = size, frame, safe_area(frame)
     if style == "lower_third":
-        return (round(fw * 0.05), max(0, round(fh * 0.88) - h))
-    return ((fw - w) // 2, (fh - h) // 2)
+        return safe.x, round(fh * 0.82) - h
+    if style == "subtitle":
+        return (fw - w) // 2, safe.bottom - h
+    if style == "end_card":
+        return (fw - w) // 2, round(fh * 0.42 - h / 2)
+    return (fw - w) // 2, (fh - h) // 2
 
 
-def _font(title: Title, px: int, base_dir: Path) -> Font:
-    if title.font is None:
-        return ImageFont.load_default(size=px)
-    path = Path(title.font)
-    path = path if path.is_absolute() else base_dir / path
+def _candidates(style: str, y0: int, h: int, safe: Box) -> list[int]:
+    """Tops to try, nearest the preferred first: bottom elements rise, others alternate."""
+    lo, hi = safe.y, safe.bottom - h
+    step = max(1, safe.h // 100)
+    first = min(max(y0, lo), hi)
+    ups = list(range(first, lo - 1, -step))
+    downs = list(range(first + step, hi + 1, step))
+    if style in ("lower_third", "subtitle"):
+        return ups + downs
+    mixed = [first]
+    for a, b in zip(ups[1:], downs, strict=False):
+        mixed += [a, b]
+    longer = ups[1:] if len(ups) - 1 > len(downs) else downs
+    return mixed + longer[min(len(ups) - 1, len(downs)) :]
+
+
+def place_overlays(
+    items: Sequence[Overlay], frame: tuple[int, int]
+) -> tuple[dict[int, Box], list[int]]:
+    """Boxes inside the title-safe area, none covering another shown at the same time.
+
+    Subtitles are placed first (their place is fixed by convention), then titles in order.
+    Returns the boxes by key and the keys that could not be kept clear of the others.
+    """
+    safe = safe_area(frame)
+    placed: list[tuple[Overlay, Box]] = []
+    crowded: list[int] = []
+    for item in sorted(items, key=lambda i: (i.style != "subtitle", i.start, i.key)):
+        x, y0 = _preferred(item.style, item.size, frame)
+        x = min(max(x, safe.x), max(safe.x, safe.right - item.size[0]))
+        others = [b for o, b in placed if o.start < item.end and item.start < o.end]
+        box = None
+        for y in _candidates(item.style, y0, item.size[1], safe):
+            trial = Box(x, y, *item.size)
+            if not any(trial.overlaps(b) for b in others):
+                box = trial
+                break
+        if box is None:
+            crowded.append(item.key)
+            box = Box(x, min(max(y0, safe.y), safe.bottom - item.size[1]), *item.size)
+        placed.append((item, box))
+    return {o.key: b for o, b in placed}, crowded
+
+
+# --- drawing ------------------------------------------------------------------------------
+
+
+def _colour(value: str, where: str) -> tuple[int, int, int]:
     try:
-        return ImageFont.truetype(str(path), px)
-    except OSError as exc:
-        raise AssemblyError("titles", f"cannot load font {path}: {exc}") from exc
-
-
-def _colour(title: Title) -> tuple[int, int, int]:
-    try:
-        rgb = ImageColor.getrgb(title.color)
+        rgb = ImageColor.getrgb(value)
     except ValueError as exc:
-        raise AssemblyError("titles", f"unknown colour {title.color!r}") from exc
+        raise AssemblyError("titles", f"{where}: unknown colour {value!r}") from exc
     return (rgb[0], rgb[1], rgb[2])
 
 
-def render_title(title: Title, frame: tuple[int, int], base_dir: Path) -> Image.Image:
-    """The title's text as a tight RGBA image (with shadow or band, by style)."""
-    px = max(8, round(default_text_height(title) * frame[1]))
-    font = _font(title, px, base_dir)
-    probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
-    box = probe.multiline_textbbox((0, 0), title.text, font=font, align="center")
-    left, top = math.floor(box[0]), math.floor(box[1])
-    right, bottom = math.ceil(box[2]), math.ceil(box[3])
-    pad = max(4, px // 3)
-    size = (right - left + 2 * pad, bottom - top + 2 * pad)
-    origin = (pad - left, pad - top)
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    font: Font
+    alpha: int = 255
+
+    @property
+    def height(self) -> int:
+        ascent, descent = self.font.getmetrics()
+        return int(ascent + descent)
+
+    @property
+    def width(self) -> int:
+        return math.ceil(self.font.getlength(self.text))
+
+
+def _block(lines: Sequence[_Line]) -> tuple[int, int, int]:
+    gap = round(lines[0].height * 0.12)
+    width = max(line.width for line in lines)
+    height = sum(line.height for line in lines) + gap * (len(lines) - 1)
+    return width, height, gap
+
+
+def _draw_block(
+    lines: Sequence[_Line],
+    rgb: tuple[int, int, int],
+    *,
+    pad: tuple[int, int],
+    align: str,
+    accent: int = 0,
+    plate: bool = True,
+    stroke: int = 0,
+) -> Image.Image:
+    """The lines on a rounded plate (or with an outline), padded; ``accent``: a left bar."""
+    width, height, gap = _block(lines)
+    size = (width + 2 * pad[0] + accent, height + 2 * pad[1])
     image = Image.new("RGBA", size, (0, 0, 0, 0))
-    if title.style == "lower_third":
-        ImageDraw.Draw(image).rectangle((0, 0, *size), fill=(0, 0, 0, 150))
-    else:
-        shadow = Image.new("RGBA", size, (0, 0, 0, 0))
-        ImageDraw.Draw(shadow).multiline_text(
-            (origin[0] + 2, origin[1] + 2),
-            title.text,
-            font=font,
-            fill=(0, 0, 0, 180),
-            align="center",
-        )
-        image = Image.alpha_composite(image, shadow.filter(ImageFilter.GaussianBlur(px / 20)))
-    align = "left" if title.style == "lower_third" else "center"
-    ImageDraw.Draw(image).multiline_text(
-        origin, title.text, font=font, fill=(*_colour(title), 255), align=align
-    )
+    draw = ImageDraw.Draw(image)
+    if plate:
+        radius = min(size[1] // 2, max(2, lines[0].height // 5))
+        draw.rounded_rectangle((0, 0, size[0] - 1, size[1] - 1), radius, fill=PLATE)
+    if accent:
+        draw.rectangle((0, 0, accent - 1, size[1] - 1), fill=(*rgb, 255))
+    y = pad[1]
+    for line in lines:
+        x = accent + pad[0] + (0 if align == "left" else (width - line.width) // 2)
+        draw.text(
+            (x, y), line.text, font=line.font, fill=(*rgb, line.alpha),
+            stroke_width=stroke, stroke_fill=(0, 0, 0, 255),
+        )  # fmt: skip
+        y += line.height + gap
     return image
 
 
-def render_titles(timeline: Timeline, base_dir: Path, work: Path) -> dict[int, TitleImage]:
-    """Render every title of the timeline to ``work/title-<n>.png``."""
+def _fit(px: int, texts: Sequence[str], font: Font, max_width: int) -> int:
+    """The largest size up to ``px`` (``font``'s size) at which the widest line fits."""
+    widest = max(font.getlength(t) for t in texts) or 1.0
+    return max(8, min(px, math.floor(px * max_width / (widest * 1.1))))
+
+
+def render_title(
+    title: Title, frame: tuple[int, int], base_dir: Path, warnings: list[str] | None = None
+) -> Image.Image:
+    """The title on its plate as an RGBA image no larger than the title-safe area."""
+    safe = safe_area(frame)
+    choice = choose_font(title.text, title.font, base_dir)
+    if choice.missing and warnings is not None:
+        warnings.append(_missing_warning("title", title.text, choice.missing, title.font))
+    texts = [t for t in title.text.splitlines() if t.strip()] or [title.text.strip()]
+    px = max(8, round(default_text_height(title) * frame[1]))
+    lower = title.style == "lower_third"
+    scale = [1.0] + [0.72 if lower else 1.0] * (len(texts) - 1)
+    px = _fit(px, texts, choice.load(px), int(safe.w * 0.92) - (px // 4 if lower else 0))
+    lines = [
+        _Line(t, choice.load(max(8, round(px * s))), 255 if s == 1.0 else 225)
+        for t, s in zip(texts, scale, strict=True)
+    ]
+    pad = (round(px * (0.45 if lower else 0.6)), round(px * (0.3 if lower else 0.4)))
+    image = _draw_block(
+        lines, _colour(title.color, "title"), pad=pad, align="left" if lower else "center",
+        accent=max(2, px // 8) if lower else 0,
+    )  # fmt: skip
+    return _within(image, safe)
+
+
+def render_subtitle(
+    text: str,
+    style: Subtitles,
+    frame: tuple[int, int],
+    base_dir: Path,
+    warnings: list[str] | None = None,
+) -> Image.Image:
+    """One subtitle cue, wrapped, on a plate or outlined, within the title-safe area."""
+    safe = safe_area(frame)
+    choice = choose_font(text, style.font, base_dir)
+    if choice.missing and warnings is not None:
+        warnings.append(_missing_warning("subtitle", text, choice.missing, style.font))
+    texts = wrap_line(text) or [text.strip()]
+    px = max(8, round(style.size * frame[1]))
+    px = _fit(px, texts, choice.load(px), int(safe.w * 0.9))
+    lines = [_Line(t, choice.load(px)) for t in texts]
+    plate = style.style == "plate"
+    pad = (round(px * 0.45), round(px * 0.22)) if plate else (2, 2)
+    stroke = 0 if plate else max(1, px // 12)
+    rgb = _colour(style.color, "edit.subtitles.color")
+    image = _draw_block(lines, rgb, pad=pad, align="center", plate=plate, stroke=stroke)
+    return _within(image, safe)
+
+
+def _within(image: Image.Image, safe: Box) -> Image.Image:
+    if image.width <= safe.w and image.height <= safe.h:
+        return image
+    return image.crop((0, 0, min(image.width, safe.w), min(image.height, safe.h)))
+
+
+def _missing_warning(kind: str, text: str, missing: str, font: str | None) -> str:
+    short = text if len(text) <= 40 else text[:37] + "..."
+    where = f"font {font}" if font else "no installed font"
+    return (
+        f"{kind} {short!r}: {where} has glyphs for {missing[:20]!r}; they are drawn as "
+        "boxes. Install a font for the script (e.g. apt-get install fonts-noto-cjk) or set "
+        "`font:` to a .ttf/.otf/.ttc file that has them."
+    )
+
+
+# --- the edit's overlays ---------------------------------------------------------------------
+
+
+@dataclass
+class Overlays:
+    """Rendered titles and burned-in subtitles: images by span index, boxes, warnings."""
+
+    images: dict[int, TitleImage] = field(default_factory=dict)
+    boxes: dict[int, Box] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def burn_in(timeline: Timeline, cues: Sequence[Cue], subtitles: Subtitles) -> Timeline:
+    """The timeline with the cues added as title spans (hard in and out) when burning in.
+
+    Their indexes follow the titles'; :func:`render_overlays` draws them as subtitles.
+    """
+    if not subtitles.burn_in or not cues:
+        return timeline
+    first = subtitles_from(timeline)
+    spans = tuple(
+        TitleSpan(first + n, Title(text=cue.text, fade=0), cue.start, cue.end, 0)
+        for n, cue in enumerate(cues)
+    )
+    return replace(timeline, titles=timeline.titles + spans)
+
+
+def subtitles_from(timeline: Timeline) -> int:
+    """The first span index :func:`burn_in` gives a subtitle (one past the titles')."""
+    return max((t.index for t in timeline.titles), default=-1) + 1
+
+
+def render_overlays(
+    timeline: Timeline,
+    first_subtitle: int,
+    subtitles: Subtitles,
+    base_dir: Path,
+    work: Path,
+) -> Overlays:
+    """Render every span (index >= ``first_subtitle``: a subtitle) to a PNG and place it."""
     frame = (timeline.width, timeline.height)
-    images: dict[int, TitleImage] = {}
+    result = Overlays()
+    images: dict[int, Image.Image] = {}
+    items: list[Overlay] = []
     for span in timeline.titles:
-        image = render_title(span.title, frame, base_dir)
-        if image.width > frame[0] or image.height > frame[1]:
-            image = image.crop((0, 0, min(image.width, frame[0]), min(image.height, frame[1])))
-        path = work / f"title-{span.index}.png"
+        if span.index >= first_subtitle:
+            style = "subtitle"
+            image = render_subtitle(span.title.text, subtitles, frame, base_dir, result.warnings)
+        else:
+            style = span.title.style
+            image = render_title(span.title, frame, base_dir, result.warnings)
+        images[span.index] = image
+        items.append(Overlay(span.index, style, image.size, span.start, span.end))
+    result.boxes, crowded = place_overlays(items, frame)
+    for key in crowded:
+        result.warnings.append(f"title {key}: no free place in the title-safe area; it overlaps")
+    for key, image in images.items():
+        path = work / f"overlay-{key}.png"
         image.save(path)
-        x, y = title_position(span.title.style, image.size, frame)
-        images[span.index] = TitleImage(path, x, y)
-    return images
+        result.images[key] = TitleImage(path, result.boxes[key].x, result.boxes[key].y)
+    result.warnings = list(dict.fromkeys(result.warnings))
+    return result

@@ -19,6 +19,7 @@ import networkx as nx
 
 from storyboard.assets import resolve_asset
 from storyboard.edit import AssemblyReport, EditClip, assemble
+from storyboard.edit.subtitles import shot_lines
 from storyboard.plan import Plan, build_plan, content_key, node_id
 from storyboard.pricing import DEFAULT_PRICES, PriceTable
 from storyboard.run.backend import Backend
@@ -42,6 +43,7 @@ __all__ = [
     "assemble_edit",
     "assembly_key",
     "default_state_path",
+    "edit_clips",
     "generate_all",
     "output_path",
     "prepare",
@@ -303,6 +305,7 @@ def assembly_key(prepared: Prepared, clips: dict[str, Path]) -> str:
     board = prepared.storyboard
     extra = [board.edit.music.path] if board.edit.music else []
     extra += [t.font for t in board.edit.titles if t.font]
+    extra += [board.edit.subtitles.font] if board.edit.subtitles.font else []
     files = {}
     for name in extra:
         path = resolve_asset(prepared.base_dir, name)
@@ -313,6 +316,7 @@ def assembly_key(prepared: Prepared, clips: dict[str, Path]) -> str:
         "output": board.output.model_dump(mode="json"),
         "files": files,
         "scenes": [scene.id for scene in board.scenes],
+        "dialogue": [[shot.dialogue for shot in scene.shots] for scene in board.scenes],
     })  # fmt: skip
 
 
@@ -358,20 +362,25 @@ def _assemble(
     progress: Callable[[str, float], None] | None,
 ) -> AssemblyReport:
     board = prepared.storyboard
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return assemble(edit_clips(prepared, clips), board.edit, board.output, out,
+                    base_dir=prepared.base_dir, progress=progress)  # fmt: skip
+
+
+def edit_clips(prepared: Prepared, clips: dict[str, Path]) -> list[EditClip]:
+    """The scenes that have a clip, in storyboard order, with prompt, task id and dialogue."""
     task_ids = _task_ids(prepared)
-    edit_clips = [
+    return [
         EditClip(
             scene_id=scene.id,
             path=clips[scene.id],
             prompt=" / ".join(shot.prompt for shot in scene.shots),
             task_id=task_ids.get(scene.id),
+            dialogue=shot_lines([(shot.duration, shot.dialogue) for shot in scene.shots]),
         )
-        for scene in board.scenes
+        for scene in prepared.storyboard.scenes
         if scene.id in clips
     ]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return assemble(edit_clips, board.edit, board.output, out, base_dir=prepared.base_dir,
-                    progress=progress)  # fmt: skip
 
 
 def _task_ids(prepared: Prepared) -> dict[str, str]:
