@@ -114,6 +114,8 @@ def for_format(nle: Any, fmt: ExportFormat, dest_dir: Path) -> Any:
     import opentimelineio as otio
 
     timeline = copy.deepcopy(nle)
+    if fmt != "otio":
+        _drop_fades(otio, timeline)
     if fmt in ("fcpxml", "edl", "aaf"):
         _drop_tracks(timeline, lambda t: _is_text_track(otio, t))
         if fmt != "aaf":
@@ -161,21 +163,29 @@ def _markers_onto_clips(otio: Any, timeline: Any) -> None:
                 break
 
 
-def _aaf_transitions(otio: Any, timeline: Any) -> None:
-    """Dissolves get Avid's Video Dissolve; fades through black (no AAF form) are cuts."""
+def _drop_fades(otio: Any, timeline: Any) -> None:
+    """Fades through black become cuts: no adapter writes a dip to black, and as an OTIO
+    transition it would need frames beyond the clips' ends."""
     for track in timeline.tracks:
         for item in list(track):
-            if not isinstance(item, otio.schema.Transition):
-                continue
-            if item.transition_type != otio.schema.TransitionTypes.SMPTE_Dissolve:
+            if (
+                isinstance(item, otio.schema.Transition)
+                and item.transition_type != otio.schema.TransitionTypes.SMPTE_Dissolve
+            ):
                 track.remove(item)
-                continue
-            meta = copy.deepcopy(_AAF_DISSOLVE)
-            meta["CutPoint"] = int(item.in_offset.value)
-            if track.kind == otio.schema.TrackKind.Audio:
-                operation = meta["OperationGroup"]["Operation"]
-                operation.update(DataDefinition={"Name": "Sound"}, Description="Audio Dissolve")
-            item.metadata["AAF"] = meta
+
+
+def _aaf_transitions(otio: Any, timeline: Any) -> None:
+    """Dissolves get Avid's Video Dissolve effect."""
+    for track in timeline.tracks:
+        for item in list(track):
+            if isinstance(item, otio.schema.Transition):
+                meta = copy.deepcopy(_AAF_DISSOLVE)
+                meta["CutPoint"] = int(item.in_offset.value)
+                if track.kind == otio.schema.TrackKind.Audio:
+                    operation = meta["OperationGroup"]["Operation"]
+                    operation.update(DataDefinition={"Name": "Sound"}, Description="Audio Dissolve")
+                item.metadata["AAF"] = meta
 
 
 def _relative_urls(otio: Any, timeline: Any, dest_dir: Path) -> None:

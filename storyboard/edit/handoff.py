@@ -211,7 +211,8 @@ def _picture_track(
     timeline: Timeline, clips: Sequence[EditClip], infos: Sequence[ClipInfo], kind: str
 ) -> Any:
     fps = timeline.fps
-    track = otio.schema.Track(name="V1 picture" if kind == "video" else "A1 sound", kind=kind)
+    name = "V1 picture" if kind == otio.schema.TrackKind.Video else "A1 sound"
+    track = otio.schema.Track(name=name, kind=kind)
     for i, scene in enumerate(timeline.scenes):
         if i and scene.head.kind != "cut":
             track.append(_otio_transition(scene.head, timeline.scenes[i - 1], scene, fps))
