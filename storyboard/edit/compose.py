@@ -116,13 +116,15 @@ def _title_chain(k: int, span: TitleSpan, start: int, end: int, fps: int) -> str
     at = max(start, span.start) - start
     filters = [
         "format=rgba",
-        f"loop=loop={span.frames - 1}:size=1:start=0",
+        f"loop=loop={span.frames}:size=1:start=0",
         f"setpts=N/({fps}*TB)",
     ]
     if span.fade:
         filters.append(f"fade=t=in:s=0:n={span.fade}:alpha=1")
         filters.append(f"fade=t=out:s={span.frames - span.fade}:n={span.fade}:alpha=1")
-    filters.append(f"trim=start_frame={skip}:end_frame={skip + visible}")
+    # one transparent frame past the end: overlay drops the last frame of a stream that ends
+    filters.append(f"trim=start_frame={skip}:end_frame={skip + visible + 1}")
+    filters.append(f"fade=t=out:s={visible}:n=1:alpha=1")
     filters.append(f"setpts=(N+{at})/({fps}*TB)")
     return f"[{k}:v]{','.join(filters)}[t{k}]"
 
