@@ -1,0 +1,147 @@
+"""Designed titles: inside the title-safe area, never over another burned-in element, and
+real glyphs for Japanese when a CJK font is installed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from storyboard.edit import EditClip, assemble
+from storyboard.edit.clips import SpokenLine
+from storyboard.edit.fonts import choose_font, missing_glyphs
+from storyboard.edit.model import Edit, Output, Subtitles, Title
+from storyboard.edit.probe import probe_clips
+from storyboard.edit.subtitles import subtitle_cues
+from storyboard.edit.timeline import resolve_timeline
+from storyboard.edit.titles import (
+    Box,
+    Overlay,
+    burn_in,
+    place_overlays,
+    render_overlays,
+    render_title,
+    safe_area,
+    subtitles_from,
+)
+
+from .edit_media import decode_video
+
+SIZE = (640, 360)
+
+
+def test_layout_keeps_clear_of_subtitles_inside_the_safe_area() -> None:
+    safe = safe_area((1920, 1080))
+    assert safe == Box(96, 54, 1728, 972)
+    items = [
+        Overlay(0, "lower_third", (600, 160), 0, 48),
+        Overlay(1, "subtitle", (1400, 200), 24, 72),  # two lines, under the lower-third
+        Overlay(2, "center", (900, 140), 0, 48),
+        Overlay(3, "end_card", (1000, 180), 100, 150),
+    ]
+    boxes, crowded = place_overlays(items, (1920, 1080))
+    assert not crowded
+    assert all(b.inside(safe) for b in boxes.values())
+    assert not boxes[0].overlaps(boxes[1]) and boxes[0].bottom <= boxes[1].y
+    assert boxes[1].bottom == safe.bottom  # subtitles keep their place
+    alone, _ = place_overlays([items[0]], (1920, 1080))
+    assert alone[0].y > boxes[0].y  # the lower-third rose only because of the subtitle
+
+
+@pytest.fixture(scope="module")
+def designed(media: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    root = tmp_path_factory.mktemp("titles")
+    clips = [
+        EditClip("s0", media["a0"], dialogue=(SpokenLine(0.5, 3.0, "Two lines of dialogue that wrap under the name band"),)),
+        EditClip("s1", media["a1"]),
+        EditClip("s2", media["a2"], dialogue=(SpokenLine(0.0, 2.0, "The end is near."),)),
+    ]  # fmt: skip
+    titles = [
+        Title(text="A Long Main Title That Must Still Fit", start=0.0, duration=1.5),
+        Title(
+            text="Mika Tanaka\nKeeper of the light", start=0.5, duration=2.5, style="lower_third"
+        ),
+        Title(text="The End", start=6.5, duration=2.0, style="end_card"),
+    ]
+    output = Output(size=SIZE)
+    subs = Subtitles(burn_in=True)
+    plain = assemble(clips, Edit(), output, root / "plain.mp4", base_dir=root, handoffs=False)
+    done = assemble(clips, Edit(titles=titles, subtitles=subs), output, root / "t.mp4",
+                    base_dir=root, handoffs=False)  # fmt: skip
+    # the same layout the render used, from the same public steps
+    infos = probe_clips([c.path for c in clips])
+    timeline = resolve_timeline([c.scene_id for c in clips], infos, Edit(titles=titles), output)
+    burned = burn_in(timeline, subtitle_cues(timeline, clips), subs)
+    work = root / "layout"
+    work.mkdir()
+    overlays = render_overlays(burned, subtitles_from(timeline), subs, root, work)
+    return {"plain": plain, "done": done, "timeline": burned, "boxes": overlays.boxes}
+
+
+def test_frames_show_titles_inside_safe_area_and_apart(designed: dict[str, object]) -> None:
+    plain = decode_video(designed["plain"].path).astype(np.int16)  # type: ignore[attr-defined]
+    done = decode_video(designed["done"].path).astype(np.int16)  # type: ignore[attr-defined]
+    timeline, boxes = designed["timeline"], designed["boxes"]
+    safe = safe_area(SIZE)
+    for span in timeline.titles[:3]:  # type: ignore[attr-defined]
+        mid = (span.start + span.end) // 2
+        changed = np.abs(done[mid] - plain[mid]).max(axis=2) > 40
+        active = [k for k, s in ((s.index, s) for s in timeline.titles) if s.start <= mid < s.end]  # type: ignore[attr-defined]
+        allowed = np.zeros(changed.shape, bool)
+        for key in active:
+            b = boxes[key]  # type: ignore[index]
+            assert b.inside(safe)
+            allowed[max(0, b.y - 2) : b.bottom + 2, max(0, b.x - 2) : b.right + 2] = True
+            assert changed[b.y : b.bottom, b.x : b.right].mean() > 0.05, f"title {key} not drawn"
+        assert not (changed & ~allowed).any(), "pixels changed outside the placed boxes"
+        for a in active:
+            for b in active:
+                if a < b:
+                    assert not boxes[a].overlaps(boxes[b])  # type: ignore[index]
+        ys, xs = np.nonzero(changed)
+        assert ys.min() >= safe.y - 2 and ys.max() < safe.bottom + 2
+        assert xs.min() >= safe.x - 2 and xs.max() < safe.right + 2
+
+
+def _has_cjk_font() -> str | None:
+    if shutil.which("fc-list") is None:
+        return "fontconfig is not installed"
+    listed = subprocess.run(["fc-list", ":lang=ja"], capture_output=True, text=True).stdout
+    return None if listed.strip() else "no CJK font installed (apt-get install fonts-noto-cjk)"
+
+
+def test_japanese_title_renders_real_glyphs(tmp_path: Path) -> None:
+    reason = _has_cjk_font()
+    if reason:
+        pytest.skip(reason)
+    text = "灯台守の物語"
+    choice = choose_font(text, None, tmp_path)
+    assert choice.path is not None and choice.missing == ""
+    assert missing_glyphs(None, text) == text  # Pillow's own font would draw boxes
+    warnings: list[str] = []
+    image = np.asarray(render_title(Title(text=text), (1280, 720), tmp_path, warnings))
+    assert not warnings
+    assert (image[..., 3] > 200).mean() > 0.05
+    font = choice.load(48)
+    masks = {bytes(font.getmask(c)) for c in text}
+    assert len(masks) == len(text)  # six different glyphs, not six missing-glyph boxes
+
+
+def test_no_font_with_the_glyphs_is_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("storyboard.edit.fonts.fontconfig_fonts", lambda text, family="": ())
+    warnings: list[str] = []
+    render_title(Title(text="灯台"), (640, 360), tmp_path, warnings)
+    (warning,) = warnings
+    assert "'灯台'" in warning and "fonts-noto-cjk" in warning and "font:" in warning
+
+
+def test_a_font_file_that_is_missing_is_a_clear_error(tmp_path: Path) -> None:
+    from storyboard.edit import AssemblyError
+
+    with pytest.raises(AssemblyError, match=r"cannot load font .*nope\.ttf"):
+        render_title(Title(text="x", font="nope.ttf"), (640, 360), tmp_path)
