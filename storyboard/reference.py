@@ -8,7 +8,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from storyboard.edit.model import Edit, Loudness, Music, Output, Title, Transition, Trim
+from storyboard.edit.model import (
+    Edit,
+    Loudness,
+    Music,
+    Output,
+    Subtitles,
+    Title,
+    Transition,
+    Trim,
+)
 from storyboard.spec import Defaults, Element, FrameSource, Scene, Shot, Storyboard
 
 __all__ = ["format_reference"]
@@ -18,7 +27,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("scenes[]", Scene), ("scenes[].shots[]", Shot),
     ("first_frame / last_frame / element video", FrameSource), ("edit", Edit),
     ("edit.transitions[]", Transition), ("edit.trims.<scene>", Trim), ("edit.titles[]", Title),
-    ("edit.music", Music), ("edit.loudness", Loudness), ("output", Output),
+    ("edit.music", Music), ("edit.loudness", Loudness), ("edit.subtitles", Subtitles),
+    ("output", Output),
 ]  # fmt: skip
 
 

@@ -71,7 +71,7 @@ class Trim(_Model):
 
 
 class Title(_Model):
-    """Text over the picture: a full title or a lower-third."""
+    """Text over the picture on a plate: a centred title, a lower-third or an end card."""
 
     text: str = Field(
         min_length=1, max_length=500, description="The text to show; newlines start new lines."
