@@ -228,7 +228,7 @@ def _text_clip(text: str, frames: int, fps: int, kind: str, extra: dict[str, Any
     """A text generator clip (FCP 7's Text generator where the format has one)."""
     rng = otio.opentime.TimeRange(_rt(0, fps), _rt(frames, fps))
     reference = otio.schema.GeneratorReference(
-        name=kind,
+        name="Text",
         generator_kind="Text",
         available_range=rng,
         parameters={"text": text},

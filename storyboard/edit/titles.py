@@ -47,8 +47,8 @@ SAFE_MARGIN = 0.05
 TEXT_HEIGHT = {"center": 0.085, "end_card": 0.1, "lower_third": 0.05}
 """Default text height per style, as a fraction of the frame height."""
 
-PLATE = (12, 14, 20, 200)
-"""The plate behind titles and subtitles: near-black, about 80 % opaque."""
+PLATE = (12, 14, 20, 215)
+"""The plate behind titles and subtitles: near-black, about 85 % opaque."""
 
 
 @dataclass(frozen=True)
@@ -255,7 +255,7 @@ def render_title(
         _Line(t, choice.load(max(8, round(px * s))), 255 if s == 1.0 else 225)
         for t, s in zip(texts, scale, strict=True)
     ]
-    pad = (round(px * (0.45 if lower else 0.6)), round(px * (0.3 if lower else 0.4)))
+    pad = (round(px * (0.45 if lower else 0.8)), round(px * (0.3 if lower else 0.45)))
     image = _draw_block(
         lines, _colour(title.color, "title"), pad=pad, align="left" if lower else "center",
         accent=max(2, px // 8) if lower else 0,
