@@ -58,6 +58,8 @@ def check_assets(
     for index, title in enumerate(board.edit.titles):
         if title.font:
             checker.existing(normalise_path(title.font), ("edit", "titles", index, "font"))
+    if board.edit.subtitles.font:
+        checker.existing(normalise_path(board.edit.subtitles.font), ("edit", "subtitles", "font"))
     return checker.problems
 
 

@@ -104,6 +104,13 @@ class Title(_Model):
     def _old_style_name(cls, value: object) -> object:
         return "center" if value == "title" else value
 
+    @field_validator("text")
+    @classmethod
+    def _visible(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a title needs some visible text")
+        return value
+
 
 class Subtitles(_Model):
     """Subtitles from the shots' `dialogue`: .srt/.vtt sidecars, optionally burned in."""

@@ -145,3 +145,50 @@ def test_a_font_file_that_is_missing_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(AssemblyError, match=r"cannot load font .*nope\.ttf"):
         render_title(Title(text="x", font="nope.ttf"), (640, 360), tmp_path)
+
+
+HOSTILE = """\
+storyboard: 1
+title: Hostile
+scenes:
+  - id: one
+    shots: [{prompt: "A hall", duration: 3}]
+edit:
+  titles:
+    - {text: %s, style: %s}
+  subtitles: {size: %s, font: missing.ttf}
+  exports: %s
+"""
+
+
+@pytest.mark.parametrize(
+    ("values", "line", "field", "message"),
+    [
+        (('"' + "x" * 5000 + '"', "center", "0.05", "[]"), 8, "edit.titles[0].text", "at most 500"),
+        (('"   "', "center", "0.05", "[]"), 8, "edit.titles[0].text", "visible text"),
+        (("[1]", "center", "0.05", "[]"), 8, "edit.titles[0].text", "valid string"),
+        (("T", "marquee", "0.05", "[]"), 8, "edit.titles[0].style", "'end_card'"),
+        (("T", "center", "5", "[]"), 9, "edit.subtitles.size", "less than or equal to 0.12"),
+        (("T", "center", "0.05", "[otio, otio]"), 10, "edit.exports", "listed twice: otio"),
+        (
+            ("T", "center", "0.05", "[edl, edl, edl, edl, edl, edl]"),
+            10,
+            "edit.exports",
+            "at most 5",
+        ),
+        (("T", "center", "0.05", "edl"), 10, "edit.exports", "valid list"),
+        (("T", "center", "0.05", "[]"), 9, "edit.subtitles.font", "missing.ttf"),
+    ],
+)
+def test_hostile_title_subtitle_and_export_fields(
+    write_storyboard: object, values: tuple[str, ...], line: int, field: str, message: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from storyboard.cli import app
+
+    board = write_storyboard(HOSTILE % values)  # type: ignore[operator]
+    result = CliRunner().invoke(app, ["validate", str(board)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    hits = [x for x in result.output.splitlines() if f"storyboard.yaml:{line}:" in x and field in x]
+    assert hits and message in " ".join(hits), result.output
