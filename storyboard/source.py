@@ -65,7 +65,10 @@ def parse_document(text: str, file: str) -> tuple[Any, SourceMap]:
     if node is None:
         return None, source
     builder = _Builder(source)
-    data = builder.build(node, ())
+    try:
+        data = builder.build(node, ())
+    except yaml.MarkedYAMLError as exc:  # e.g. a bare "=" (the YAML value tag) in a scalar
+        raise DocumentError([_yaml_diagnostic(exc, file)]) from exc
     if builder.problems:
         raise DocumentError(builder.problems)
     return data, source
