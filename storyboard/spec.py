@@ -124,6 +124,13 @@ class Shot(_Model):
         "burn-in); the cinematic template also quotes it in the prompt for native audio.",
     )
 
+    @field_validator("dialogue")
+    @classmethod
+    def _spoken(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("dialogue is blank: write the spoken line, or leave it out")
+        return value
+
 
 class Defaults(_Model):
     """Settings every scene inherits unless it overrides them."""

@@ -94,7 +94,8 @@ class Title(_Model):
         "every glyph (fontconfig), else Pillow's bundled font.",
     )
     size: Annotated[float, Field(gt=0, le=0.5)] | None = Field(
-        None, description="Text height as a fraction of the frame height (default by style)."
+        None,
+        description="Text height as a fraction of the frame's short side (default by style).",
     )
     color: str = Field("#ffffff", description="Text colour (CSS name or #rrggbb).")
     fade: Seconds = Field(0.3, description="Fade in/out time of the text (s).")
@@ -120,7 +121,7 @@ class Subtitles(_Model):
         "plate", description="plate: text on a translucent dark plate; outline: outlined text."
     )
     size: Annotated[float, Field(ge=0.02, le=0.12)] = Field(
-        0.045, description="Text height as a fraction of the frame height."
+        0.045, description="Text height as a fraction of the frame's short side."
     )
     font: FontFile | None = Field(
         None, description="A .ttf/.otf/.ttc file; default: a system font with every glyph."

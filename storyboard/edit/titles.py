@@ -1,19 +1,20 @@
 """Titles and burned-in subtitles: designed plates, laid out inside the title-safe area.
 
-Three title styles, sized relative to the frame height: ``center`` (large, centred),
-``end_card`` (larger, a little above the middle) and ``lower_third`` (a name band, bottom
-left, second line smaller). Each sits on a translucent plate with padding, so it reads
-over any picture; subtitles are bottom centre. Everything stays inside the title-safe
-area (the inner 90 %, SMPTE ST 2046-1), shrinking text that would not fit, and
-:func:`place_overlays` moves an element that would cover another one on screen at the
-same time (a lower-third rises above a subtitle). Fonts come from :mod:`.fonts`. Layout
-is pure; the images are composited by ffmpeg's ``overlay`` (:mod:`.compose`).
+Three title styles, sized relative to the frame height (the width, for a vertical
+frame): ``center`` (large, centred), ``end_card`` (larger, a little above the middle)
+and ``lower_third`` (a name band, bottom left, second line smaller). Each sits on a
+translucent plate with padding, so it reads over any picture; subtitles are bottom
+centre. Everything stays inside the title-safe area (the inner 90 %, SMPTE ST 2046-1),
+shrinking text that would not fit, and :func:`place_overlays` moves an element that
+would cover another one on screen at the same time (a lower-third rises above a
+subtitle). Fonts come from :mod:`.fonts`. Layout is pure; the images are composited by
+ffmpeg's ``overlay`` (:mod:`.compose`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -39,6 +40,7 @@ __all__ = [
     "render_title",
     "safe_area",
     "subtitles_from",
+    "text_unit",
 ]
 
 SAFE_MARGIN = 0.05
@@ -232,35 +234,47 @@ def _draw_block(
     return image
 
 
-def _fit(px: int, texts: Sequence[str], font: Font, max_width: int) -> int:
-    """The largest size up to ``px`` (``font``'s size) at which the widest line fits."""
-    widest = max(font.getlength(t) for t in texts) or 1.0
-    return max(8, min(px, math.floor(px * max_width / (widest * 1.1))))
+def text_unit(frame: tuple[int, int]) -> int:
+    """What text sizes are fractions of: the frame height, or the width of a vertical frame."""
+    return min(frame)
+
+
+def _fitted(draw: Callable[[int], Image.Image], px: int, safe: Box) -> Image.Image:
+    """``draw(px)``, set smaller until it is no wider than the title-safe area."""
+    image = draw(px)
+    for _ in range(6):
+        if image.width <= safe.w or px <= 8:
+            break
+        px = max(8, math.floor(px * safe.w / image.width * 0.97))
+        image = draw(px)
+    return _within(image, safe)
 
 
 def render_title(
     title: Title, frame: tuple[int, int], base_dir: Path, warnings: list[str] | None = None
 ) -> Image.Image:
     """The title on its plate as an RGBA image no larger than the title-safe area."""
-    safe = safe_area(frame)
     choice = choose_font(title.text, title.font, base_dir)
     if choice.missing and warnings is not None:
         warnings.append(_missing_warning("title", title.text, choice.missing, title.font))
     texts = [t for t in title.text.splitlines() if t.strip()] or [title.text.strip()]
-    px = max(8, round(default_text_height(title) * frame[1]))
     lower = title.style == "lower_third"
     scale = [1.0] + [0.72 if lower else 1.0] * (len(texts) - 1)
-    px = _fit(px, texts, choice.load(px), int(safe.w * 0.92) - (px // 4 if lower else 0))
-    lines = [
-        _Line(t, choice.load(max(8, round(px * s))), 255 if s == 1.0 else 225)
-        for t, s in zip(texts, scale, strict=True)
-    ]
-    pad = (round(px * (0.45 if lower else 0.8)), round(px * (0.3 if lower else 0.45)))
-    image = _draw_block(
-        lines, _colour(title.color, "title"), pad=pad, align="left" if lower else "center",
-        accent=max(2, px // 8) if lower else 0,
-    )  # fmt: skip
-    return _within(image, safe)
+    rgb = _colour(title.color, "title")
+
+    def draw(px: int) -> Image.Image:
+        lines = [
+            _Line(t, choice.load(max(8, round(px * s))), 255 if s == 1.0 else 225)
+            for t, s in zip(texts, scale, strict=True)
+        ]
+        pad = (round(px * (0.45 if lower else 0.8)), round(px * (0.3 if lower else 0.45)))
+        return _draw_block(
+            lines, rgb, pad=pad, align="left" if lower else "center",
+            accent=max(2, px // 8) if lower else 0,
+        )  # fmt: skip
+
+    px = max(8, round(default_text_height(title) * text_unit(frame)))
+    return _fitted(draw, px, safe_area(frame))
 
 
 def render_subtitle(
@@ -271,20 +285,21 @@ def render_subtitle(
     warnings: list[str] | None = None,
 ) -> Image.Image:
     """One subtitle cue, wrapped, on a plate or outlined, within the title-safe area."""
-    safe = safe_area(frame)
     choice = choose_font(text, style.font, base_dir)
     if choice.missing and warnings is not None:
         warnings.append(_missing_warning("subtitle", text, choice.missing, style.font))
     texts = wrap_line(text) or [text.strip()]
-    px = max(8, round(style.size * frame[1]))
-    px = _fit(px, texts, choice.load(px), int(safe.w * 0.9))
-    lines = [_Line(t, choice.load(px)) for t in texts]
     plate = style.style == "plate"
-    pad = (round(px * 0.45), round(px * 0.22)) if plate else (2, 2)
-    stroke = 0 if plate else max(1, px // 12)
     rgb = _colour(style.color, "edit.subtitles.color")
-    image = _draw_block(lines, rgb, pad=pad, align="center", plate=plate, stroke=stroke)
-    return _within(image, safe)
+
+    def draw(px: int) -> Image.Image:
+        lines = [_Line(t, choice.load(px)) for t in texts]
+        pad = (round(px * 0.45), round(px * 0.22)) if plate else (2, 2)
+        stroke = 0 if plate else max(1, px // 12)
+        return _draw_block(lines, rgb, pad=pad, align="center", plate=plate, stroke=stroke)
+
+    px = max(8, round(style.size * text_unit(frame)))
+    return _fitted(draw, px, safe_area(frame))
 
 
 def _within(image: Image.Image, safe: Box) -> Image.Image:
