@@ -192,3 +192,24 @@ def test_hostile_title_subtitle_and_export_fields(
     assert result.exit_code == 2 and "Traceback" not in result.output
     hits = [x for x in result.output.splitlines() if f"storyboard.yaml:{line}:" in x and field in x]
     assert hits and message in " ".join(hits), result.output
+
+
+def test_vertical_frames_keep_plates_inside_the_safe_area(tmp_path: Path) -> None:
+    frame = (720, 1280)
+    safe = safe_area(frame)
+    wide = render_title(Title(text="A Very Long Title For A Phone"), frame, tmp_path)
+    assert wide.width <= safe.w and wide.height < 0.2 * 720
+    band = render_title(Title(text="Mika Tanaka", style="lower_third"), frame, tmp_path)
+    landscape = render_title(Title(text="Mika Tanaka", style="lower_third"), (1280, 720), tmp_path)
+    assert band.size == landscape.size  # sized by the short side
+
+
+def test_missing_glyphs_reach_the_report(
+    media: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("storyboard.edit.fonts.fontconfig_fonts", lambda text, family="": ())
+    edit = Edit(titles=[Title(text="灯台", duration=1.0)])
+    report = assemble([EditClip("s0", media["a0"])], edit, Output(), tmp_path / "w.mp4",
+                      base_dir=tmp_path, handoffs=False)  # fmt: skip
+    (warning,) = report.warnings
+    assert "灯台" in warning and report.to_json()["warnings"] == [warning]
