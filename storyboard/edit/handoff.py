@@ -321,7 +321,18 @@ def nle_timeline(
         ))  # fmt: skip
     result.tracks.markers.extend(_cue_marker(cue, fps) for cue in cues)
     result.metadata["storyboard"] = {"fps": fps, "size": [timeline.width, timeline.height]}
+    result.metadata["fcp_xml"] = _fcp7_sequence_format(timeline)
     return result
+
+
+def _fcp7_sequence_format(timeline: Timeline) -> dict[str, Any]:
+    """The sequence's frame size and rate, so Premiere and Resolve open it at the edit's."""
+    rate = {"timebase": str(timeline.fps), "ntsc": "FALSE"}
+    sample = {
+        "rate": rate, "width": str(timeline.width), "height": str(timeline.height),
+        "pixelaspectratio": "square", "fielddominance": "none",
+    }  # fmt: skip
+    return {"media": {"video": {"format": {"samplecharacteristics": sample}}}}
 
 
 # --- contact sheet ------------------------------------------------------------------------------

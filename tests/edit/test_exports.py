@@ -118,6 +118,8 @@ def test_fcp7_xml_keeps_sources_titles_subtitles_and_notes(
     exported: AssemblyReport, media: dict[str, Path]
 ) -> None:
     timeline = _read(exported.handoffs["export_fcp7xml"], "fcp7xml")
+    sample = timeline.metadata["fcp_xml"]["media"]["video"]["format"]["samplecharacteristics"]
+    assert (sample["width"], sample["height"], sample["rate"]["timebase"]) == ("320", "180", "24")
     clips = _picture(timeline).find_clips()
     sources = [otio.url_utils.filepath_from_url(c.media_reference.target_url) for c in clips]
     assert sources == [str(media[k].resolve()) for k in ("a0", "a1", "a2")]
