@@ -25,10 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .clips import EditClip
+from storyboard.media.ffmpeg import FFmpegError, probe
+
+from .clips import ClipInfo, EditClip
 from .errors import AssemblyError
 from .handoff import MusicBed, nle_timeline
-from .model import ExportFormat
+from .model import Edit, ExportFormat
 from .subtitles import Cue
 from .timeline import Timeline
 
@@ -37,6 +39,7 @@ __all__ = [
     "INSTALL_HINT",
     "ExportSpec",
     "ExportUnavailable",
+    "build_nle",
     "export_path",
     "for_format",
     "missing_plugins",
@@ -224,16 +227,14 @@ def write_export(nle: Any, fmt: ExportFormat, path: Path) -> Path:
 def build_nle(
     timeline: Timeline,
     clips: Sequence[EditClip],
-    infos: Sequence[Any],
-    edit: Any,
+    infos: Sequence[ClipInfo],
+    edit: Edit,
     cues: Sequence[Cue],
     *,
     name: str,
     music: Path | None,
 ) -> Any:
     """:func:`nle_timeline` with the music file's length probed."""
-    from storyboard.media.ffmpeg import FFmpegError, probe
-
     bed = None
     if music is not None:
         try:
