@@ -97,7 +97,8 @@ def assemble(
         choice, bridge = steps.run("plan", lambda: _choose(timeline, infos, output, work))
         first = subtitles_from(plain)
         overlays = steps.run(
-            "titles", lambda: render_overlays(timeline, first, edit.subtitles, base_dir, work)
+            "titles",
+            lambda: render_overlays(timeline, first, edit.subtitles, base_dir, work, infos),
         )
         titles = overlays.images
         with ThreadPoolExecutor(max_workers=1) as background:  # the sound, while video runs

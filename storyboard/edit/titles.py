@@ -18,33 +18,32 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+from numpy.typing import NDArray
 from PIL import Image, ImageColor, ImageDraw
 
-from .compose import TitleImage
+from storyboard.media.ffmpeg import FFmpegError, run_ffmpeg_capture
+
+from .clips import ClipInfo
+from .compose import TitleImage, conform_filter, keyframe_seek
 from .errors import AssemblyError
 from .fonts import Font, choose_font
+from .layout import Box, DetailMap, Overlay, detail_map, place_overlays, safe_area
 from .model import Subtitles, Title
-from .subtitles import Cue, wrap_line
+from .subtitles import Cue, cut_span, wrap_line
 from .timeline import Timeline, TitleSpan
 
 __all__ = [
-    "SAFE_MARGIN",
-    "Box",
-    "Overlay",
     "Overlays",
     "burn_in",
     "default_text_height",
-    "place_overlays",
+    "picture_at",
     "render_overlays",
     "render_subtitle",
     "render_title",
-    "safe_area",
     "subtitles_from",
     "text_unit",
 ]
-
-SAFE_MARGIN = 0.05
-"""Title-safe margin on each side, as a fraction of the frame (the inner 90 %)."""
 
 TEXT_HEIGHT = {"center": 0.085, "end_card": 0.1, "lower_third": 0.05}
 """Default text height per style, as a fraction of the frame height."""
@@ -53,120 +52,9 @@ PLATE = (12, 14, 20, 215)
 """The plate behind titles and subtitles: near-black, about 85 % opaque."""
 
 
-@dataclass(frozen=True)
-class Box:
-    """A rectangle in pixels: left, top, width, height."""
-
-    x: int
-    y: int
-    w: int
-    h: int
-
-    @property
-    def right(self) -> int:
-        return self.x + self.w
-
-    @property
-    def bottom(self) -> int:
-        return self.y + self.h
-
-    def overlaps(self, other: Box) -> bool:
-        return (
-            self.x < other.right
-            and other.x < self.right
-            and self.y < other.bottom
-            and other.y < self.bottom
-        )
-
-    def inside(self, other: Box) -> bool:
-        return (
-            self.x >= other.x
-            and self.y >= other.y
-            and self.right <= other.right
-            and self.bottom <= other.bottom
-        )
-
-
-def safe_area(frame: tuple[int, int]) -> Box:
-    """The title-safe area of a ``frame``-sized picture."""
-    w, h = frame
-    mx, my = math.ceil(w * SAFE_MARGIN), math.ceil(h * SAFE_MARGIN)
-    return Box(mx, my, w - 2 * mx, h - 2 * my)
-
-
 def default_text_height(title: Title) -> float:
     """Text height as a fraction of the frame height."""
     return title.size if title.size is not None else TEXT_HEIGHT[title.style]
-
-
-# --- layout (pure) --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Overlay:
-    """A rendered element to place: its key, style, size, and frames ``[start, end)``."""
-
-    key: int
-    style: str
-    """center, end_card, lower_third or subtitle."""
-    size: tuple[int, int]
-    start: int
-    end: int
-
-
-def _preferred(style: str, size: tuple[int, int], frame: tuple[int, int]) -> tuple[int, int]:
-    (w, h), (fw, fh), safe = size, frame, safe_area(frame)
-    if style == "lower_third":
-        return safe.x, round(fh * 0.82) - h
-    if style == "subtitle":
-        return (fw - w) // 2, safe.bottom - h
-    if style == "end_card":
-        return (fw - w) // 2, round(fh * 0.42 - h / 2)
-    return (fw - w) // 2, (fh - h) // 2
-
-
-def _candidates(style: str, y0: int, h: int, safe: Box) -> list[int]:
-    """Tops to try, nearest the preferred first: bottom elements rise, others alternate."""
-    lo, hi = safe.y, safe.bottom - h
-    step = max(1, safe.h // 100)
-    first = min(max(y0, lo), hi)
-    ups = list(range(first, lo - 1, -step))
-    downs = list(range(first + step, hi + 1, step))
-    if style in ("lower_third", "subtitle"):
-        return ups + downs
-    mixed = [first]
-    for a, b in zip(ups[1:], downs, strict=False):
-        mixed += [a, b]
-    longer = ups[1:] if len(ups) - 1 > len(downs) else downs
-    return mixed + longer[min(len(ups) - 1, len(downs)) :]
-
-
-def place_overlays(
-    items: Sequence[Overlay], frame: tuple[int, int]
-) -> tuple[dict[int, Box], list[int]]:
-    """Boxes inside the title-safe area, none covering another shown at the same time.
-
-    Subtitles are placed first (their place is fixed by convention), then titles in order.
-    Returns the boxes by key and the keys that could not be kept clear of the others.
-    """
-    safe = safe_area(frame)
-    placed: list[tuple[Overlay, Box]] = []
-    crowded: list[int] = []
-    for item in sorted(items, key=lambda i: (i.style != "subtitle", i.start, i.key)):
-        x, y0 = _preferred(item.style, item.size, frame)
-        x = min(max(x, safe.x), max(safe.x, safe.right - item.size[0]))
-        others = [b for o, b in placed if o.start < item.end and item.start < o.end]
-        box = None
-        for y in _candidates(item.style, y0, item.size[1], safe):
-            trial = Box(x, y, *item.size)
-            if not any(trial.overlaps(b) for b in others):
-                box = trial
-                break
-        if box is None:
-            crowded.append(item.key)
-            box = Box(x, min(max(y0, safe.y), safe.bottom - item.size[1]), *item.size)
-        placed.append((item, box))
-    return {o.key: b for o, b in placed}, crowded
 
 
 # --- drawing ------------------------------------------------------------------------------
@@ -356,12 +244,17 @@ def render_overlays(
     subtitles: Subtitles,
     base_dir: Path,
     work: Path,
+    infos: Sequence[ClipInfo] | None = None,
 ) -> Overlays:
-    """Render every span (index >= ``first_subtitle``: a subtitle) to a PNG and place it."""
+    """Render every span (index >= ``first_subtitle``: a subtitle) to a PNG and place it.
+
+    With ``infos`` (the clips), each title goes where the picture under it is quietest.
+    """
     frame = (timeline.width, timeline.height)
     result = Overlays()
     images: dict[int, Image.Image] = {}
     items: list[Overlay] = []
+    details: dict[int, DetailMap] = {}
     for span in timeline.titles:
         if span.index >= first_subtitle:
             style = "subtitle"
@@ -369,9 +262,12 @@ def render_overlays(
         else:
             style = span.title.style
             image = render_title(span.title, frame, base_dir, result.warnings)
+            picture = picture_at(timeline, infos, (span.start + span.end) // 2) if infos else None
+            if picture is not None:
+                details[span.index] = detail_map(picture)
         images[span.index] = image
         items.append(Overlay(span.index, style, image.size, span.start, span.end))
-    result.boxes, crowded = place_overlays(items, frame)
+    result.boxes, crowded = place_overlays(items, frame, details)
     for key in crowded:
         result.warnings.append(f"title {key}: no free place in the title-safe area; it overlaps")
     for key, image in images.items():
@@ -380,3 +276,33 @@ def render_overlays(
         result.images[key] = TitleImage(path, result.boxes[key].x, result.boxes[key].y)
     result.warnings = list(dict.fromkeys(result.warnings))
     return result
+
+
+SAMPLE_WIDTH = 192
+"""Width of the frames sampled to judge how busy the picture under a title is."""
+
+
+def picture_at(
+    timeline: Timeline, infos: Sequence[ClipInfo], frame: int
+) -> NDArray[np.uint8] | None:
+    """Output frame ``frame`` as the edit shows it (before transitions and titles), small.
+
+    None when no scene is on screen there or the frame cannot be decoded.
+    """
+    scene = next((s for s in timeline.scenes if cut_span(s)[0] <= frame < cut_span(s)[1]), None)
+    if scene is None:
+        return None
+    info = infos[scene.clip]
+    source = math.floor(scene.src_time(frame - scene.start, timeline.fps) * scene.src_fps + 1e-6)
+    seek, lead = keyframe_seek(info, min(source, info.frames - 1))
+    w, h = SAMPLE_WIDTH, max(2, 2 * round(SAMPLE_WIDTH * timeline.height / timeline.width / 2))
+    conform = conform_filter(info.size, (timeline.width, timeline.height), timeline.conform)
+    vf = f"trim=start_frame={lead},{conform},scale={w}:{h}"
+    args = ["-v", "error", *seek, "-map", "0:v:0", "-vf", vf, "-frames:v", "1"]
+    try:
+        data, _ = run_ffmpeg_capture([*args, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+    except FFmpegError:
+        return None
+    if len(data) < w * h * 3:
+        return None
+    return np.frombuffer(data[: w * h * 3], np.uint8).reshape(h, w, 3)

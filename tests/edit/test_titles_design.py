@@ -13,18 +13,16 @@ import pytest
 from storyboard.edit import EditClip, assemble
 from storyboard.edit.clips import SpokenLine
 from storyboard.edit.fonts import choose_font, missing_glyphs
+from storyboard.edit.layout import Box, Overlay, box_detail, detail_map, place_overlays, safe_area
 from storyboard.edit.model import Edit, Output, Subtitles, Title
 from storyboard.edit.probe import probe_clips
 from storyboard.edit.subtitles import subtitle_cues
 from storyboard.edit.timeline import resolve_timeline
 from storyboard.edit.titles import (
-    Box,
-    Overlay,
     burn_in,
-    place_overlays,
+    picture_at,
     render_overlays,
     render_title,
-    safe_area,
     subtitles_from,
 )
 
@@ -77,8 +75,9 @@ def designed(media: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -
     burned = burn_in(timeline, subtitle_cues(timeline, clips), subs)
     work = root / "layout"
     work.mkdir()
-    overlays = render_overlays(burned, subtitles_from(timeline), subs, root, work)
-    return {"plain": plain, "done": done, "timeline": burned, "boxes": overlays.boxes}
+    overlays = render_overlays(burned, subtitles_from(timeline), subs, root, work, infos)
+    return {"plain": plain, "done": done, "timeline": burned, "boxes": overlays.boxes,
+            "infos": infos}  # fmt: skip
 
 
 def test_frames_show_titles_inside_safe_area_and_apart(designed: dict[str, object]) -> None:
@@ -104,6 +103,35 @@ def test_frames_show_titles_inside_safe_area_and_apart(designed: dict[str, objec
         ys, xs = np.nonzero(changed)
         assert ys.min() >= safe.y - 2 and ys.max() < safe.bottom + 2
         assert xs.min() >= safe.x - 2 and xs.max() < safe.right + 2
+
+
+def test_titles_go_where_the_picture_is_quiet() -> None:
+    frame = (640, 360)
+    busy = np.zeros((360, 640, 3), np.uint8)
+    rng = np.random.default_rng(1)
+    busy[140:220] = rng.integers(0, 255, (80, 640, 3))  # a busy band through the middle
+    busy[250:340, :320] = rng.integers(0, 255, (90, 320, 3))  # and the bottom left
+    detail = detail_map(busy)
+    items = [Overlay(0, "center", (300, 50), 0, 24), Overlay(1, "lower_third", (180, 40), 0, 24)]
+    boxes, _ = place_overlays(items, frame, {0: detail, 1: detail})
+    plain, _ = place_overlays(items, frame)
+    assert box_detail(detail, boxes[0], frame) < 0.05 < box_detail(detail, plain[0], frame)
+    assert boxes[1].x > 320 and boxes[1].bottom == plain[1].bottom  # moved to the right
+    even = np.full((360, 640, 3), 90, np.uint8)
+    kept, _ = place_overlays(items, frame, {0: detail_map(even), 1: detail_map(even)})
+    assert kept == plain  # an even picture keeps the preferred places
+
+
+def test_picture_at_is_the_frame_on_screen(designed: dict[str, object]) -> None:
+    from .edit_media import COLOURS
+
+    timeline, infos = designed["timeline"], designed["infos"]
+    for frame, clip in ((10, 0), (100, 1), (200, 2)):
+        rgb = picture_at(timeline, infos, frame)  # type: ignore[arg-type]
+        assert rgb is not None
+        h, w = rgb.shape[:2]
+        block = rgb[h // 12 : h // 4, int(w * 0.15) : int(w * 0.22)].reshape(-1, 3).mean(axis=0)
+        assert np.abs(block - np.array(COLOURS[clip])).sum() < 60
 
 
 def _has_cjk_font() -> str | None:
