@@ -117,7 +117,7 @@ def _shots(board: Storyboard) -> Iterator[str]:
 
 def _edit_references(board: Storyboard, source: SourceMap) -> Iterator[Diagnostic]:
     ids = [scene.id for scene in board.scenes]
-    durations = {s.id: sum(shot.duration for shot in s.shots) for s in board.scenes}
+    durations = {s.id: s.seconds for s in board.scenes}
     edit = board.edit
     order = edit.order or ids
     known = f"scene ids: {', '.join(ids)}"
@@ -132,7 +132,7 @@ def _edit_references(board: Storyboard, source: SourceMap) -> Iterator[Diagnosti
         path: FieldPath = ("edit", "trims", scene_id)
         if scene_id not in ids:
             yield source.diagnostic(path, f"no scene {scene_id!r}", hint=known)
-        elif trim.end is not None and trim.end > durations[scene_id]:
+        elif trim.end is not None and 0 < durations[scene_id] < trim.end:
             yield source.diagnostic(
                 (*path, "out"), f"trim out {trim.end} s is past the scene's end "
                 f"({durations[scene_id]} s)",

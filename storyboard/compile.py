@@ -135,6 +135,8 @@ class _SceneCompiler:
         self.problems: list[Diagnostic] = []
 
     def compile(self, index: int, scene: Scene) -> Generation | None:
+        if not scene.generated:  # stills and footage are never sent to kie.ai
+            return None
         here: FieldPath = ("scenes", index)
         prompts = self._prompts(index, scene)
         if prompts is None:

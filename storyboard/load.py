@@ -150,7 +150,7 @@ def _unknown_keys(value: Any, raw: Any, path: FieldPath, source: SourceMap) -> l
             if key in known:
                 attr = known[key]
                 found += _unknown_keys(getattr(value, attr), item, (*path, key), source)
-            else:
+            elif value.model_config.get("extra") != "allow":  # e.g. an effect's parameters
                 found.append(_unknown(key, list(known), (*path, key), source))
     elif isinstance(value, list | tuple) and isinstance(raw, list):
         for index, (item, raw_item) in enumerate(zip(value, raw, strict=False)):

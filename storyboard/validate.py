@@ -12,6 +12,7 @@ from pathlib import Path
 from storyboard.assets import check_assets
 from storyboard.checks import check_references
 from storyboard.compile import Compiled, Generation, compile_storyboard
+from storyboard.compositing_checks import check_compositing
 from storyboard.diagnostics import Diagnostic, sort_diagnostics
 from storyboard.kling import DEFAULT_LIMITS, KlingLimits
 from storyboard.load import LoadedStoryboard, load_file
@@ -96,6 +97,10 @@ def validate_loaded(
     if board is None:
         return Report(loaded, None, loaded.diagnostics, strict)
     found = [*loaded.diagnostics, *check_references(board, loaded.source)]
+    found += check_compositing(
+        board, loaded.source, loaded.base_dir, check_files=check_files,
+        allow_outside=allow_outside,
+    )  # fmt: skip
     compiled = compile_storyboard(loaded, limits=limits)
     found += compiled.diagnostics
     if check_files:

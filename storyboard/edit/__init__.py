@@ -1,14 +1,15 @@
-"""Assembling generated clips into the finished edit (ffmpeg; see docs/edit.md).
+"""Assembling generated clips into the finished edit (ffmpeg + moviepy; see docs/edit.md).
 
 Public API::
 
-    from storyboard.edit import EditClip, AssemblyReport, assemble
+    from storyboard.edit import EditClip, AssemblyReport, assemble, to_moviepy
 """
 
 from .assemble import ProgressCallback, assemble
 from .clips import EditClip
 from .errors import AssemblyError, EditError
 from .report import AssemblyReport, LoudnessReport, ScenePlacement
+from .to_moviepy import to_moviepy
 
 __all__ = [
     "AssemblyError",
@@ -19,4 +20,5 @@ __all__ = [
     "ProgressCallback",
     "ScenePlacement",
     "assemble",
+    "to_moviepy",
 ]

@@ -38,6 +38,7 @@ from .audio import (
 )
 from .clips import ClipInfo, EditClip
 from .compose import TitleImage, render_args, render_range
+from .composite import render_moviepy_piece
 from .errors import AssemblyError, EditError
 from .exports import ExportUnavailable, build_nle, export_path, missing_plugins, write_export
 from .handoff import (
@@ -49,15 +50,16 @@ from .handoff import (
 )
 from .model import Edit, Music, Output
 from .paths import CopyPiece, PathChoice, RenderPiece, choose_path, needs_bridges
-from .probe import probe_clips, stream_extradata
+from .probe import stream_extradata
 from .report import AssemblyReport, LoudnessReport, ScenePlacement
+from .scenes import probe_sources, resolve_scenes
 from .smart import BridgeEncoder, find_bridge_encoder
 from .streamcopy import concat_list, copy_piece_args, encode_audio_args, mux_args, run_all
 from .subtitles import Cue, subtitle_cues, write_sidecars
-from .timeline import Timeline, resolve_timeline
+from .timeline import Timeline
 from .titles import burn_in, render_overlays, subtitles_from
 
-__all__ = ["ProgressCallback", "assemble"]
+__all__ = ["ProgressCallback", "assemble", "build_sound_track"]
 
 ProgressCallback = Callable[[str, float], None]
 T = TypeVar("T")
@@ -90,11 +92,12 @@ def assemble(
     steps = _Steps(progress)
     music = _music_path(edit, base_dir)
     with _work_folder(work_dir) as work:
-        infos = steps.run("probe", lambda: probe_clips([c.path for c in clips]))
+        infos = steps.run("probe", lambda: probe_sources(clips, output.fps))
         plain = steps.run("plan", lambda: _resolve(clips, infos, edit, output))
         cues = subtitle_cues(plain, clips)
         timeline = burn_in(plain, cues, edit.subtitles)
         choice, bridge = steps.run("plan", lambda: _choose(timeline, infos, output, work))
+        pictures = _Pictures(clips, base_dir)
         first = subtitles_from(plain)
         overlays = steps.run(
             "titles",
@@ -107,7 +110,9 @@ def assemble(
             )
             choice, video = steps.run(
                 "video",
-                lambda: _build_video(choice, bridge, timeline, infos, titles, output, work, steps),
+                lambda: _build_video(
+                    choice, bridge, timeline, infos, titles, output, work, steps, pictures
+                ),
             )
             audio = sound.result()
         steps.run("mux", lambda: _mux(video, audio, timeline, out_path))
@@ -174,7 +179,14 @@ def _music_path(edit: Edit, base_dir: Path) -> Path | None:
 def _resolve(
     clips: Sequence[EditClip], infos: Sequence[ClipInfo], edit: Edit, output: Output
 ) -> Timeline:
-    return resolve_timeline([c.scene_id for c in clips], infos, edit, output)
+    return resolve_scenes(clips, edit, output, infos).timeline
+
+
+def _copied_info(timeline: Timeline, infos: Sequence[ClipInfo]) -> ClipInfo:
+    """The first clip that may be stream-copied (bridges are encoded like it)."""
+    return next(
+        (infos[s.clip] for s in timeline.scenes if not s.composite), infos[timeline.scenes[0].clip]
+    )
 
 
 def _choose(
@@ -182,7 +194,7 @@ def _choose(
 ) -> tuple[PathChoice, BridgeEncoder | None]:
     bridge = None
     if needs_bridges(timeline, infos, fast_path=output.fast_path):
-        used = [infos[s.clip] for s in timeline.scenes]
+        used = [infos[s.clip] for s in timeline.scenes if not s.composite]
         bridge = find_bridge_encoder(used, work)
     name = bridge.name if bridge else None
     return choose_path(timeline, infos, fast_path=output.fast_path, bridge_encoder=name), bridge
@@ -197,6 +209,14 @@ def _output_encoding(output: Output) -> VideoEncoding:
 # --- video ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Pictures:
+    """What the moviepy pieces need besides the timeline: the clips and the base folder."""
+
+    clips: Sequence[EditClip]
+    base_dir: Path
+
+
 def _build_video(
     choice: PathChoice,
     bridge: BridgeEncoder | None,
@@ -206,6 +226,7 @@ def _build_video(
     output: Output,
     work: Path,
     steps: _Steps,
+    pictures: _Pictures,
 ) -> tuple[PathChoice, Path]:
     """Write every piece (copies, then renders) and the concat list; returns the list."""
     files = [work / f"piece-{n:04d}.mp4" for n in range(len(choice.pieces))]
@@ -213,12 +234,12 @@ def _build_video(
     run_all([copy_piece_args(p, infos[timeline.scenes[p.scene].clip], f) for p, f in copies])
     smart = choice.path == "smart" and bridge is not None
     encoding = bridge.encoding if smart and bridge else _output_encoding(output)
-    bridge_for = infos[timeline.scenes[0].clip] if smart else None
-    _render_pieces(choice, files, timeline, infos, titles, encoding, bridge_for, steps)
-    if smart and not _bridges_match(choice, files, infos[timeline.scenes[0].clip]):
+    bridge_for = _copied_info(timeline, infos) if smart else None
+    _render_pieces(choice, files, timeline, infos, titles, encoding, bridge_for, steps, pictures)
+    if smart and not _bridges_match(choice, files, _copied_info(timeline, infos)):
         reason = f"{choice.reason}; but a bridge's SPS/PPS differed, so re-rendered in full"
         full = replace(choose_path(timeline, infos, fast_path=False), reason=reason)
-        return _build_video(full, None, timeline, infos, titles, output, work, steps)
+        return _build_video(full, None, timeline, infos, titles, output, work, steps, pictures)
     list_file = work / "pieces.txt"
     list_file.write_text(concat_list(files), encoding="utf-8")
     return choice, list_file
@@ -233,17 +254,27 @@ def _render_pieces(
     encoding: VideoEncoding,
     bridge_for: ClipInfo | None,
     steps: _Steps,
+    pictures: _Pictures,
 ) -> None:
     total = max(1, choice.rendered_frames)
     done = 0
     for piece, file in zip(choice.pieces, files, strict=True):
         if not isinstance(piece, RenderPiece):
             continue
+        on_frames = functools.partial(_video_progress, steps, done, total)
+        if piece.renderer == "moviepy":
+            render_moviepy_piece(
+                timeline, pictures.clips, infos, titles, (piece.out_start, piece.out_end),
+                encoding, file, base_dir=pictures.base_dir, bridge_for=bridge_for,
+                like=_copied_info(timeline, infos), on_frames=on_frames,
+            )  # fmt: skip
+            done += piece.frames
+            continue
         args = render_args(
             timeline, infos, piece.out_start, piece.out_end, titles, encoding, file,
             bridge_for=bridge_for,
         )  # fmt: skip
-        render_range(args, piece.frames, functools.partial(_video_progress, steps, done, total))
+        render_range(args, piece.frames, on_frames)
         done += piece.frames
 
 
@@ -298,6 +329,18 @@ def _build_audio(
     encode = encode_audio_args(raw_input_args(mix), audio_filter, output.audio_bitrate, encoded)
     run_ffmpeg(["-v", "error", *encode])
     return _Audio(encoded, kind, before)
+
+
+def build_sound_track(
+    timeline: Timeline,
+    infos: Sequence[ClipInfo],
+    edit: Edit,
+    output: Output,
+    base_dir: Path,
+    work: Path,
+) -> Path:
+    """The edit's finished sound track (what :func:`assemble` muxes), as an .m4a in work."""
+    return _build_audio(timeline, infos, edit, output, _music_path(edit, base_dir), work).encoded
 
 
 def _mix_music(gen: Path, music: Path, spec: Music, sound: bool, work: Path) -> Path:
@@ -367,6 +410,8 @@ def _report(
         loudness=loudness,
         timings=dict(steps.timings),
         reencoded_frames=choice.rendered_frames,
+        frames_by_renderer=choice.frames_by_renderer,
+        pieces=choice.renderer_spans,
         cost=sum(costs) if costs else None,
     )
 

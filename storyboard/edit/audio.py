@@ -97,6 +97,8 @@ def _scene_audio(k: int, scene: Scene, info: ClipInfo, fps: int, sound: bool) ->
         filters = [f"[{k}:a]aresample={AUDIO_RATE}", fmt, "apad"]
         if t0 > 0:
             filters += [f"atrim=start={t0:.6f}", "asetpts=PTS-STARTPTS"]
+        if abs(scene.speed - 1) > 1e-9:  # sped up like moviepy's MultiplySpeed (pitch too)
+            filters += [f"asetrate={AUDIO_RATE * scene.speed:.3f}", f"aresample={AUDIO_RATE}"]
         filters.append(f"atrim=end_sample={n}")
     else:
         filters = [f"anullsrc=r={AUDIO_RATE}:cl=stereo", f"atrim=end_sample={n}", fmt]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .sources import Effect, Footage, Still
+
 __all__ = ["ClipInfo", "EditClip", "SpokenLine", "VideoParams"]
 
 
@@ -31,6 +33,22 @@ class EditClip:
     cost: float | None = None
     dialogue: tuple[SpokenLine, ...] = ()
     """The shots' spoken lines, timed in the clip (see :mod:`storyboard.edit.subtitles`)."""
+    still: Still | None = None
+    """Set when the scene is a still image (``path`` is the image)."""
+    footage: Footage | None = None
+    """Set when the scene is the user's own video (``path`` is the video)."""
+    effects: tuple[Effect, ...] = ()
+    """moviepy effects applied to the scene."""
+
+    @property
+    def kind(self) -> str:
+        """generated, still or footage."""
+        return "still" if self.still else "footage" if self.footage else "generated"
+
+    @property
+    def composite(self) -> bool:
+        """True when moviepy renders the scene (a still, footage, or effects)."""
+        return self.kind != "generated" or bool(self.effects)
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,10 @@ class VideoParams:
     """The stream time base, e.g. ``1/12288``."""
     extradata: str | None = None
     """Size and CRC of the codec extradata (avcC: SPS + PPS), e.g. ``45:0x21c80e80``."""
+    sar: str | None = None
+    """Sample aspect ratio when the stream states one, e.g. ``1:1``."""
+    colour: tuple[str, ...] = ()
+    """Colour tags as ffmpeg prints them after the pixel format: ``(tv, bt709)``."""
 
     def copy_key(self) -> tuple[object, ...]:
         """What must be equal for two clips' video to be concatenated without re-encoding."""

@@ -81,6 +81,8 @@ def _otio_clip(scene: Scene, clip: EditClip, info: ClipInfo, fps: int) -> Any:
         "task_id": clip.task_id,
         "take": clip.take,
         "cost": clip.cost,
+        "kind": clip.kind,
+        "source_file": str(clip.path.resolve()),
         "edit_start": scene.start / fps,
         "edit_end": scene.end / fps,
     }
@@ -93,8 +95,10 @@ def _otio_clip(scene: Scene, clip: EditClip, info: ClipInfo, fps: int) -> Any:
 
 
 def _otio_transition(join: Join, a: Scene, b: Scene, fps: int) -> Any:
-    if join.kind == "crossfade":
+    if join.overlap:  # crossfade, slide
         kind = otio.schema.TransitionTypes.SMPTE_Dissolve
+        if join.kind == "slide":
+            kind = otio.schema.TransitionTypes.Custom
         before, after = join.frames // 2, join.frames - join.frames // 2
     else:
         kind, before, after = otio.schema.TransitionTypes.Custom, join.fade_out, join.fade_in
@@ -401,7 +405,8 @@ def write_contact_sheet(
     for i, scene in enumerate(timeline.scenes):
         info = infos[scene.clip]
         first, last = work / f"thumb-{i}-a.png", work / f"thumb-{i}-b.png"
-        frames = (scene.src_in, scene.src_out - 1)
+        still = info.params.codec == "still"  # an image: its one frame
+        frames = (0, 0) if still else (scene.src_in, scene.src_out - 1)
         jobs.append(thumbnail_args(info, frames, size, timeline, (first, last)))
         files.append((first, last))
     run_all(jobs)

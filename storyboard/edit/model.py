@@ -19,6 +19,8 @@ __all__ = [
     "Loudness",
     "Music",
     "Output",
+    "Overlay",
+    "SlideDirection",
     "Subtitles",
     "Title",
     "TitleStyle",
@@ -27,7 +29,8 @@ __all__ = [
     "Trim",
 ]
 
-TransitionType = Literal["cut", "crossfade", "fade"]
+TransitionType = Literal["cut", "crossfade", "fade", "slide"]
+SlideDirection = Literal["left", "right", "up", "down"]
 Conform = Literal["pad", "crop"]
 Seconds = Annotated[float, Field(ge=0)]
 TitleStyle = Literal["center", "lower_third", "end_card"]
@@ -48,10 +51,16 @@ class Transition(_Model):
     )
     type: TransitionType = Field(
         "crossfade",
-        description="cut (hard cut), crossfade (dissolve), or fade (fade through black).",
+        description="cut (hard cut), crossfade (dissolve), fade (fade through black), or "
+        "slide (the incoming scene slides in over the outgoing one; rendered by moviepy).",
     )
     duration: Annotated[float, Field(gt=0, le=5)] = Field(
         0.5, description="Length of the transition in seconds (ignored for a cut)."
+    )
+    direction: SlideDirection = Field(
+        "left",
+        description="slide only: the way the incoming scene moves (left: it enters from "
+        "the right edge).",
     )
 
 
@@ -129,6 +138,43 @@ class Subtitles(_Model):
     color: str = Field("#ffffff", description="Text colour (CSS name or #rrggbb).")
 
 
+Fraction01 = Annotated[float, Field(ge=0, le=1)]
+
+
+class Overlay(_Model):
+    """An image (logo, watermark) or another scene (picture-in-picture) over the edit.
+
+    Rendered by moviepy, only in the frames it covers; the rest of the edit keeps the
+    stream-copy and smart-render paths.
+    """
+
+    image: str | None = Field(None, description="Image file (PNG with alpha, JPG, ...).")
+    scene: str | None = Field(
+        None, description="A scene id shown as picture-in-picture (its sound is not used)."
+    )
+    position: tuple[Fraction01, Fraction01] = Field(
+        (0.5, 0.5),
+        description="Centre of the overlay as fractions of the frame [x, y]; [0, 0] is the "
+        "top left corner.",
+    )
+    width: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.25, description="Width as a fraction of the frame width (height keeps the aspect)."
+    )
+    opacity: Fraction01 = Field(1.0, description="1 opaque, 0 invisible.")
+    start: Seconds = Field(0.0, description="When it appears, in seconds from the edit start.")
+    end: Seconds | None = Field(None, description="When it goes; omitted = the edit's end.")
+    fade_in: Seconds = Field(0.0, description="Fade-in time (s).")
+    fade_out: Seconds = Field(0.0, description="Fade-out time (s).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Overlay:
+        if (self.image is None) == (self.scene is None):
+            raise ValueError("an overlay needs either `image` or `scene`, not both or neither")
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"overlay end ({self.end}) must be after start ({self.start})")
+        return self
+
+
 class Music(_Model):
     """A music bed under the whole edit."""
 
@@ -171,6 +217,9 @@ class Edit(_Model):
         default_factory=list, description="Transitions between adjacent scenes; default cut."
     )
     titles: list[Title] = Field(default_factory=list, description="Titles and lower-thirds.")
+    overlays: list[Overlay] = Field(
+        default_factory=list, description="Logos, watermarks and picture-in-picture."
+    )
     music: Music | None = Field(None, description="Optional music bed.")
     sound: bool = Field(True, description="Keep the generated sound of the clips.")
     loudness: Loudness = Field(default_factory=Loudness, description="Final mix loudness.")

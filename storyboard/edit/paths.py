@@ -8,12 +8,17 @@
 - **full**: everything is re-encoded (mixed sizes/fps/codecs, unknown source encoder,
   or ``output.fast_path`` off).
 
+Frames that carry a moviepy-only feature (a still, footage, effects, a slide, an
+overlay: :func:`moviepy_ranges`) are never copied; the rendered piece that holds them is
+rendered by moviepy (``RenderPiece.renderer``), every other rendered piece by ffmpeg.
+
 The audio track is rebuilt once for the whole edit on every path.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -33,6 +38,7 @@ __all__ = [
     "copy_blockers",
     "copy_runs",
     "last_boundary_at_or_before",
+    "moviepy_ranges",
     "needs_bridges",
     "next_keyframe",
     "plan_pieces",
@@ -41,6 +47,7 @@ __all__ = [
 ]
 
 AssemblyPath = Literal["stream-copy", "smart", "full"]
+Renderer = Literal["ffmpeg", "moviepy"]
 
 MAX_SCENES_PER_RENDER = 4
 """At most this many clips are decoded by one ffmpeg process (about 160 MB each at 1080p)."""
@@ -70,6 +77,7 @@ class RenderPiece:
 
     out_start: int
     out_end: int
+    renderer: Renderer = "ffmpeg"
 
     @property
     def frames(self) -> int:
@@ -90,6 +98,22 @@ class PathChoice:
     @property
     def rendered_frames(self) -> int:
         return sum(p.frames for p in self.pieces if isinstance(p, RenderPiece))
+
+    @property
+    def renderer_spans(self) -> tuple[tuple[int, int, str], ...]:
+        """(first output frame, one past the last, renderer) of every piece, in order."""
+        return tuple(
+            (p.out_start, p.out_end, "stream-copy" if isinstance(p, CopyPiece) else p.renderer)
+            for p in self.pieces
+        )
+
+    @property
+    def frames_by_renderer(self) -> dict[str, int]:
+        """Output frames each renderer produced: stream-copy, ffmpeg, moviepy."""
+        counts = {"stream-copy": 0, "ffmpeg": 0, "moviepy": 0}
+        for p in self.pieces:
+            counts["stream-copy" if isinstance(p, CopyPiece) else p.renderer] += p.frames
+        return counts
 
 
 # --- keyframe choice -------------------------------------------------------------------
@@ -116,8 +140,13 @@ def last_boundary_at_or_before(keyframes: Sequence[int], clip_frames: int, frame
 
 
 def copy_blockers(timeline: Timeline, infos: Sequence[ClipInfo]) -> list[str]:
-    """Why the clips' video cannot be joined by stream copy (empty list: it can)."""
-    used = [infos[s.clip] for s in timeline.scenes]
+    """Why the clips' video cannot be joined by stream copy (empty list: it can).
+
+    Composite scenes (stills, footage, effects) are always rendered: they do not count.
+    """
+    used = [infos[s.clip] for s in timeline.scenes if not s.composite]
+    if not used:
+        return ["every scene is composited by moviepy"]
     blockers: list[str] = []
     fields = ("codec", "profile", "pix_fmt", "width", "height", "fps", "time_base")
     columns = zip(*(i.params.copy_key() for i in used), strict=True)
@@ -149,6 +178,16 @@ def busy_ranges(timeline: Timeline) -> list[tuple[int, int]]:
         if s.tail_busy:
             ranges.append((s.end - s.tail_busy, s.end))
     ranges.extend((t.start, t.end) for t in timeline.titles)
+    return _merge(ranges + moviepy_ranges(timeline))
+
+
+def moviepy_ranges(timeline: Timeline) -> list[tuple[int, int]]:
+    """Output frame ranges only moviepy renders: composite scenes, slides, overlays."""
+    ranges = [(s.start, s.end) for s in timeline.scenes if s.composite]
+    ranges += [
+        (s.start, s.start + s.head.overlap) for s in timeline.scenes if s.head.kind == "slide"
+    ]
+    ranges += [(o.start, o.end) for o in timeline.overlays]
     return _merge(ranges)
 
 
@@ -217,7 +256,15 @@ def reencode_reasons(timeline: Timeline, infos: Sequence[ClipInfo]) -> list[str]
             reasons.append(f"{n} {kind}{'s' if n > 1 else ''}")
     if timeline.titles:
         reasons.append(f"{len(timeline.titles)} title(s)")
-    off = [s.scene_id for s in timeline.scenes if not _trim_on_keyframes(s, infos[s.clip])]
+    if composite := [s.scene_id for s in timeline.scenes if s.composite]:
+        reasons.append(f"composited scene(s) {', '.join(composite)}")
+    if timeline.overlays:
+        reasons.append(f"{len(timeline.overlays)} overlay(s)")
+    off = [
+        s.scene_id
+        for s in timeline.scenes
+        if not s.composite and not _trim_on_keyframes(s, infos[s.clip])
+    ]
     if off:
         reasons.append(f"trims between keyframes in {', '.join(off)}")
     return reasons
@@ -269,20 +316,39 @@ def choose_path(
 
 
 def _full(timeline: Timeline, reason: str, max_scenes: int) -> PathChoice:
-    whole = (RenderPiece(0, timeline.total_frames),)
+    whole = tuple(RenderPiece(a, b) for a, b in _renderer_runs(timeline))
     return PathChoice("full", reason, _split_renders(timeline, whole, max_scenes))
+
+
+def _renderer_runs(timeline: Timeline) -> list[tuple[int, int]]:
+    """``[0, total)`` cut where no transition is in progress and the renderer changes."""
+    total = timeline.total_frames
+    points = [0, *(s.start + s.head.overlap for s in timeline.scenes[1:]), total]
+    moviepy = moviepy_ranges(timeline)
+    runs: list[tuple[int, int, bool]] = []
+    for a, b in itertools.pairwise(sorted(set(points))):
+        needs = _touches(a, b, moviepy)
+        if runs and runs[-1][2] == needs:
+            runs[-1] = (runs[-1][0], b, needs)
+        else:
+            runs.append((a, b, needs))
+    return [(a, b) for a, b, _ in runs]
+
+
+def _touches(a: int, b: int, ranges: list[tuple[int, int]]) -> bool:
+    return any(r0 < b and r1 > a for r0, r1 in ranges)
 
 
 def _split_renders(
     timeline: Timeline, pieces: Sequence[Piece], max_scenes: int
 ) -> tuple[Piece, ...]:
+    moviepy = moviepy_ranges(timeline)
     out: list[Piece] = []
     for p in pieces:
         if isinstance(p, RenderPiece):
-            out.extend(
-                RenderPiece(a, b)
-                for a, b in split_range(timeline, p.out_start, p.out_end, max_scenes)
-            )
+            for a, b in split_range(timeline, p.out_start, p.out_end, max_scenes):
+                renderer: Renderer = "moviepy" if _touches(a, b, moviepy) else "ffmpeg"
+                out.append(RenderPiece(a, b, renderer))
         else:
             out.append(p)
     return tuple(out)

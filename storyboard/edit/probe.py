@@ -22,6 +22,7 @@ from .errors import AssemblyError
 __all__ = [
     "PacketTable",
     "clip_info",
+    "parse_colour",
     "parse_framecrc",
     "parse_input_section",
     "parse_time_base",
@@ -37,6 +38,8 @@ _PACKET = re.compile(r"^0,\s*(-?\d+),\s*(-?\d+),\s*(\d+),\s*(\d+),\s*0x[0-9a-fA-
 _FLAGS = re.compile(r"F=0x([0-9a-fA-F]+)")
 _PROFILE = re.compile(r"Video: \w+ \(([^)/]+)\)")
 _TBN = re.compile(r"(\d+(?:\.\d+)?k?) tbn")
+_SAR = re.compile(r"\[SAR (\d+:\d+) DAR")
+_COLOUR = re.compile(r"Video: .*?, \w+\(([^)]*)\)")
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,17 @@ def parse_time_base(text: str) -> str | None:
     return None
 
 
+def parse_colour(text: str) -> tuple[str | None, tuple[str, ...]]:
+    """The first video stream's SAR (``1:1``) and colour tags (``("tv", "bt709")``)."""
+    for line in text.splitlines():
+        if "Video:" in line:
+            sar = _SAR.search(line)
+            colour = _COLOUR.search(line)
+            tags = tuple(t.strip() for t in colour[1].split(",")) if colour else ()
+            return (sar[1] if sar else None), tuple(t for t in tags if t != "progressive")
+    return None, ()
+
+
 def clip_info(path: Path, stderr: str, framecrc: str) -> ClipInfo:
     """Combine the two outputs of the probe run into a :class:`ClipInfo` (pure)."""
     section = parse_input_section(stderr)
@@ -111,6 +125,8 @@ def clip_info(path: Path, stderr: str, framecrc: str) -> ClipInfo:
         fps=fps,
         time_base=parse_time_base(section),
         extradata=packets.extradata,
+        sar=parse_colour(section)[0],
+        colour=parse_colour(section)[1],
     )
     return ClipInfo(
         path=path,

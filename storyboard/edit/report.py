@@ -89,6 +89,10 @@ class AssemblyReport:
     export_<format> for each of ``edit.exports``."""
     reencoded_frames: int = 0
     """Frames decoded and encoded (0 on the stream-copy path)."""
+    frames_by_renderer: dict[str, int] = field(default_factory=dict)
+    """Output frames each renderer produced: stream-copy, ffmpeg, moviepy."""
+    pieces: tuple[tuple[int, int, str], ...] = ()
+    """The video pieces: (first output frame, one past the last, renderer)."""
     cost: float | None = None
     """Sum of the clips' generation costs, when known."""
     warnings: tuple[str, ...] = ()
@@ -105,6 +109,8 @@ class AssemblyReport:
             "fps": self.fps,
             "size": list(self.size),
             "reencoded_frames": self.reencoded_frames,
+            "frames_by_renderer": dict(self.frames_by_renderer),
+            "pieces": [{"start": a, "end": b, "renderer": r} for a, b, r in self.pieces],
             "scenes": [s.to_json() for s in self.scenes],
             "loudness": self.loudness.to_json(),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},

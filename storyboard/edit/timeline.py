@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from .clips import ClipInfo
 from .errors import EditError
-from .model import Conform, Edit, Output, Title, Transition, TransitionType
+from .model import Conform, Edit, Output, Overlay, SlideDirection, Title, Transition, TransitionType
 
-__all__ = ["CUT", "Join", "Scene", "Timeline", "TitleSpan", "resolve_timeline"]
+__all__ = ["CUT", "Join", "OverlaySpan", "Scene", "Timeline", "TitleSpan", "resolve_timeline"]
 
 
 @dataclass(frozen=True)
@@ -27,11 +27,13 @@ class Join:
     kind: TransitionType = "cut"
     frames: int = 0
     """Length of the transition in output frames (0 for a cut)."""
+    direction: SlideDirection = "left"
+    """slide only: the way the incoming scene moves."""
 
     @property
     def overlap(self) -> int:
-        """Frames the two scenes share on the output timeline."""
-        return self.frames if self.kind == "crossfade" else 0
+        """Frames the two scenes share on the output timeline (crossfade, slide)."""
+        return self.frames if self.kind in ("crossfade", "slide") else 0
 
     @property
     def fade_out(self) -> int:
@@ -67,6 +69,10 @@ class Scene:
     """The join with the previous scene."""
     tail: Join = CUT
     """The join with the next scene."""
+    speed: float = 1.0
+    """Source seconds shown per output second (an effect such as MultiplySpeed)."""
+    composite: bool = False
+    """The scene needs moviepy (a still, footage, effects): it is never stream-copied."""
 
     @property
     def end(self) -> int:
@@ -84,7 +90,7 @@ class Scene:
 
     def src_time(self, frame: int, fps: int) -> float:
         """Source time (s from the clip's first frame) shown at scene-local output frame."""
-        return self.src_in / self.src_fps + frame / fps
+        return self.src_in / self.src_fps + frame * self.speed / fps
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,22 @@ class TitleSpan:
 
 
 @dataclass(frozen=True)
+class OverlaySpan:
+    """An overlay placed on the output timeline (frames)."""
+
+    index: int
+    overlay: Overlay
+    start: int
+    end: int
+    fade_in: int
+    fade_out: int
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
 class Timeline:
     """The resolved edit: scenes and titles on a frame grid of the output."""
 
@@ -112,6 +134,7 @@ class Timeline:
     conform: Conform
     scenes: tuple[Scene, ...]
     titles: tuple[TitleSpan, ...] = ()
+    overlays: tuple[OverlaySpan, ...] = ()
 
     @property
     def total_frames(self) -> int:
@@ -131,25 +154,40 @@ class Timeline:
 
 
 def resolve_timeline(
-    scene_ids: Sequence[str], infos: Sequence[ClipInfo], edit: Edit, output: Output
+    scene_ids: Sequence[str],
+    infos: Sequence[ClipInfo],
+    edit: Edit,
+    output: Output,
+    *,
+    speeds: Mapping[str, float] | None = None,
+    composite: frozenset[str] = frozenset(),
 ) -> Timeline:
-    """Place the clips (``scene_ids[i]`` is shot in ``infos[i]``) on the output timeline."""
+    """Place the clips (``scene_ids[i]`` is shot in ``infos[i]``) on the output timeline.
+
+    ``speeds``: scenes that play faster or slower than their source (effects);
+    ``composite``: scenes that need moviepy (stills, footage, effects).
+    """
+    speeds = speeds or {}
     problems: list[str] = []
     fps = output.fps
     order = _resolve_order(scene_ids, edit.order, problems)
     index = {sid: i for i, sid in enumerate(scene_ids)}
     _check_keys("edit.trims", edit.trims, index, problems)
-    spans = {sid: _trimmed_span(sid, infos[index[sid]], edit, fps, problems) for sid in order}
+    spans = {
+        sid: _trimmed_span(sid, infos[index[sid]], edit, fps, problems, speeds.get(sid, 1.0))
+        for sid in order
+    }
     joins = _resolve_joins(order, edit.transitions, fps, problems)
     size = _output_size(order, index, infos, output, problems)
     if problems:
         raise EditError(problems)
-    scenes = _layout(order, index, spans, joins, infos)
+    scenes = _layout(order, index, spans, joins, infos, speeds, composite)
     _check_fit(scenes, problems)
     titles = _resolve_titles(edit.titles, scenes, fps, problems)
+    overlays = _resolve_overlays(edit.overlays, scenes, fps, problems)
     if problems:
         raise EditError(problems)
-    return Timeline(fps, size[0], size[1], output.conform, scenes, titles)
+    return Timeline(fps, size[0], size[1], output.conform, scenes, titles, overlays)
 
 
 def _resolve_order(
@@ -184,7 +222,7 @@ def _check_keys(
 
 
 def _trimmed_span(
-    sid: str, info: ClipInfo, edit: Edit, fps: int, problems: list[str]
+    sid: str, info: ClipInfo, edit: Edit, fps: int, problems: list[str], speed: float = 1.0
 ) -> tuple[int, int, int]:
     """(src_in, src_out, output frames) of a scene after its trim."""
     trim = edit.trims.get(sid)
@@ -203,7 +241,7 @@ def _trimmed_span(
                 f"edit.trims.{sid}: nothing left of the {info.duration:.3f} s clip "
                 f"(in {trim.start} s)"
             )
-    frames = round((src_out - src_in) * fps / info.fps)
+    frames = round((src_out - src_in) * fps / info.fps / speed)
     return src_in, src_out, frames
 
 
@@ -224,7 +262,7 @@ def _resolve_joins(
             problems.append(f"{where}: a second transition for the same join")
         else:
             frames = 0 if tr.type == "cut" else max(1, round(tr.duration * fps))
-            joins[(a, b)] = Join(tr.type, frames)
+            joins[(a, b)] = Join(tr.type, frames, tr.direction)
     return joins
 
 
@@ -237,8 +275,9 @@ def _output_size(
 ) -> tuple[int, int]:
     if output.size is not None:
         size = output.size
-    elif order:
-        size = infos[index[order[0]]].size
+    elif order:  # the first video's size (a still's image size is arbitrary)
+        videos = [sid for sid in order if infos[index[sid]].params.codec != "still"]
+        size = infos[index[(videos or order)[0]]].size
     else:
         return (0, 0)
     if size[0] <= 0 or size[1] <= 0 or size[0] % 2 or size[1] % 2:
@@ -252,6 +291,8 @@ def _layout(
     spans: dict[str, tuple[int, int, int]],
     joins: dict[tuple[str, str], Join],
     infos: Sequence[ClipInfo],
+    speeds: Mapping[str, float],
+    composite: frozenset[str],
 ) -> tuple[Scene, ...]:
     scenes: list[Scene] = []
     start = 0
@@ -262,7 +303,12 @@ def _layout(
         if scenes:
             start = scenes[-1].end - head.overlap
         clip = index[sid]
-        scenes.append(Scene(sid, clip, src_in, src_out, infos[clip].fps, start, frames, head, tail))
+        scenes.append(
+            Scene(
+                sid, clip, src_in, src_out, infos[clip].fps, start, frames, head, tail,
+                speed=speeds.get(sid, 1.0), composite=sid in composite,
+            )
+        )  # fmt: skip
     return tuple(scenes)
 
 
@@ -298,4 +344,25 @@ def _resolve_titles(
         end = min(total, start + max(1, round(title.duration * fps)))
         fade = min(round(title.fade * fps), (end - start) // 2)
         spans.append(TitleSpan(i, title, start, end, fade))
+    return tuple(spans)
+
+
+def _resolve_overlays(
+    overlays: list[Overlay], scenes: tuple[Scene, ...], fps: int, problems: list[str]
+) -> tuple[OverlaySpan, ...]:
+    total = scenes[-1].end if scenes else 0
+    spans: list[OverlaySpan] = []
+    for i, overlay in enumerate(overlays):
+        start = round(overlay.start * fps)
+        if start >= total:
+            problems.append(
+                f"edit.overlays[{i}].start: {start / fps:.3f} s is after the end of the edit "
+                f"({total / fps:.3f} s)"
+            )
+            continue
+        end = total if overlay.end is None else min(total, round(overlay.end * fps))
+        end = max(end, start + 1)
+        fade_in = min(round(overlay.fade_in * fps), end - start)
+        fade_out = min(round(overlay.fade_out * fps), end - start - fade_in)
+        spans.append(OverlaySpan(i, overlay, start, end, fade_in, fade_out))
     return tuple(spans)

@@ -306,18 +306,23 @@ def assembly_key(prepared: Prepared, clips: dict[str, Path]) -> str:
     extra = [board.edit.music.path] if board.edit.music else []
     extra += [t.font for t in board.edit.titles if t.font]
     extra += [board.edit.subtitles.font] if board.edit.subtitles.font else []
+    extra += [m.path for s in board.scenes if (m := s.still or s.footage) is not None]
+    extra += [o.image for o in board.edit.overlays if o.image]
     files = {}
     for name in extra:
         path = resolve_asset(prepared.base_dir, name)
         files[name] = file_sha256(path) if path.is_file() else "missing"
-    return content_key({
+    inputs = {
         "clips": {s: [prepared.plan.generations[s].key, str(p)] for s, p in clips.items()},
         "edit": board.edit.model_dump(mode="json"),
         "output": board.output.model_dump(mode="json"),
         "files": files,
         "scenes": [scene.id for scene in board.scenes],
         "dialogue": [[shot.dialogue for shot in scene.shots] for scene in board.scenes],
-    })  # fmt: skip
+    }
+    media = {s.id: s.model_dump(mode="json", include={"still", "footage", "effects"})
+             for s in board.scenes if s.still or s.footage or s.effects}  # fmt: skip
+    return content_key({**inputs, "media": media} if media else inputs)
 
 
 def assemble_edit(
@@ -368,19 +373,25 @@ def _assemble(
 
 
 def edit_clips(prepared: Prepared, clips: dict[str, Path]) -> list[EditClip]:
-    """The scenes that have a clip, in storyboard order, with prompt, task id and dialogue."""
+    """The edit's clips in storyboard order: the scenes that have a clip (with prompt,
+    task id and dialogue), stills and footage."""
     task_ids = _task_ids(prepared)
-    return [
-        EditClip(
-            scene_id=scene.id,
-            path=clips[scene.id],
-            prompt=" / ".join(shot.prompt for shot in scene.shots),
-            task_id=task_ids.get(scene.id),
+    found: list[EditClip] = []
+    for scene in prepared.storyboard.scenes:
+        media = scene.still or scene.footage
+        if media is not None:
+            path = resolve_asset(prepared.base_dir, media.path)
+        elif scene.id in clips:
+            path = clips[scene.id]
+        else:
+            continue
+        found.append(EditClip(
+            scene_id=scene.id, path=path, prompt=" / ".join(s.prompt for s in scene.shots),
+            task_id=task_ids.get(scene.id), still=scene.still, footage=scene.footage,
             dialogue=shot_lines([(shot.duration, shot.dialogue) for shot in scene.shots]),
-        )
-        for scene in prepared.storyboard.scenes
-        if scene.id in clips
-    ]
+            effects=tuple(scene.effects),
+        ))  # fmt: skip
+    return found
 
 
 def _task_ids(prepared: Prepared) -> dict[str, str]:
