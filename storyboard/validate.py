@@ -96,7 +96,7 @@ def validate_loaded(
     if board is None:
         return Report(loaded, None, loaded.diagnostics, strict)
     found = [*loaded.diagnostics, *check_references(board, loaded.source)]
-    compiled = compile_storyboard(loaded, limits=limits)
+    compiled = compile_storyboard(loaded, limits=limits, allow_outside=allow_outside)
     found += compiled.diagnostics
     if check_files:
         found += check_assets(
