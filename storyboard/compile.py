@@ -28,9 +28,9 @@ from storyboard.kling import (
     element_refs,
 )
 from storyboard.load import LoadedStoryboard
+from storyboard.sandbox import MAX_SIZE
 from storyboard.source import SourceMap
 from storyboard.spec import FrameSource, Scene, Storyboard, is_url
-from storyboard.sandbox import MAX_SIZE
 from storyboard.templating import (
     TemplateProblem,
     make_environment,

@@ -155,7 +155,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         assert isinstance(result, nodes.Template)
         return result
 
-    def concat(self, pieces: Iterable[str]) -> str:  # type: ignore[override]
+    def concat(self, pieces: Iterable[str]) -> str:
         """Join output pieces, stopping as soon as they pass :data:`MAX_SIZE`."""
         budget, total, parts = _current(), 0, []
         for piece in pieces:
@@ -173,7 +173,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         _check_binop(operator, left, right)
         return _checked(super().call_binop(context, operator, left, right), operator)
 
-    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         _check_numbers(args, kwargs, getattr(__obj, "__name__", "a function"))
         _check_method(__obj, args)
         budget = _current()
@@ -228,17 +228,19 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
     if operator == "*":
         _check_repeat(left, right)
         _check_repeat(right, left)
-        if _is_int(left) and _is_int(right) and (
-            left.bit_length() + right.bit_length() > MAX_INT_BITS
+        if (
+            _is_int(left)
+            and _is_int(right)
+            and (left.bit_length() + right.bit_length() > MAX_INT_BITS)
         ):
             raise TemplateLimit(f"a product of over {MAX_INT_BITS:,} bits")
     elif operator == "**" and _is_int(left) and _is_int(right) and right > 0 and abs(left) > 1:
         if left.bit_length() * right > MAX_INT_BITS:
             raise TemplateLimit(f"a power of over {MAX_INT_BITS:,} bits ({left} ** {right})")
     elif operator == "+":
-        sizes = (_size(left), _size(right))
-        if sizes[0] is not None and sizes[1] is not None and sum(sizes) > MAX_SIZE:
-            raise TemplateLimit(_too_big("a concatenation", sum(sizes)))
+        first, second = _size(left), _size(right)
+        if first is not None and second is not None and first + second > MAX_SIZE:
+            raise TemplateLimit(_too_big("a concatenation", first + second))
     elif operator == "%" and isinstance(left, str):
         values = list(right.values()) if isinstance(right, Mapping) else (
             list(right) if isinstance(right, tuple) else [right])  # fmt: skip

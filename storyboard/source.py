@@ -83,8 +83,9 @@ def parse_document(text: str, file: str) -> tuple[Any, SourceMap]:
 
 
 def _compose(text: str, file: str) -> Node | None:
-    loader = _DepthLimitedLoader(text)
+    loader = None
     try:
+        loader = _DepthLimitedLoader(text)
         return loader.get_single_node()
     except _TooDeep as exc:
         raise DocumentError([_limit_diagnostic(file, exc.problem_mark, str(exc.problem))]) from exc
@@ -93,7 +94,8 @@ def _compose(text: str, file: str) -> Node | None:
     except yaml.YAMLError as exc:
         raise DocumentError([Diagnostic(file, 1, 1, (), f"not valid YAML: {exc}")]) from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 class _TooDeep(yaml.MarkedYAMLError):
@@ -111,9 +113,9 @@ class _DepthLimitedLoader(yaml.SafeLoader):
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise _TooDeep(problem=_too_deep(), problem_mark=mark)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 
@@ -141,8 +143,12 @@ def check_graph(root: Node, file: str) -> Diagnostic | None:
             if height[key] > MAX_DEPTH:
                 return _limit_diagnostic(file, node.start_mark, _too_deep() + " (through aliases)")
             if size[key] > MAX_VALUES:
-                return _limit_diagnostic(file, node.start_mark, f"YAML aliases expand this value "
-                                         f"to more than {MAX_VALUES:,} values (an alias bomb?)")
+                return _limit_diagnostic(
+                    file,
+                    node.start_mark,
+                    f"YAML aliases expand this value "
+                    f"to more than {MAX_VALUES:,} values (an alias bomb?)",
+                )
             continue
         if key in size:
             continue

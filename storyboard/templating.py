@@ -35,6 +35,7 @@ __all__ = [
     "make_environment",
     "render_named",
     "render_string",
+    "render_template",
     "template_folders",
 ]
 
@@ -46,7 +47,9 @@ class TemplateProblem(Exception):
     (a ``templates:`` folder whose file is a link leading outside, say).
     """
 
-    def __init__(self, message: str, field: FieldPath | None = None, *, limit: bool = False) -> None:
+    def __init__(
+        self, message: str, field: FieldPath | None = None, *, limit: bool = False
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.limit = limit
@@ -92,8 +95,9 @@ def template_folders(
     refused: list[tuple[int, str]] = []
     for index, entry in enumerate(entries):
         try:
-            folders.append(TemplateFolder(index, confine(base_dir, entry,
-                                                         allow_outside=allow_outside)))
+            folders.append(
+                TemplateFolder(index, confine(base_dir, entry, allow_outside=allow_outside))
+            )
         except OutsideFolder as exc:
             refused.append((index, f"template folder {entry!r} resolves to {exc.path}, "
                                    "outside the storyboard's folder"))  # fmt: skip
@@ -113,29 +117,29 @@ class _ConfinedLoader(jinja2.BaseLoader):
     ) -> tuple[str, str, Callable[[], bool]]:
         pieces = split_template_path(template)
         for folder in self.folders:
-            candidate = os.path.join(folder.path, *pieces)
-            if os.path.isfile(candidate):
+            candidate = folder.path.joinpath(*pieces)
+            if candidate.is_file():
                 return self._read(candidate, template, folder)
         raise jinja2.TemplateNotFound(template)
 
     def _read(
-        self, candidate: str, name: str, folder: TemplateFolder
+        self, candidate: Path, name: str, folder: TemplateFolder
     ) -> tuple[str, str, Callable[[], bool]]:
         index = folder.index if folder.index >= 0 else None
-        if index is not None and self.root is not None and not is_inside(self.root, Path(candidate)):
+        if index is not None and self.root is not None and not is_inside(self.root, candidate):
             real = os.path.realpath(candidate)
             raise _TemplateFileProblem(f"template {name!r} is a link to {real}, outside the "
                                        "storyboard's folder", index)  # fmt: skip
         try:
-            text = read_text_file(Path(candidate), limit=MAX_DOCUMENT_BYTES)
+            text = read_text_file(candidate, limit=MAX_DOCUMENT_BYTES)
         except UnreadableFile as exc:
             where = f" (line {exc.line}, column {exc.column})" if exc.line > 1 else ""
             raise _TemplateFileProblem(f"template {name!r} can't be read: {exc.message}"
                                        f"{where}", index) from exc  # fmt: skip
         if "\x00" in text:
             raise _TemplateFileProblem(f"template {name!r} is a binary file, not text", index)
-        mtime = os.path.getmtime(candidate)
-        return text, os.path.normpath(candidate), lambda: os.path.getmtime(candidate) == mtime
+        mtime = candidate.stat().st_mtime
+        return text, os.path.normpath(candidate), lambda: candidate.stat().st_mtime == mtime
 
 
 def make_environment(
@@ -156,11 +160,24 @@ def make_environment(
 
 def render_string(env: jinja2.Environment, source: str, context: dict[str, Any]) -> str:
     """Render template text; raise :class:`TemplateProblem` with a readable reason."""
+    if not _has_jinja_syntax(source):
+        return _as_jinja_renders(source)
     try:
         template = env.from_string(source)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateProblem(f"template syntax error: {exc.message}") from exc
     return _render(template, context, "")
+
+
+def _has_jinja_syntax(source: str) -> bool:
+    return "{{" in source or "{%" in source or "{#" in source
+
+
+def _as_jinja_renders(text: str) -> str:
+    """Plain text as Jinja renders it (newlines normalised, one trailing newline dropped),
+    without compiling a template for it."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.removesuffix("\n")
 
 
 def render_named(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
@@ -178,6 +195,11 @@ def render_named(env: jinja2.Environment, name: str, context: dict[str, Any]) ->
     return _render(template, context, f"template {name!r}: ")
 
 
+def render_template(template: jinja2.Template, context: dict[str, Any]) -> str:
+    """Render a compiled template; raise :class:`TemplateProblem` when it fails."""
+    return _render(template, context, "")
+
+
 def _render(template: jinja2.Template, context: dict[str, Any], prefix: str) -> str:
     try:
         return template.render(context)
@@ -185,13 +207,15 @@ def _render(template: jinja2.Template, context: dict[str, Any], prefix: str) -> 
         where = _where(exc.__traceback__)
         raise TemplateProblem(f"{prefix}{where}too costly: {exc}", limit=exc.slow) from exc
     except RecursionError as exc:
-        raise TemplateProblem(f"{prefix}templates include or call each other too deeply "
-                              "(a template that includes itself?)", limit=True) from exc  # fmt: skip
+        message = "templates include or call each other too deeply (one includes itself?)"
+        raise TemplateProblem(f"{prefix}{message}", limit=True) from exc
     except _TemplateFileProblem as exc:
         raise _file_problem(exc) from exc
     except jinja2.TemplateNotFound as exc:
-        raise TemplateProblem(f"{prefix}{_where(exc.__traceback__)}no template named "
-                              f"{exc.name!r} in the storyboard's template folders") from exc
+        raise TemplateProblem(
+            f"{prefix}{_where(exc.__traceback__)}no template named "
+            f"{exc.name!r} in the storyboard's template folders"
+        ) from exc
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateProblem(f"{prefix}not allowed in the sandbox: {exc}") from exc
     except jinja2.UndefinedError as exc:
@@ -214,7 +238,7 @@ def _where(traceback: TracebackType | None) -> str:
         frame = traceback.tb_frame
         if "__jinja_exception__" in frame.f_globals:
             name = frame.f_code.co_filename
-            label = "line" if name == "<template>" else f"{os.path.basename(name)} line"
+            label = "line" if name == "<template>" else f"{Path(name).name} line"
             found = f"{label} {traceback.tb_lineno}: "
         traceback = traceback.tb_next
     return found
