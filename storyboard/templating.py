@@ -133,9 +133,8 @@ class _ConfinedLoader(jinja2.BaseLoader):
         try:
             text = read_text_file(candidate, limit=MAX_DOCUMENT_BYTES)
         except UnreadableFile as exc:
-            where = f" (line {exc.line}, column {exc.column})" if exc.line > 1 else ""
-            raise _TemplateFileProblem(f"template {name!r} can't be read: {exc.message}"
-                                       f"{where}", index) from exc  # fmt: skip
+            message = f"template {name!r} can't be read: {exc.message}"
+            raise _TemplateFileProblem(message, index) from exc
         if "\x00" in text:
             raise _TemplateFileProblem(f"template {name!r} is a binary file, not text", index)
         mtime = candidate.stat().st_mtime

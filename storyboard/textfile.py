@@ -51,13 +51,16 @@ def _read_capped(path: Path, limit: int) -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise UnreadableFile(exc.strerror or str(exc)) from exc
-    with os.fdopen(fd, "rb") as handle:
+    try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UnreadableFile("not a regular file (a device, pipe or folder can't be read)")
         if info.st_size > limit:
             raise UnreadableFile(_too_big(info.st_size, limit))
-        data = handle.read(limit + 1)
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(limit + 1)
+    finally:
+        os.close(fd)
     if len(data) > limit:  # grew while we looked
         raise UnreadableFile(_too_big(len(data), limit))
     return data
