@@ -27,7 +27,9 @@ def init_command(
     """A new storyboard project (a storyboard using a reference image, the image, a
     README); `storyboard render DIR/storyboard.yaml` renders it offline at once. Never
     overwrites a file."""
-    problems = load_text(project_files(title)["storyboard.yaml"], folder / "storyboard.yaml")
+    text = project_files(title)["storyboard.yaml"]
+    assert isinstance(text, str)
+    problems = load_text(text, folder / "storyboard.yaml")
     if problems.errors:
         print_diagnostics(problems.errors)
         fail("this --title does not make a valid storyboard; nothing was written", EXIT_INVALID)

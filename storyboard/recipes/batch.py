@@ -53,23 +53,37 @@ OnResult = Callable[[JobResult], None]
 
 @dataclass
 class PlannedJob:
-    """A valid job with its plan, cache status and cost."""
+    """A valid job with its content keys, cache status and cost — a summary of its plan,
+    so a batch of 10,000 rows holds no storyboards or graphs in memory."""
 
     job: Job
-    prepared: Prepared
+    keys: list[str]
+    """Content keys of its generations (equal keys = equal clips)."""
+    status: dict[str, str]
+    """Scene -> cache status (cached, new, stale, resume, uncertain)."""
+    estimates: dict[str, Estimate]
+    """Content key -> estimate of each generation the next run pays for."""
+    prices: str
+    """Where the prices come from."""
     cached: bool
     """Every generation cached and the output assembled from them: nothing to do."""
     warnings: list[str] = field(default_factory=list)
     """The storyboard's warnings (e.g. a first frame whose shape differs from the ratio)."""
 
-    @property
-    def keys(self) -> list[str]:
-        return [p.key for p in self.prepared.plan.generations.values()]
+    @classmethod
+    def of(cls, job: Job, prepared: Prepared, warnings: list[str]) -> PlannedJob:
+        """The summary of ``prepared`` (whether it is done is read from its journal)."""
+        plan, status = prepared.plan, prepared.status
+        return cls(
+            job, [p.key for p in plan.generations.values()],
+            {s: st.kind for s, st in status.items()},
+            {p.key: p.estimate for s, p in plan.generations.items() if status[s].will_pay},
+            plan.prices.source, is_done(prepared, job.output), warnings,
+        )  # fmt: skip
 
     def paying(self) -> dict[str, Estimate]:
         """Content key -> estimate of each generation the next run pays for."""
-        plan, status = self.prepared.plan, self.prepared.status
-        return {p.key: p.estimate for s, p in plan.generations.items() if status[s].will_pay}
+        return self.estimates
 
 
 @dataclass
@@ -98,7 +112,7 @@ class BatchPlan:
         paying: dict[str, Estimate] = {}
         for planned in self.jobs:
             paying.update(planned.paying())
-        prices = self.jobs[0].prepared.plan.prices.source if self.jobs else ""
+        prices = self.jobs[0].prices if self.jobs else ""
         return {
             "credits": sum(e.credits for e in paying.values()), "generations": len(paying),
             "seconds": sum(e.seconds for e in paying.values()),
@@ -115,12 +129,12 @@ class BatchPlan:
 
 
 def _planned_json(planned: PlannedJob) -> dict[str, Any]:
-    job, status = planned.job, planned.prepared.status
+    job, status = planned.job, planned.status
     return {
         "row": job.row_number, "variant": job.variant, "where": job.where,
         "storyboard": str(job.storyboard), "output": str(job.output),
         "status": "cached" if planned.cached else "to render",
-        "generations": {s: st.kind for s, st in status.items()},
+        "generations": dict(status),
         "credits": sum(e.credits for e in planned.paying().values()),
         "warnings": planned.warnings,
     }  # fmt: skip
@@ -233,7 +247,7 @@ class _Materializer:
             self.plan.invalid.append(_invalid(job.row_number, job.variant, job.where, [problem]))
             return
         warnings = [str(d) for d in report.warnings]
-        self.plan.jobs.append(PlannedJob(job, prepared, is_done(prepared, job.output), warnings))
+        self.plan.jobs.append(PlannedJob.of(job, prepared, warnings))
 
     def prepare(self, job: Job, report: Report) -> Prepared:
         """Plan a validated job and read its status from its journal — only when the
