@@ -18,5 +18,5 @@ def test_all_is_complete() -> None:
 _SUBMODULES = {
     "assets", "checks", "compile", "diagnostics", "edit", "kling", "load", "media", "source",
     "spec", "templating", "validate", "providers", "pricing", "cli", "plan", "run", "recipes",
-    "settings", "store", "render", "reference", "workspace",
+    "settings", "store", "render", "reference", "workspace", "sandbox", "textfile",
 }  # fmt: skip
