@@ -70,7 +70,7 @@ def parse_document(text: str, file: str) -> tuple[Any, SourceMap]:
     node = _compose(text, file)
     if node is None:
         return None, source
-    if problem := check_graph(node, file):
+    if "*" in text and (problem := check_graph(node, file)):  # no "*": no alias, a tree
         raise DocumentError([problem])
     builder = _Builder(source)
     try:
@@ -127,7 +127,9 @@ def _too_deep() -> str:
 def check_graph(root: Node, file: str) -> Diagnostic | None:
     """The first limit the composed graph breaks: nesting depth, an alias that loops, or
     more than :data:`MAX_VALUES` values once aliases are expanded (each shared node is
-    visited once, so the check itself is linear in the text)."""
+    visited once, so the check itself is linear in the text). Without aliases the graph
+    is a tree no larger than the text, and the composer has limited its depth already;
+    a composer that doesn't (libyaml's) must run this check on every document."""
     size: dict[int, int] = {}
     height: dict[int, int] = {}
     open_nodes: set[int] = set()
