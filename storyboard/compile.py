@@ -28,9 +28,16 @@ from storyboard.kling import (
     element_refs,
 )
 from storyboard.load import LoadedStoryboard
+from storyboard.sandbox import MAX_SIZE
 from storyboard.source import SourceMap
 from storyboard.spec import FrameSource, Scene, Storyboard, is_url
-from storyboard.templating import TemplateProblem, make_environment, render_named, render_string
+from storyboard.templating import (
+    TemplateProblem,
+    make_environment,
+    render_named,
+    render_string,
+    template_folders,
+)
 
 __all__ = [
     "PLACEHOLDER_SCHEME",
@@ -42,6 +49,7 @@ __all__ = [
 ]
 
 PLACEHOLDER_SCHEME = "sb://"
+_OUTSIDE_HINT = "keep templates inside the storyboard's folder, or pass --allow-outside"
 AssetKind = Literal["file", "last_frame", "clip"]
 
 
@@ -116,13 +124,24 @@ def compile_storyboard(
     *,
     limits: KlingLimits = DEFAULT_LIMITS,
     env: SandboxedEnvironment | None = None,
+    allow_outside: bool = False,
 ) -> Compiled:
-    """Compile a loaded, valid storyboard; every Kling rule is checked on each body."""
+    """Compile a loaded, valid storyboard; every Kling rule is checked on each body.
+
+    Template folders (and every template read from them, symlinks followed) must be
+    inside the storyboard's folder unless ``allow_outside``."""
     board = loaded.storyboard
     if board is None:
         raise ValueError("cannot compile an invalid storyboard; check loaded.errors first")
-    env = env or make_environment([loaded.base_dir / d for d in board.templates])
+    folders, refused = template_folders(loaded.base_dir, board.templates,
+                                        allow_outside=allow_outside)  # fmt: skip
+    root = None if allow_outside else loaded.base_dir
+    env = env or make_environment(folders, root=root)
     compiler = _SceneCompiler(board, loaded.source, env, limits)
+    compiler.problems += [
+        loaded.source.diagnostic(("templates", index), message, hint=_OUTSIDE_HINT)
+        for index, message in refused
+    ]
     generations = [g for i, s in enumerate(board.scenes) if (g := compiler.compile(i, s))]
     return Compiled(board, generations, sort_diagnostics(compiler.problems))
 
@@ -133,6 +152,8 @@ class _SceneCompiler:
     ) -> None:
         self.board, self.source, self.env, self.limits = board, source, env, limits
         self.problems: list[Diagnostic] = []
+        self.stopped = False
+        """A template hit a sandbox limit: render no more (bounds the whole compile)."""
 
     def compile(self, index: int, scene: Scene) -> Generation | None:
         if not scene.generated:  # stills and footage are never sent to kie.ai
@@ -171,11 +192,26 @@ class _SceneCompiler:
         return prompts if len(prompts) == len(scene.shots) else None
 
     def _expand(self, text: str, path: FieldPath) -> str | None:
+        if len(text) > MAX_SIZE:
+            self.problems.append(self.source.diagnostic(
+                path, f"prompt is {len(text):,} characters; Kling 3.0 accepts at most "
+                f"{self.limits.single_prompt_chars:,}", hint="shorten the prompt",
+            ))  # fmt: skip
+            return None
+        if self.stopped:
+            return None
         try:
             return render_string(self.env, text, {**self.board.vars, "vars": self.board.vars})
         except TemplateProblem as exc:
-            self.problems.append(self.source.diagnostic(path, str(exc), hint=_template_hint(exc)))
+            self._template_problem(exc, path, hint=_template_hint(exc))
             return None
+
+    def _template_problem(self, exc: TemplateProblem, path: FieldPath, hint: str | None) -> None:
+        self.stopped = self.stopped or exc.limit
+        where = exc.field if exc.field is not None else path
+        if exc.field is not None and "outside" in str(exc):
+            hint = _OUTSIDE_HINT
+        self.problems.append(self.source.diagnostic(where, str(exc), hint=hint))
 
     def _context(self, scene: Scene, index: int, number: int, text: str) -> dict[str, Any]:
         shot = scene.shots[number]
@@ -190,11 +226,13 @@ class _SceneCompiler:
     def _apply_template(
         self, name: str, context: dict[str, Any], index: int, scene: Scene
     ) -> str | None:
+        if self.stopped:
+            return None
         try:
             return render_named(self.env, name, context)
         except TemplateProblem as exc:
             path = ("scenes", index, "template") if scene.template else ("defaults", "template")
-            self.problems.append(self.source.diagnostic(path, str(exc)))
+            self._template_problem(exc, path, hint=None)
             return None
 
     # -- the input object ----------------------------------------------------------

@@ -18,6 +18,7 @@ from pydantic_core import ErrorDetails
 from storyboard.diagnostics import Diagnostic, FieldPath, sort_diagnostics
 from storyboard.source import DocumentError, SourceMap, parse_document
 from storyboard.spec import Storyboard
+from storyboard.textfile import MAX_DOCUMENT_BYTES, UnreadableFile, read_text_file
 
 __all__ = ["LoadedStoryboard", "load_file", "load_text"]
 
@@ -53,10 +54,10 @@ def load_file(path: str | Path) -> LoadedStoryboard:
     """Read and validate a storyboard file (YAML, or JSON by suffix)."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        problem = Diagnostic(str(file), 1, 1, (), f"cannot read the storyboard: {reason}")
+        text = read_text_file(file, limit=MAX_DOCUMENT_BYTES)
+    except UnreadableFile as exc:
+        problem = Diagnostic(str(file), exc.line, exc.column, (),
+                             f"cannot read the storyboard: {exc.message}")  # fmt: skip
         return LoadedStoryboard(file, None, SourceMap(str(file)), [problem])
     return load_text(text, file)
 

@@ -3,6 +3,11 @@
 :func:`parse_document` returns the data and a :class:`SourceMap` from field paths
 (``("scenes", 2, "shots", 0)``) to 1-based line and column, so any later problem can be
 reported as ``FILE:LINE:COL``. Pure: it takes text, not a file.
+
+The work is bounded whatever the text: values nested more than :data:`MAX_DEPTH` deep,
+aliases that expand the document past :data:`MAX_VALUES` values (an "alias bomb") and
+aliases that loop are reported as problems at their line, before any value is built.
+The limits are checked on the composed node graph, so they hold for any composer.
 """
 
 from __future__ import annotations
@@ -16,7 +21,13 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from storyboard.diagnostics import Diagnostic, FieldPath
 
-__all__ = ["DocumentError", "SourceMap", "parse_document"]
+__all__ = ["MAX_DEPTH", "MAX_VALUES", "DocumentError", "SourceMap", "parse_document"]
+
+MAX_DEPTH = 100
+"""Deepest nesting of lists and mappings (a storyboard needs fewer than 10 levels)."""
+MAX_VALUES = 200_000
+"""Most values a document may hold once its aliases are expanded (a 1,000-scene
+storyboard holds about 20,000)."""
 
 
 @dataclass
@@ -56,14 +67,11 @@ def parse_document(text: str, file: str) -> tuple[Any, SourceMap]:
     source = SourceMap(file)
     if file.lower().endswith(".json"):
         _check_json(text, file)
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        raise DocumentError([_yaml_diagnostic(exc, file)]) from exc
-    except yaml.YAMLError as exc:
-        raise DocumentError([Diagnostic(file, 1, 1, (), f"not valid YAML: {exc}")]) from exc
+    node = _compose(text, file)
     if node is None:
         return None, source
+    if "*" in text and (problem := check_graph(node, file)):  # no "*": no alias, a tree
+        raise DocumentError([problem])
     builder = _Builder(source)
     try:
         data = builder.build(node, ())
@@ -74,6 +82,102 @@ def parse_document(text: str, file: str) -> tuple[Any, SourceMap]:
     return data, source
 
 
+def _compose(text: str, file: str) -> Node | None:
+    loader = None
+    try:
+        loader = _DepthLimitedLoader(text)
+        return loader.get_single_node()
+    except _TooDeep as exc:
+        raise DocumentError([_limit_diagnostic(file, exc.problem_mark, str(exc.problem))]) from exc
+    except yaml.MarkedYAMLError as exc:
+        raise DocumentError([_yaml_diagnostic(exc, file)]) from exc
+    except yaml.YAMLError as exc:
+        raise DocumentError([Diagnostic(file, 1, 1, (), f"not valid YAML: {exc}")]) from exc
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+class _TooDeep(yaml.MarkedYAMLError):
+    """Nesting deeper than :data:`MAX_DEPTH` (raised before Python's stack runs out)."""
+
+
+class _DepthLimitedLoader(yaml.SafeLoader):
+    """The safe loader, refusing to compose nodes nested deeper than :data:`MAX_DEPTH`."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise _TooDeep(problem=_too_deep(), problem_mark=mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _too_deep() -> str:
+    return f"values are nested more than {MAX_DEPTH} levels deep"
+
+
+def check_graph(root: Node, file: str) -> Diagnostic | None:
+    """The first limit the composed graph breaks: nesting depth, an alias that loops, or
+    more than :data:`MAX_VALUES` values once aliases are expanded (each shared node is
+    visited once, so the check itself is linear in the text). Without aliases the graph
+    is a tree no larger than the text, and the composer has limited its depth already;
+    a composer that doesn't (libyaml's) must run this check on every document."""
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_nodes.discard(key)
+            kids = _children(node)
+            size[key] = 1 + sum(size[id(k)] for k in kids)
+            height[key] = 1 + max((height[id(k)] for k in kids), default=0)
+            if height[key] > MAX_DEPTH:
+                return _limit_diagnostic(file, node.start_mark, _too_deep() + " (through aliases)")
+            if size[key] > MAX_VALUES:
+                return _limit_diagnostic(
+                    file,
+                    node.start_mark,
+                    f"YAML aliases expand this value "
+                    f"to more than {MAX_VALUES:,} values (an alias bomb?)",
+                )
+            continue
+        if key in size:
+            continue
+        if key in open_nodes:
+            return _limit_diagnostic(file, node.start_mark, "a YAML alias refers to the value "
+                                     "that contains it (a loop)")  # fmt: skip
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((kid, False) for kid in _children(node) if id(kid) not in size)
+    return None
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _limit_diagnostic(file: str, mark: Any, message: str) -> Diagnostic:
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return Diagnostic(file, line, column, (), message,
+                      hint="write the values out plainly; storyboards need little nesting "
+                      "and few aliases")  # fmt: skip
+
+
 def _check_json(text: str, file: str) -> None:
     try:
         json.loads(text)
@@ -81,6 +185,10 @@ def _check_json(text: str, file: str) -> None:
         raise DocumentError(
             [Diagnostic(file, exc.lineno, exc.colno, (), f"not valid JSON: {exc.msg}")]
         ) from exc
+    except RecursionError as exc:
+        raise DocumentError([Diagnostic(file, 1, 1, (), _too_deep())]) from exc
+    except ValueError as exc:  # e.g. a number of more than 4,300 digits
+        raise DocumentError([Diagnostic(file, 1, 1, (), f"not valid JSON: {exc}")]) from exc
 
 
 def _yaml_diagnostic(exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
@@ -109,13 +217,25 @@ class _Builder:
         if isinstance(node, SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         assert isinstance(node, ScalarNode)
-        return self.constructor.construct_object(node, deep=True)
+        return self._scalar(node, path)
+
+    def _scalar(self, node: Node, path: FieldPath) -> Any:
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError, TypeError) as exc:
+            reason = getattr(exc, "problem", None) or str(exc)
+            self._problem(node, path, f"cannot read this value: {reason}")
+            return None
 
     def _mapping(self, node: MappingNode, path: FieldPath) -> dict[Any, Any]:
-        self.constructor.flatten_mapping(node)
         result: dict[Any, Any] = {}
+        try:
+            self.constructor.flatten_mapping(node)
+        except yaml.YAMLError as exc:
+            self._problem(node, path, f"cannot merge here: {getattr(exc, 'problem', exc)}")
+            return result
         for key_node, value_node in node.value:
-            key = self.constructor.construct_object(key_node, deep=True)
+            key = self._scalar(key_node, path) if isinstance(key_node, ScalarNode) else None
             if not isinstance(key, str | int | float | bool) or key is None:
                 self._problem(key_node, path, "mapping keys must be plain text")
                 continue

@@ -1,32 +1,67 @@
-"""The one Jinja environment: sandboxed, strict about undefined names, our filters.
+"""The one Jinja environment: a bounded sandbox, strict about undefined names, our filters.
 
 Prompts are rendered twice: first the shot's own text as a template with the storyboard
 ``vars`` in scope (variable expansion), then the scene's prompt template (``default``,
 ``cinematic`` or a user template) with the expanded shot in scope.
+
+User templates are read only from inside the storyboard's folder (symlinks followed;
+:mod:`storyboard.workspace`), as regular UTF-8 files of bounded size, and every render
+runs within the limits of :mod:`storyboard.sandbox`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.loaders import split_template_path
+
+from storyboard.diagnostics import FieldPath
+from storyboard.sandbox import BoundedSandbox, TemplateLimit
+from storyboard.textfile import MAX_DOCUMENT_BYTES, UnreadableFile, read_text_file
+from storyboard.workspace import OutsideFolder, confine, is_inside
 
 __all__ = [
+    "TemplateFolder",
     "TemplateProblem",
     "builtin_dir",
     "ensure_period",
     "make_environment",
     "render_named",
     "render_string",
+    "render_template",
+    "template_folders",
 ]
 
 
 class TemplateProblem(Exception):
-    """A template could not be rendered; the message says why, in the user's terms."""
+    """A template could not be rendered; the message says why, in the user's terms.
+
+    ``field`` is the storyboard field to blame when it is not the one being rendered
+    (a ``templates:`` folder whose file is a link leading outside, say).
+    """
+
+    def __init__(
+        self, message: str, field: FieldPath | None = None, *, limit: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.limit = limit
+        """True when a sandbox limit (work, size, time, depth) was hit."""
+
+
+class _TemplateFileProblem(jinja2.TemplateError):
+    """A template file that must not or cannot be read (raised by the loader)."""
+
+    def __init__(self, message: str, folder_index: int | None) -> None:
+        super().__init__(message)
+        self.folder_index = folder_index
 
 
 def builtin_dir(kind: str) -> Path:
@@ -43,12 +78,80 @@ def ensure_period(text: str) -> str:
     return text if not text or text[-1] in ".!?…\"'" else text + "."
 
 
-def make_environment(user_dirs: Sequence[Path] = ()) -> SandboxedEnvironment:
-    """The sandboxed environment; user template folders override built-ins by name."""
-    loader = jinja2.FileSystemLoader([*map(str, user_dirs), str(builtin_dir("templates"))])
-    env = SandboxedEnvironment(
-        loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
-        keep_trailing_newline=False,
+@dataclass(frozen=True)
+class TemplateFolder:
+    """A folder of user templates: its index under ``templates:`` and where it is."""
+
+    index: int
+    path: Path
+
+
+def template_folders(
+    base_dir: Path, entries: Sequence[str], *, allow_outside: bool = False
+) -> tuple[list[TemplateFolder], list[tuple[int, str]]]:
+    """The ``templates:`` folders inside the storyboard's folder, and (index, message)
+    for each entry that resolves outside it (unless ``allow_outside``)."""
+    folders: list[TemplateFolder] = []
+    refused: list[tuple[int, str]] = []
+    for index, entry in enumerate(entries):
+        try:
+            folders.append(
+                TemplateFolder(index, confine(base_dir, entry, allow_outside=allow_outside))
+            )
+        except OutsideFolder as exc:
+            refused.append((index, f"template folder {entry!r} resolves to {exc.path}, "
+                                   "outside the storyboard's folder"))  # fmt: skip
+    return folders, refused
+
+
+class _ConfinedLoader(jinja2.BaseLoader):
+    """Templates by name from the user's folders, then the built-ins; a user template
+    whose real path (symlinks followed) leaves ``root`` is refused, not read."""
+
+    def __init__(self, folders: Sequence[TemplateFolder], root: Path | None) -> None:
+        self.folders = [*folders, TemplateFolder(-1, builtin_dir("templates"))]
+        self.root = root
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        pieces = split_template_path(template)
+        for folder in self.folders:
+            candidate = folder.path.joinpath(*pieces)
+            if candidate.is_file():
+                return self._read(candidate, template, folder)
+        raise jinja2.TemplateNotFound(template)
+
+    def _read(
+        self, candidate: Path, name: str, folder: TemplateFolder
+    ) -> tuple[str, str, Callable[[], bool]]:
+        index = folder.index if folder.index >= 0 else None
+        if index is not None and self.root is not None and not is_inside(self.root, candidate):
+            real = os.path.realpath(candidate)
+            raise _TemplateFileProblem(f"template {name!r} is a link to {real}, outside the "
+                                       "storyboard's folder", index)  # fmt: skip
+        try:
+            text = read_text_file(candidate, limit=MAX_DOCUMENT_BYTES)
+        except UnreadableFile as exc:
+            message = f"template {name!r} can't be read: {exc.message}"
+            raise _TemplateFileProblem(message, index) from exc
+        if "\x00" in text:
+            raise _TemplateFileProblem(f"template {name!r} is a binary file, not text", index)
+        mtime = candidate.stat().st_mtime
+        return text, os.path.normpath(candidate), lambda: candidate.stat().st_mtime == mtime
+
+
+def make_environment(
+    user_dirs: Sequence[Path | TemplateFolder] = (), *, root: Path | None = None
+) -> BoundedSandbox:
+    """The bounded sandbox; user template folders override built-ins by name. With
+    ``root``, every user template must resolve inside it (see :func:`template_folders`
+    for checking the folders themselves)."""
+    folders = [d if isinstance(d, TemplateFolder) else TemplateFolder(i, d)
+               for i, d in enumerate(user_dirs)]  # fmt: skip
+    env = BoundedSandbox(
+        loader=_ConfinedLoader(folders, root), undefined=jinja2.StrictUndefined,
+        autoescape=False, keep_trailing_newline=False,
     )  # fmt: skip
     env.filters["ensure_period"] = ensure_period
     return env
@@ -56,18 +159,24 @@ def make_environment(user_dirs: Sequence[Path] = ()) -> SandboxedEnvironment:
 
 def render_string(env: jinja2.Environment, source: str, context: dict[str, Any]) -> str:
     """Render template text; raise :class:`TemplateProblem` with a readable reason."""
+    if not _has_jinja_syntax(source):
+        return _as_jinja_renders(source)
     try:
-        return env.from_string(source).render(context)
+        template = env.from_string(source)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateProblem(f"template syntax error: {exc.message}") from exc
-    except jinja2.exceptions.SecurityError as exc:
-        raise TemplateProblem(f"not allowed in the sandbox: {exc}") from exc
-    except jinja2.UndefinedError as exc:
-        raise TemplateProblem(f"undefined variable: {exc.message}") from exc
-    except jinja2.TemplateError as exc:
-        raise TemplateProblem(f"template error: {exc}") from exc
-    except (TypeError, ValueError, ArithmeticError) as exc:
-        raise TemplateProblem(f"template error: {exc}") from exc
+    return _render(template, context, "")
+
+
+def _has_jinja_syntax(source: str) -> bool:
+    return "{{" in source or "{%" in source or "{#" in source
+
+
+def _as_jinja_renders(text: str) -> str:
+    """Plain text as Jinja renders it (newlines normalised, one trailing newline dropped),
+    without compiling a template for it."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.removesuffix("\n")
 
 
 def render_named(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
@@ -80,9 +189,55 @@ def render_named(env: jinja2.Environment, name: str, context: dict[str, Any]) ->
         ) from exc
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateProblem(f"template {name!r} line {exc.lineno}: {exc.message}") from exc
+    except _TemplateFileProblem as exc:
+        raise _file_problem(exc) from exc
+    return _render(template, context, f"template {name!r}: ")
+
+
+def render_template(template: jinja2.Template, context: dict[str, Any]) -> str:
+    """Render a compiled template; raise :class:`TemplateProblem` when it fails."""
+    return _render(template, context, "")
+
+
+def _render(template: jinja2.Template, context: dict[str, Any], prefix: str) -> str:
     try:
         return template.render(context)
+    except TemplateLimit as exc:
+        where = _where(exc.__traceback__)
+        raise TemplateProblem(f"{prefix}{where}too costly: {exc}", limit=exc.slow) from exc
+    except RecursionError as exc:
+        message = "templates include or call each other too deeply (one includes itself?)"
+        raise TemplateProblem(f"{prefix}{message}", limit=True) from exc
+    except _TemplateFileProblem as exc:
+        raise _file_problem(exc) from exc
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateProblem(
+            f"{prefix}{_where(exc.__traceback__)}no template named "
+            f"{exc.name!r} in the storyboard's template folders"
+        ) from exc
     except jinja2.exceptions.SecurityError as exc:
-        raise TemplateProblem(f"template {name!r}: not allowed in the sandbox: {exc}") from exc
+        raise TemplateProblem(f"{prefix}not allowed in the sandbox: {exc}") from exc
+    except jinja2.UndefinedError as exc:
+        raise TemplateProblem(f"{prefix}undefined variable: {exc.message}") from exc
     except jinja2.TemplateError as exc:
-        raise TemplateProblem(f"template {name!r}: {exc}") from exc
+        raise TemplateProblem(f"{prefix}template error: {exc}") from exc
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        raise TemplateProblem(f"{prefix}template error: {exc}") from exc
+
+
+def _file_problem(exc: _TemplateFileProblem) -> TemplateProblem:
+    field = ("templates", exc.folder_index) if exc.folder_index is not None else None
+    return TemplateProblem(str(exc.message), field)
+
+
+def _where(traceback: TracebackType | None) -> str:
+    """``"x.j2 line 3: "`` for the innermost template frame of ``traceback``."""
+    found = ""
+    while traceback is not None:
+        frame = traceback.tb_frame
+        if "__jinja_exception__" in frame.f_globals:
+            name = frame.f_code.co_filename
+            label = "line" if name == "<template>" else f"{Path(name).name} line"
+            found = f"{label} {traceback.tb_lineno}: "
+        traceback = traceback.tb_next
+    return found

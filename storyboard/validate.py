@@ -101,7 +101,7 @@ def validate_loaded(
         board, loaded.source, loaded.base_dir, check_files=check_files,
         allow_outside=allow_outside,
     )  # fmt: skip
-    compiled = compile_storyboard(loaded, limits=limits)
+    compiled = compile_storyboard(loaded, limits=limits, allow_outside=allow_outside)
     found += compiled.diagnostics
     if check_files:
         found += check_assets(

@@ -18,5 +18,6 @@ def test_all_is_complete() -> None:
 _SUBMODULES = {
     "assets", "checks", "compile", "diagnostics", "edit", "kling", "load", "media", "source",
     "spec", "templating", "validate", "providers", "pricing", "cli", "plan", "run", "recipes",
-    "settings", "store", "render", "reference", "compositing_checks", "workspace",
+    "settings", "store", "render", "reference", "compositing_checks", "workspace", "sandbox",
+    "textfile",
 }  # fmt: skip

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from storyboard.cli.console import EXIT_INVALID, fail, out
-from storyboard.recipes.scaffold import ProjectExists, write_project
+from storyboard.cli.console import EXIT_INVALID, fail, out, print_diagnostics
+from storyboard.load import load_text
+from storyboard.recipes.scaffold import ProjectExists, project_files, write_project
 
 __all__ = ["init_command", "register"]
 
@@ -26,6 +27,12 @@ def init_command(
     """A new storyboard project (a storyboard using a reference image, the image, a
     README); `storyboard render DIR/storyboard.yaml` renders it offline at once. Never
     overwrites a file."""
+    text = project_files(title)["storyboard.yaml"]
+    assert isinstance(text, str)
+    problems = load_text(text, folder / "storyboard.yaml")
+    if problems.errors:
+        print_diagnostics(problems.errors)
+        fail("this --title does not make a valid storyboard; nothing was written", EXIT_INVALID)
     try:
         written = write_project(folder, title)
     except ProjectExists as exc:

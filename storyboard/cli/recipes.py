@@ -190,6 +190,9 @@ def run_command(
     """
     loaded = _find(name)
     values = _params(param or [])
+    if out_dir.exists() and not out_dir.is_dir():
+        fail(f"--out {out_dir} is a file, not a folder; give a folder for the videos (it is "
+             "created if needed)", EXIT_INVALID)  # fmt: skip
     plan = _plan(loaded, out_dir, values, rows, backend, concurrency, rate, budget,
                  resubmit_uncertain)  # fmt: skip
     _report_plan(plan, as_json and dry_run)

@@ -33,9 +33,9 @@ class KlingLimits:
     live_modes: tuple[str, ...] = ("4K",)  # live service: accepted, outside the seed's enum
     element_description_chars: int = 100  # live service: a 422 beyond (kie-real-traffic.md)
     max_shots: int = 6  # other hosts (5 or 6); an error: a 7-shot request is refused there
+    single_prompt_chars: int = 2500  # other hosts; an error: a longer prompt is refused there
     # Other hosts of the same model (warnings unless strict_host_limits):
     max_elements: int = 3
-    single_prompt_chars: int = 2500
     strict_host_limits: bool = False
     resolutions: dict[str, int] = field(
         default_factory=lambda: {"std": 720, "pro": 1080, "4K": 2160}

@@ -129,7 +129,6 @@ def _check_single(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Viol
                 "input.prompt",
                 f"prompt is {len(prompt)} characters; hosts of Kling 3.0 accept at most "
                 f"{limits.single_prompt_chars}",
-                _host_severity(limits),
             )
 
 

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from storyboard.assets import resolve_asset
 from storyboard.diagnostics import Diagnostic
 from storyboard.load import load_text
-from storyboard.plan import PlanError
+from storyboard.plan import PlanError, build_plan
 from storyboard.pricing import Estimate
 from storyboard.recipes.instantiate import InstanceInvalid, file_values, instantiate
 from storyboard.recipes.jobs import Job, JobResult, RenderSettings, render_job
@@ -29,9 +30,11 @@ from storyboard.recipes.rows import Row, read_rows
 from storyboard.recipes.workdir import WORK_FOLDER, staged_names, write_instance
 from storyboard.run.backend import Backend, BackendName, choose_backend
 from storyboard.run.ratelimit import RateLimiter
-from storyboard.run.render import Prepared, assembly_key, default_state_path, prepare
+from storyboard.run.render import Prepared, assembly_key, default_state_path
+from storyboard.run.status import GenerationStatus, plan_status
+from storyboard.run.steps import file_sha256
 from storyboard.store import StateStore
-from storyboard.validate import StoryboardInvalid, validate_loaded
+from storyboard.validate import Report, validate_loaded
 
 __all__ = [
     "BatchPlan",
@@ -50,23 +53,37 @@ OnResult = Callable[[JobResult], None]
 
 @dataclass
 class PlannedJob:
-    """A valid job with its plan, cache status and cost."""
+    """A valid job with its content keys, cache status and cost — a summary of its plan,
+    so a batch of 10,000 rows holds no storyboards or graphs in memory."""
 
     job: Job
-    prepared: Prepared
+    keys: list[str]
+    """Content keys of its generations (equal keys = equal clips)."""
+    status: dict[str, str]
+    """Scene -> cache status (cached, new, stale, resume, uncertain)."""
+    estimates: dict[str, Estimate]
+    """Content key -> estimate of each generation the next run pays for."""
+    prices: str
+    """Where the prices come from."""
     cached: bool
     """Every generation cached and the output assembled from them: nothing to do."""
     warnings: list[str] = field(default_factory=list)
     """The storyboard's warnings (e.g. a first frame whose shape differs from the ratio)."""
 
-    @property
-    def keys(self) -> list[str]:
-        return [p.key for p in self.prepared.plan.generations.values()]
+    @classmethod
+    def of(cls, job: Job, prepared: Prepared, warnings: list[str]) -> PlannedJob:
+        """The summary of ``prepared`` (whether it is done is read from its journal)."""
+        plan, status = prepared.plan, prepared.status
+        return cls(
+            job, [p.key for p in plan.generations.values()],
+            {s: st.kind for s, st in status.items()},
+            {p.key: p.estimate for s, p in plan.generations.items() if status[s].will_pay},
+            plan.prices.source, is_done(prepared, job.output), warnings,
+        )  # fmt: skip
 
     def paying(self) -> dict[str, Estimate]:
         """Content key -> estimate of each generation the next run pays for."""
-        plan, status = self.prepared.plan, self.prepared.status
-        return {p.key: p.estimate for s, p in plan.generations.items() if status[s].will_pay}
+        return self.estimates
 
 
 @dataclass
@@ -95,7 +112,7 @@ class BatchPlan:
         paying: dict[str, Estimate] = {}
         for planned in self.jobs:
             paying.update(planned.paying())
-        prices = self.jobs[0].prepared.plan.prices.source if self.jobs else ""
+        prices = self.jobs[0].prices if self.jobs else ""
         return {
             "credits": sum(e.credits for e in paying.values()), "generations": len(paying),
             "seconds": sum(e.seconds for e in paying.values()),
@@ -112,12 +129,12 @@ class BatchPlan:
 
 
 def _planned_json(planned: PlannedJob) -> dict[str, Any]:
-    job, status = planned.job, planned.prepared.status
+    job, status = planned.job, planned.status
     return {
         "row": job.row_number, "variant": job.variant, "where": job.where,
         "storyboard": str(job.storyboard), "output": str(job.output),
         "status": "cached" if planned.cached else "to render",
-        "generations": {s: st.kind for s, st in status.items()},
+        "generations": dict(status),
         "credits": sum(e.credits for e in planned.paying().values()),
         "warnings": planned.warnings,
     }  # fmt: skip
@@ -176,6 +193,7 @@ class _Materializer:
         self.plan, self.base, self.from_rows = plan, base, from_rows
         self.staged: dict[Path, str] = {}
         self.outputs: dict[Path, str] = {}
+        self.hashes: dict[Path, str] = {}
 
     def add_rows(self, rows: list[Row]) -> None:
         for row in rows:
@@ -223,17 +241,33 @@ class _Materializer:
                                               report.errors))  # fmt: skip
             return
         try:
-            prepared = prepare(job.storyboard, self.plan.backend, state_path=job.state)
-        except StoryboardInvalid as exc:
-            self.plan.invalid.append(_invalid(job.row_number, job.variant, job.where,
-                                              exc.diagnostics))  # fmt: skip
-            return
+            prepared = self.prepare(job, report)
         except PlanError as exc:
             problem = Diagnostic(str(job.storyboard), 1, 1, (), str(exc))
             self.plan.invalid.append(_invalid(job.row_number, job.variant, job.where, [problem]))
             return
         warnings = [str(d) for d in report.warnings]
-        self.plan.jobs.append(PlannedJob(job, prepared, is_done(prepared, job.output), warnings))
+        self.plan.jobs.append(PlannedJob.of(job, prepared, warnings))
+
+    def prepare(self, job: Job, report: Report) -> Prepared:
+        """Plan a validated job and read its status from its journal — only when the
+        journal exists: planning never creates one (a job that runs does)."""
+        base = report.loaded.base_dir
+        files = {a.source for g in report.generations for a in g.assets if a.kind == "file"}
+        hashes = {f: self.hash(resolve_asset(base, f)) for f in sorted(files)}
+        plan = build_plan(report.generations, hashes, namespace=self.plan.backend.namespace)
+        if job.state.is_file():
+            with StateStore(job.state) as store:
+                status = plan_status(plan, store, str(job.storyboard.resolve()))
+        else:
+            status = {scene: GenerationStatus(scene, "new") for scene in plan.generations}
+        return Prepared(report, plan, self.plan.backend, job.state, status)
+
+    def hash(self, file: Path) -> str:
+        """sha256 of a file, once per batch (rows share their staged files)."""
+        if file not in self.hashes:
+            self.hashes[file] = file_sha256(file)
+        return self.hashes[file]
 
 
 def journal_path(storyboard: Path, backend: Backend) -> Path:
@@ -255,6 +289,8 @@ def _invalid(number: int, variant: str | None, where: str, problems: list[Diagno
 def is_done(prepared: Prepared, output: Path) -> bool:
     """True when every clip is in the journal and ``output`` was assembled from them."""
     if not all(status.kind == "cached" for status in prepared.status.values()):
+        return False
+    if not prepared.state_path.is_file():
         return False
     with StateStore(prepared.state_path) as store:
         records = {s: store.generation(p.key) for s, p in prepared.plan.generations.items()}

@@ -3,7 +3,8 @@
 Pure: files are referred to by the names they get inside the work folder
 (``assets/<content hash>-<name>``), which :mod:`storyboard.recipes.workdir` computes and
 copies; the instantiated storyboard lives in that folder, so its relative paths resolve
-without reaching outside it.
+without reaching outside it. Values are data: they reach the template as variables, and
+the prompts of the storyboard it produces are final text (:mod:`~storyboard.recipes.literal`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from storyboard.diagnostics import Diagnostic
+from storyboard.recipes.literal import literal_prompts
 from storyboard.recipes.load import LoadedRecipe
-from storyboard.recipes.templates import recipe_environment
-from storyboard.templating import TemplateProblem, render_string
+from storyboard.recipes.templates import render_recipe
+from storyboard.templating import TemplateProblem
 
 __all__ = ["OUTPUT_SUFFIXES", "Instance", "InstanceInvalid", "file_values", "instantiate"]
 
@@ -77,12 +79,11 @@ def instantiate(
 ) -> Instance:
     """The storyboard text and output name for these values (files by ``staged`` name)."""
     context = _context(loaded, values, staged, row_number, variant, row or {})
-    env = recipe_environment()
     try:
-        text = render_string(env, loaded.recipe.storyboard, context)
+        text = literal_prompts(render_recipe(loaded.recipe.storyboard, context))
     except TemplateProblem as exc:
         raise InstanceInvalid([loaded.template_diagnostic(str(exc))]) from exc
-    output = _output_name(loaded, env, context)
+    output = _output_name(loaded, context)
     assets = {staged[p]: p for p in file_values(values)}
     return Instance(row_number, variant, text if text.endswith("\n") else text + "\n", output,
                     assets)  # fmt: skip
@@ -108,10 +109,10 @@ def _staged(value: Any, staged: Mapping[Path, str]) -> Any:
     return value
 
 
-def _output_name(loaded: LoadedRecipe, env: Any, context: dict[str, Any]) -> str:
+def _output_name(loaded: LoadedRecipe, context: dict[str, Any]) -> str:
     where = ("run", "output")
     try:
-        name = render_string(env, loaded.recipe.run.output, context).strip()
+        name = render_recipe(loaded.recipe.run.output, context).strip()
     except TemplateProblem as exc:
         raise InstanceInvalid([loaded.source.diagnostic(where, f"output name: {exc}")]) from exc
     path = PurePosixPath(name)

@@ -24,6 +24,7 @@ from storyboard.recipes.params import Layer, resolve_values
 from storyboard.recipes.templates import recipe_environment
 from storyboard.source import DocumentError, SourceMap, parse_document
 from storyboard.templating import builtin_dir
+from storyboard.textfile import MAX_DOCUMENT_BYTES, UnreadableFile, read_text_file
 
 __all__ = [
     "RECIPE_FILE",
@@ -107,10 +108,10 @@ def load_recipe(path: str | Path, *, builtin: bool = False) -> LoadedRecipe:
     if file.is_dir():
         file = file / RECIPE_FILE
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        problem = Diagnostic(str(file), 1, 1, (), f"cannot read the recipe: {reason}")
+        text = read_text_file(file, limit=MAX_DOCUMENT_BYTES)
+    except UnreadableFile as exc:
+        problem = Diagnostic(str(file), exc.line, exc.column, (),
+                             f"cannot read the recipe: {exc.message}")  # fmt: skip
         raise RecipeInvalid([problem]) from exc
     return load_recipe_text(text, file, builtin=builtin)
 

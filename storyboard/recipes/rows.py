@@ -17,6 +17,7 @@ from typing import Any
 
 from storyboard.diagnostics import Diagnostic
 from storyboard.recipes.params import Layer
+from storyboard.textfile import MAX_ROWS_BYTES, UnreadableFile, read_text_file
 
 __all__ = ["BadRow", "Row", "RowsInvalid", "parse_csv", "parse_jsonl", "read_rows"]
 
@@ -56,10 +57,10 @@ def read_rows(path: Path) -> tuple[list[Row], list[BadRow]]:
     """Rows of a ``.csv``, ``.jsonl``/``.ndjson`` or ``.json`` (a list) file, and the
     rows that could not be read (a bad JSON line); :class:`RowsInvalid` for the whole file."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        problem = Diagnostic(str(path), 1, 1, (), f"cannot read the rows: {reason}")
+        text = read_text_file(path, limit=MAX_ROWS_BYTES, encoding="utf-8-sig")
+    except UnreadableFile as exc:
+        problem = Diagnostic(str(path), exc.line, exc.column, (),
+                             f"cannot read the rows: {exc.message}")  # fmt: skip
         raise RowsInvalid([problem]) from exc
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -71,16 +72,17 @@ def read_rows(path: Path) -> tuple[list[Row], list[BadRow]]:
 
 
 def parse_csv(text: str, file: Path) -> list[Row]:
-    """Rows of CSV text; the header names the parameters."""
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    """Rows of CSV text; the header names the parameters. Parsing is strict: a quote
+    left open (which would swallow the rows after it) is an error at its row's line."""
+    reader = csv.reader(io.StringIO(text), strict=True)
+    header = _next_record(reader, file, 1)
     if header is None:
         return []
     names = [h.strip() for h in header]
     _check_header(names, file)
     rows: list[Row] = []
     line = reader.line_num + 1
-    for cells in reader:
+    while (cells := _next_record(reader, file, line)) is not None:
         start, line = line, reader.line_num + 1
         if not any(c.strip() for c in cells):
             continue
@@ -91,6 +93,18 @@ def parse_csv(text: str, file: Path) -> list[Row]:
         values = {n: c for n, c in zip(names, cells, strict=False) if n}
         rows.append(Row(len(rows) + 1, start, values, file))
     return rows
+
+
+def _next_record(reader: Any, file: Path, line: int) -> list[str] | None:
+    """The next CSV record (None at the end); a malformed one is reported at ``line``."""
+    try:
+        return next(reader, None)
+    except csv.Error as exc:
+        hint = 'close the quote (a quote inside a quoted cell is written twice: "")'
+        if "NUL" in str(exc):
+            hint = "the file holds NUL bytes: save it as plain UTF-8 text"
+        raise RowsInvalid([Diagnostic(str(file), line, 1, (), f"malformed CSV from this row "
+                                      f"on: {exc}", hint=hint)]) from exc  # fmt: skip
 
 
 def _check_header(names: list[str], file: Path) -> None:
@@ -118,6 +132,10 @@ def parse_jsonl(text: str, file: Path) -> tuple[list[Row], list[BadRow]]:
             problems.append((number, Diagnostic(str(file), index, exc.colno, (),
                                                  f"not valid JSON: {exc.msg}")))  # fmt: skip
             continue
+        except (RecursionError, ValueError) as exc:
+            reason = f"not usable JSON: {_json_reason(exc)}"
+            problems.append((number, Diagnostic(str(file), index, 1, (), reason)))
+            continue
         if not isinstance(data, dict):
             problems.append((number, Diagnostic(str(file), index, 1, (), "a row is a JSON "
                                                  "object of parameter values")))  # fmt: skip
@@ -132,7 +150,16 @@ def _json_list(text: str, file: Path) -> tuple[list[Row], list[BadRow]]:
     except json.JSONDecodeError as exc:
         raise RowsInvalid([Diagnostic(str(file), exc.lineno, exc.colno, (),
                                       f"not valid JSON: {exc.msg}")]) from exc  # fmt: skip
+    except (RecursionError, ValueError) as exc:
+        raise RowsInvalid([Diagnostic(str(file), 1, 1, (), "not usable JSON: "
+                                      f"{_json_reason(exc)}")]) from exc  # fmt: skip
     if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
         raise RowsInvalid([Diagnostic(str(file), 1, 1, (), "a JSON rows file is a list of "
                                       "objects (or write one object per line)")])  # fmt: skip
     return [Row(i, 1, d, file) for i, d in enumerate(data, start=1)], []
+
+
+def _json_reason(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "values nested too deeply"
+    return str(exc)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import yaml
 from PIL import Image, ImageDraw, ImageFont
 
 from storyboard.recipes.workdir import atomic_write_text
 
-__all__ = ["ProjectExists", "project_files", "reference_image", "write_project"]
+__all__ = ["ProjectExists", "project_files", "reference_image", "write_project", "yaml_string"]
 
 STORYBOARD = """\
 # Your first storyboard. Render it (offline and free without KIE_API_KEY):
@@ -105,13 +106,17 @@ def reference_image(size: tuple[int, int] = (1280, 720)) -> bytes:
     return buffer.getvalue()
 
 
+def yaml_string(text: str) -> str:
+    """``text`` as a double-quoted YAML scalar (backslashes, quotes, newlines escaped)."""
+    dumped = yaml.safe_dump(text, default_style='"', allow_unicode=True, width=float("inf"))
+    return dumped.rstrip("\n").removesuffix("\n...").rstrip("\n")
+
+
 def project_files(title: str) -> dict[str, str | bytes]:
     """Relative path -> content of every file of a new project."""
-    safe = title.replace('"', "'")
-    quoted = f'"{safe}"'
     return {
-        "storyboard.yaml": STORYBOARD.format(title=quoted),
-        "README.md": README.format(title=safe),
+        "storyboard.yaml": STORYBOARD.format(title=yaml_string(title)),
+        "README.md": README.format(title=" ".join(title.split())),
         "refs/start.png": reference_image(),
     }
 
