@@ -1,24 +1,36 @@
-"""Check the local files a storyboard names: present, inside its folder, right format.
+"""Check the local files a storyboard names: present, inside its folder, what they claim.
 
-The only module of validation that reads the disk. Images are opened with Pillow to
-check their real format and pixel size against the Kling limits.
+The only module of validation that reads the disk. Images are decoded in full with
+Pillow (so truncated or damaged files are caught, and decompression bombs are refused
+before decoding); reference videos and music are opened with ffmpeg; title fonts are
+loaded as the assembly loads them.
 """
 
 from __future__ import annotations
 
+import functools
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFont, UnidentifiedImageError
 
 from storyboard.compile import AssetSlot, Generation, normalise_path
 from storyboard.diagnostics import Diagnostic, FieldPath
 from storyboard.kling import DEFAULT_LIMITS, KlingLimits
+from storyboard.media.ffmpeg import MediaInfo
+from storyboard.media.inspect import audio_problem, read_media, video_problem
 from storyboard.source import SourceMap
 from storyboard.spec import Storyboard, is_url
 
-__all__ = ["ImageInfo", "check_assets", "resolve_asset"]
+__all__ = ["MAX_IMAGE_PIXELS", "ImageInfo", "check_assets", "inspect_image", "resolve_asset"]
 
+MAX_IMAGE_PIXELS = 40_000_000
+"""Largest image decoded (40 MP, e.g. 8000x5000): a bigger one is refused from its header,
+so a small file claiming a huge picture never fills the memory."""
+
+_PIXELS = re.compile(r"\((\d+) pixels\)")
 _PIL_FORMATS = {"JPEG": "jpg", "PNG": "png", "MPO": "jpg"}
 _RATIOS = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0}
 
@@ -53,13 +65,13 @@ def check_assets(
         checker.check_slot(slot, board)
     for gen in generations:
         checker.check_frame_ratio(gen, board)
-    if board.edit.music and not is_url(board.edit.music.path):
-        checker.existing(normalise_path(board.edit.music.path), ("edit", "music", "path"))
+    if board.edit.music:
+        checker.check_music(board.edit.music.path, ("edit", "music", "path"))
     for index, title in enumerate(board.edit.titles):
         if title.font:
-            checker.existing(normalise_path(title.font), ("edit", "titles", index, "font"))
+            checker.check_font(title.font, ("edit", "titles", index, "font"))
     if board.edit.subtitles.font:
-        checker.existing(normalise_path(board.edit.subtitles.font), ("edit", "subtitles", "font"))
+        checker.check_font(board.edit.subtitles.font, ("edit", "subtitles", "font"))
     return checker.problems
 
 
@@ -101,16 +113,44 @@ class _AssetChecker:
         else:
             self._image(file, slot.field, element=slot.field[0] == "elements")
 
+    def check_music(self, name: str, path: FieldPath) -> None:
+        if is_url(name):
+            self.error(path, "music must be a local audio file, not a URL", "download it first")
+            return
+        file = self.existing(normalise_path(name), path)
+        if file is not None and (problem := audio_problem(_media(_FileKey.of(file)))):
+            self.error(path, f"{file.name} {problem}", "use an audio file (mp3, wav, m4a, ...)")
+
+    def check_font(self, name: str, path: FieldPath) -> None:
+        file = self.existing(normalise_path(name), path)
+        if file is None:
+            return
+        if not _is_font(_FileKey.of(file)):
+            self.error(
+                path, f"{file.name} is not a font Pillow can load", "use a .ttf or .otf file"
+            )
+
     def _video(self, file: Path, path: FieldPath) -> None:
         if file.suffix.lower().lstrip(".") not in self.limits.element_video_formats:
             self.error(path, f"{file.name}: reference videos must be MP4 or MOV")
+            return
         if file.stat().st_size > self.limits.element_video_max_bytes:
             self.error(path, f"{file.name} is {_mb(file)} MB; reference videos are at most 50 MB")
+        elif problem := video_problem(_media(_FileKey.of(file))):
+            self.error(path, f"{file.name} {problem}", "use an MP4 or MOV video")
+
+    def image(self, file: Path) -> ImageInfo | str:
+        """What the image at ``file`` is, or why it is not a usable JPG/PNG."""
+        try:
+            return _image(_FileKey.of(file))
+        except OSError:
+            return "cannot be read"
 
     def _image(self, file: Path, path: FieldPath, *, element: bool) -> None:
-        info = _read_image(file)
-        if info is None or info.format is None:
-            self.error(path, f"{file.name} is not a JPG or PNG image", "convert it to PNG or JPG")
+        info = self.image(file)
+        if isinstance(info, str):
+            hint = "scale it down" if "MP" in info else "use an undamaged PNG or JPG"
+            self.error(path, f"{file.name} {info}", hint)
             return
         if element:
             low = self.limits.element_image_min_px
@@ -129,20 +169,83 @@ class _AssetChecker:
         ratio = gen.request.input.aspect_ratio
         if first is None or first.kind != "file" or ratio is None:
             return
-        info = _read_image(resolve_asset(self.base_dir, first.source))
-        if info and abs(info.width / info.height - _RATIOS[ratio]) > 0.02:
+        info = self.image(resolve_asset(self.base_dir, first.source))
+        if isinstance(info, ImageInfo) and abs(info.width / info.height - _RATIOS[ratio]) > 0.02:
             self.problems.append(self.source.diagnostic(
                 first.field, f"the first frame is {info.width}x{info.height}, not {ratio}; "
                 "Kling follows the frame's own aspect ratio", severity="warning",
             ))  # fmt: skip
 
 
-def _read_image(file: Path) -> ImageInfo | None:
+@dataclass(frozen=True)
+class _FileKey:
+    """A file as it is now: a changed file is a new key, so it is inspected again."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> _FileKey:
+        stat = path.stat()
+        return cls(path, stat.st_size, stat.st_mtime_ns)
+
+
+# Each file is decoded or probed once per process, however many storyboards (recipe rows)
+# name it.
+@functools.lru_cache(maxsize=512)
+def _image(key: _FileKey) -> ImageInfo | str:
+    return inspect_image(key.path)
+
+
+@functools.lru_cache(maxsize=256)
+def _media(key: _FileKey) -> MediaInfo | None:
+    return read_media(key.path)
+
+
+@functools.lru_cache(maxsize=64)
+def _is_font(key: _FileKey) -> bool:
     try:
-        with Image.open(file) as image:
-            return ImageInfo(_PIL_FORMATS.get(image.format or ""), image.width, image.height)
-    except (UnidentifiedImageError, OSError):
-        return None
+        ImageFont.truetype(str(key.path), 24)  # as storyboard.edit.fonts loads it
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def inspect_image(file: Path) -> ImageInfo | str:
+    """The image's format and size, decoded in full; or why it is not a usable JPG/PNG.
+
+    The pixel count is checked from the header before decoding (and Pillow's own
+    decompression-bomb guard is an error here, not a warning).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as image:
+                return _decoded(image)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        return _too_large(pixels=int(found[1]) if (found := _PIXELS.search(str(exc))) else None)
+    except UnidentifiedImageError:
+        return "is not a JPG or PNG image"
+    except Exception:  # Pillow's decoders raise many types on damaged files
+        return "is damaged or truncated: it cannot be decoded"
+
+
+def _decoded(image: Image.Image) -> ImageInfo | str:
+    kind = _PIL_FORMATS.get(image.format or "")
+    if kind is None:
+        return f"is a {image.format or 'non-image'} file, not a JPG or PNG image"
+    if image.width * image.height > MAX_IMAGE_PIXELS:
+        return _too_large(pixels=image.width * image.height, size=image.size)
+    image.load()
+    return ImageInfo(kind, image.width, image.height)
+
+
+def _too_large(pixels: int | None, size: tuple[int, int] | None = None) -> str:
+    claimed = f"{size[0]}x{size[1]} px, " if size else ""
+    megapixels = f"{pixels / 1e6:.0f} MP" if pixels else "a huge picture"
+    return (f"claims to be {claimed}{megapixels} (a decompression bomb?); images are "
+            f"limited to {MAX_IMAGE_PIXELS // 1_000_000} MP")  # fmt: skip
 
 
 def _mb(file: Path) -> str:

@@ -1,4 +1,7 @@
-"""Cross-references a schema cannot check: scene ids, continuity, the edit's scene names.
+"""Cross-references a schema cannot check: scene ids, continuity, element use.
+
+The edit's references to scenes are checked with the rest of the edit's rules by
+:mod:`storyboard.edit_checks`.
 
 Pure: works on the validated :class:`~storyboard.spec.Storyboard` and its source map.
 """
@@ -25,7 +28,6 @@ def check_references(board: Storyboard, source: SourceMap) -> list[Diagnostic]:
         *_scene_sources(board, source),
         *_cycles(board, source),
         *_unused_elements(board, source),
-        *_edit_references(board, source),
         *_export_plugins(board, source),
     ]
 
@@ -115,35 +117,6 @@ def _shots(board: Storyboard) -> Iterator[str]:
     return (shot.prompt for scene in board.scenes for shot in scene.shots)
 
 
-def _edit_references(board: Storyboard, source: SourceMap) -> Iterator[Diagnostic]:
-    ids = [scene.id for scene in board.scenes]
-    durations = {s.id: s.seconds for s in board.scenes}
-    edit = board.edit
-    order = edit.order or ids
-    known = f"scene ids: {', '.join(ids)}"
-    for index, scene_id in enumerate(edit.order or []):
-        if scene_id not in ids:
-            yield source.diagnostic(("edit", "order", index), f"no scene {scene_id!r}", hint=known)
-        elif edit.order and edit.order.index(scene_id) != index:
-            yield source.diagnostic(("edit", "order", index), f"scene {scene_id!r} listed twice")
-    for index, transition in enumerate(edit.transitions):
-        yield from _transition(index, transition.between, order, ids, source)
-    for scene_id, trim in edit.trims.items():
-        path: FieldPath = ("edit", "trims", scene_id)
-        if scene_id not in ids:
-            yield source.diagnostic(path, f"no scene {scene_id!r}", hint=known)
-        elif trim.end is not None and 0 < durations[scene_id] < trim.end:
-            yield source.diagnostic(
-                (*path, "out"), f"trim out {trim.end} s is past the scene's end "
-                f"({durations[scene_id]} s)",
-            )  # fmt: skip
-    for index, title in enumerate(edit.titles):
-        if title.scene is not None and title.scene not in ids:
-            yield source.diagnostic(
-                ("edit", "titles", index, "scene"), f"no scene {title.scene!r}", hint=known
-            )
-
-
 def _export_plugins(board: Storyboard, source: SourceMap) -> Iterator[Diagnostic]:
     from storyboard.edit.exports import EXPORTS, INSTALL_HINT, missing_plugins
 
@@ -155,21 +128,3 @@ def _export_plugins(board: Storyboard, source: SourceMap) -> Iterator[Diagnostic
                 f"exporting {fmt} needs the OpenTimelineIO plugin {EXPORTS[fmt].package}",
                 hint=f"install it with {INSTALL_HINT}",
             )
-
-
-def _transition(
-    index: int, between: tuple[str, str], order: list[str], ids: list[str], source: SourceMap
-) -> Iterator[Diagnostic]:
-    path: FieldPath = ("edit", "transitions", index, "between")
-    missing = [s for s in between if s not in ids]
-    if missing:
-        yield source.diagnostic(
-            path, f"no scene {missing[0]!r}", hint=f"scene ids: {', '.join(ids)}"
-        )
-        return
-    first, second = between
-    if first in order and second in order and order.index(second) != order.index(first) + 1:
-        yield source.diagnostic(
-            path, f"{first!r} and {second!r} are not adjacent in the edit",
-            hint="a transition joins a scene to the one right after it",
-        )  # fmt: skip

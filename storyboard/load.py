@@ -92,8 +92,54 @@ def _validate(data: dict[str, Any], file: Path, source: SourceMap) -> LoadedStor
 def _schema_diagnostic(error: ErrorDetails, data: Any, source: SourceMap) -> Diagnostic:
     path = _clean_loc(error["loc"])
     message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    hint = _misspelt_hint(error, path, data) or _hint(error, path)
+    message = _type_message(error) or message
+    hint = _misspelt_hint(error, path, data) or _yaml_number_hint(error) or _hint(error, path)
     return source.diagnostic(path, message, hint=hint)
+
+
+def _unquoted(error: ErrorDetails) -> str:
+    return ", without quotes" if isinstance(error.get("input"), str) else ""
+
+
+def _yaml_number_hint(error: ErrorDetails) -> str | None:
+    """YAML reads ``1e3`` (no dot, no sign) as text; say how to write it as a number."""
+    value = error.get("input")
+    if error["type"] not in _EXPECTED or not isinstance(value, str) or "e" not in value.lower():
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return f"YAML reads {value} as text: write {number:.1e}" if number == number else None
+
+
+_EXPECTED = {
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "finite_number": "a finite number",
+}
+
+
+def _type_message(error: ErrorDetails) -> str | None:
+    """``expected a whole number, got true`` for the strict number and boolean types."""
+    expected = _EXPECTED.get(error["type"])
+    if expected is None:
+        return None
+    value = error.get("input")
+    if isinstance(value, bool):
+        got = "true" if value else "false"
+    elif isinstance(value, str):
+        got = f"the text {value!r}"
+    elif isinstance(value, float) and not value.is_integer() and value == value:
+        got = (
+            f"{value!r} (it has a fractional part)"
+            if expected == _EXPECTED["int_type"]
+            else repr(value)
+        )
+    else:
+        got = repr(value)
+    return f"expected {expected}, got {got}"
 
 
 def _misspelt_hint(error: ErrorDetails, path: FieldPath, data: Any) -> str | None:
@@ -129,6 +175,11 @@ def _hint(error: ErrorDetails, path: FieldPath) -> str | None:
         "missing": f"add `{name}:`",
         "int_from_float": "use a whole number of seconds",
         "int_parsing": "use a whole number",
+        "int_type": "write a whole number such as 5" + _unquoted(error),
+        "float_type": "write a number such as 2.5" + _unquoted(error),
+        "bool_type": "write true or false",
+        "finite_number": "write a number such as 2.5 (.inf and .nan are not allowed)",
+        "string_too_long": f"shorten it to at most {ctx.get('max_length')} characters",
         "literal_error": f"use one of {ctx.get('expected', 'the listed values')}",
         "string_pattern_mismatch": "use letters, digits, - and _ (no spaces)",
         "too_short": "add at least one item",

@@ -13,9 +13,11 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     field_validator,
     model_validator,
 )
@@ -41,12 +43,26 @@ NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z0-9_]+)*$"
 SCENE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 DIALOGUE_MAX = 400
 """Characters of one shot's spoken line (a subtitle beyond that is unreadable in a shot)."""
+SCENE_ID_MAX = 64
+"""Longest scene id: ids name clip and frame files, which must stay short and portable."""
 
 Mode = Literal["std", "pro", "4K"]
 AspectRatio = Literal["16:9", "9:16", "1:1"]
 ShotSeconds = Annotated[
-    int, Field(ge=DEFAULT_LIMITS.shot_duration[0], le=DEFAULT_LIMITS.shot_duration[1])
+    int,
+    Field(strict=True, ge=DEFAULT_LIMITS.shot_duration[0], le=DEFAULT_LIMITS.shot_duration[1]),
 ]
+
+
+def _element_name(name: str) -> str:
+    if not re.match(NAME_PATTERN, name):
+        raise ValueError(
+            f"element name {name!r} can't be used as @{name}: use letters, digits, _ and inner -"
+        )
+    return name
+
+
+ElementName = Annotated[str, AfterValidator(_element_name)]
 
 
 def is_url(value: str) -> bool:
@@ -144,7 +160,7 @@ class Defaults(_Model):
     aspect_ratio: AspectRatio = Field(
         "16:9", description="16:9, 9:16 or 1:1 (a first frame's own ratio wins)."
     )
-    sound: bool = Field(True, description="Generate sound (always on for multi-shot scenes).")
+    sound: StrictBool = Field(True, description="Generate sound (always on for multi-shot scenes).")
     template: str = Field(
         "default",
         description="Prompt template: default (prompt verbatim), cinematic, or a user template.",
@@ -155,7 +171,10 @@ class Scene(_Model):
     """A scene: shots generated together as one Kling 3.0 clip, a still, or footage."""
 
     id: str = Field(
-        pattern=SCENE_ID_PATTERN, description="Unique scene id (letters, digits, - _ .)."
+        pattern=SCENE_ID_PATTERN,
+        max_length=SCENE_ID_MAX,
+        description=f"Unique scene id: letters, digits, - _ . (starting with a letter or "
+        f"digit), at most {SCENE_ID_MAX} characters.",
     )
     shots: list[Shot] = Field(
         default_factory=list,
@@ -184,7 +203,7 @@ class Scene(_Model):
     aspect_ratio: AspectRatio | None = Field(
         None, description="Overrides defaults.aspect_ratio for this scene."
     )
-    sound: bool | None = Field(None, description="Overrides defaults.sound for this scene.")
+    sound: StrictBool | None = Field(None, description="Overrides defaults.sound for this scene.")
     template: str | None = Field(None, description="Overrides defaults.template for this scene.")
     notes: str | None = Field(None, description="Free notes; not sent anywhere.")
 
@@ -227,28 +246,24 @@ class Storyboard(_Model):
         description="Folders of user prompt templates (relative to the storyboard); they "
         "override built-ins of the same name.",
     )
-    elements: dict[str, Element] = Field(
+    elements: dict[ElementName, Element] = Field(
         default_factory=dict, description="Named elements; prompts reference them as @name."
     )
     scenes: list[Scene] = Field(min_length=1, description="The scenes, in story order.")
     edit: Edit = Field(default_factory=Edit, description="How the clips are assembled.")
     output: Output = Field(default_factory=Output, description="Output file and encoding.")
 
+    @field_validator("storyboard", mode="before")
+    @classmethod
+    def _version_number(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("the format version is the number 1, not true/false")
+        return value
+
     @field_validator("output", mode="before")
     @classmethod
     def _output_path(cls, value: Any) -> Any:
         return {"path": value} if isinstance(value, str) else value
-
-    @field_validator("elements")
-    @classmethod
-    def _element_names(cls, value: dict[str, Element]) -> dict[str, Element]:
-        for name in value:
-            if not re.match(NAME_PATTERN, name):
-                raise ValueError(
-                    f"element name {name!r} can't be used as @{name}: use letters, digits, "
-                    "_ and inner -"
-                )
-        return value
 
     def scene(self, scene_id: str) -> Scene:
         """The scene with this id (KeyError if none)."""

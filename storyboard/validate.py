@@ -14,6 +14,7 @@ from storyboard.checks import check_references
 from storyboard.compile import Compiled, Generation, compile_storyboard
 from storyboard.compositing_checks import check_compositing
 from storyboard.diagnostics import Diagnostic, sort_diagnostics
+from storyboard.edit_checks import check_edit
 from storyboard.kling import DEFAULT_LIMITS, KlingLimits
 from storyboard.load import LoadedStoryboard, load_file
 from storyboard.spec import Storyboard
@@ -101,6 +102,7 @@ def validate_loaded(
         board, loaded.source, loaded.base_dir, check_files=check_files,
         allow_outside=allow_outside,
     )  # fmt: skip
+    found += check_edit(board, loaded.source)
     compiled = compile_storyboard(loaded, limits=limits, allow_outside=allow_outside)
     found += compiled.diagnostics
     if check_files:

@@ -2,7 +2,8 @@
 
 ::
 
-    EditError (ValueError)       the edit does not fit the clips; lists every problem at once
+    EditError (ValueError)       the edit does not fit the clips; lists every problem at once,
+                                 each an EditProblem naming its storyboard field
     AssemblyError (RuntimeError) an assembly step failed (ffmpeg error, unreadable clip);
                                  names the step and, where known, the scene
 """
@@ -11,7 +12,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["AssemblyError", "EditError"]
+from storyboard.diagnostics import format_path
+
+__all__ = ["AssemblyError", "EditError", "EditProblem"]
+
+
+class EditProblem(str):
+    """One problem of an edit: its text is ``field: message``; ``path`` is the field path
+    in the storyboard (``("edit", "trims", "a", "out")``) so it can be shown at its line."""
+
+    path: tuple[str | int, ...]
+    message: str
+    hint: str | None
+
+    def __new__(
+        cls, path: tuple[str | int, ...], message: str, hint: str | None = None
+    ) -> EditProblem:
+        self = super().__new__(cls, f"{format_path(path)}: {message}" if path else message)
+        self.path, self.message, self.hint = path, message, hint
+        return self
 
 
 class EditError(ValueError):

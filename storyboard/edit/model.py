@@ -6,10 +6,12 @@ under ``edit:`` and :class:`Output` under ``output:``.
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from PIL import ImageColor
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -27,16 +29,45 @@ __all__ = [
     "Transition",
     "TransitionType",
     "Trim",
+    "X264Preset",
+    "frame_size_problem",
 ]
 
 TransitionType = Literal["cut", "crossfade", "fade", "slide"]
 SlideDirection = Literal["left", "right", "up", "down"]
 Conform = Literal["pad", "crop"]
-Seconds = Annotated[float, Field(ge=0)]
 TitleStyle = Literal["center", "lower_third", "end_card"]
 ExportFormat = Literal["fcp7xml", "fcpxml", "edl", "aaf", "otio"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("fcp7xml", "fcpxml", "edl", "aaf", "otio")
 FontFile = Annotated[str, Field(min_length=1, max_length=4096)]
+X264Preset = Literal[
+    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
+]
+MAX_TITLE_CHARS = 500
+"""Longest title text: a title is read in seconds, and its image must fit a frame."""
+MAX_FRAME_SIDE = 7680
+"""Largest output width or height (8K); Kling delivers at most 1080p."""
+
+
+def _number(*, ge: float | None = None, gt: float | None = None, le: float | None = None) -> Any:
+    """Strict, finite number constraints: true/false, text, inf and NaN are refused."""
+    return Field(strict=True, allow_inf_nan=False, ge=ge, gt=gt, le=le)
+
+
+MAX_SECONDS = 24 * 3600
+"""Longest time anywhere in an edit (a day): far beyond any edit, far from float overflow."""
+Seconds = Annotated[float, _number(ge=0, le=MAX_SECONDS)]
+Whole = Annotated[int, Field(strict=True)]
+
+
+def frame_size_problem(size: tuple[int, int]) -> str | None:
+    """Why ``size`` can't be an H.264 yuv420p frame size, or None when it can."""
+    width, height = size
+    if min(width, height) < 16 or max(width, height) > MAX_FRAME_SIDE:
+        return f"size {list(size)}: width and height must be 16-{MAX_FRAME_SIDE} pixels"
+    if width % 2 or height % 2:
+        return f"size {list(size)}: width and height must be even (yuv420p)"
+    return None
 
 
 class _Model(BaseModel):
@@ -54,7 +85,7 @@ class Transition(_Model):
         description="cut (hard cut), crossfade (dissolve), fade (fade through black), or "
         "slide (the incoming scene slides in over the outgoing one; rendered by moviepy).",
     )
-    duration: Annotated[float, Field(gt=0, le=5)] = Field(
+    duration: Annotated[float, _number(gt=0, le=5)] = Field(
         0.5, description="Length of the transition in seconds (ignored for a cut)."
     )
     direction: SlideDirection = Field(
@@ -83,12 +114,17 @@ class Title(_Model):
     """Text over the picture on a plate: a centred title, a lower-third or an end card."""
 
     text: str = Field(
-        min_length=1, max_length=500, description="The text to show; newlines start new lines."
+        min_length=1,
+        max_length=MAX_TITLE_CHARS,
+        description=f"The text to show (at most {MAX_TITLE_CHARS} characters); newlines start "
+        "new lines.",
     )
     start: Seconds = Field(
         0.0, description="When it appears, in seconds from the edit start (or from `scene`)."
     )
-    duration: Annotated[float, Field(gt=0)] = Field(3.0, description="How long it stays (s).")
+    duration: Annotated[float, _number(gt=0, le=MAX_SECONDS)] = Field(
+        3.0, description="How long it stays (s)."
+    )
     scene: str | None = Field(
         None, description="Optional scene id: `start` is then counted from that scene's start."
     )
@@ -102,7 +138,7 @@ class Title(_Model):
         description="A .ttf/.otf/.ttc file for the text; default: a system font that has "
         "every glyph (fontconfig), else Pillow's bundled font.",
     )
-    size: Annotated[float, Field(gt=0, le=0.5)] | None = Field(
+    size: Annotated[float, _number(gt=0, le=0.5)] | None = Field(
         None,
         description="Text height as a fraction of the frame's short side (default by style).",
     )
@@ -121,21 +157,43 @@ class Title(_Model):
             raise ValueError("a title needs some visible text")
         return value
 
+    @field_validator("color")
+    @classmethod
+    def _known_colour(cls, value: str) -> str:
+        try:
+            ImageColor.getrgb(value)
+        except ValueError:
+            raise ValueError(
+                f"unknown colour {value!r}: use a CSS colour name or #rrggbb"
+            ) from None
+        return value
+
 
 class Subtitles(_Model):
     """Subtitles from the shots' `dialogue`: .srt/.vtt sidecars, optionally burned in."""
 
-    burn_in: bool = Field(False, description="Also draw the lines into the picture.")
+    burn_in: StrictBool = Field(False, description="Also draw the lines into the picture.")
     style: Literal["plate", "outline"] = Field(
         "plate", description="plate: text on a translucent dark plate; outline: outlined text."
     )
-    size: Annotated[float, Field(ge=0.02, le=0.12)] = Field(
+    size: Annotated[float, _number(ge=0.02, le=0.12)] = Field(
         0.045, description="Text height as a fraction of the frame's short side."
     )
     font: FontFile | None = Field(
         None, description="A .ttf/.otf/.ttc file; default: a system font with every glyph."
     )
     color: str = Field("#ffffff", description="Text colour (CSS name or #rrggbb).")
+
+    @field_validator("color")
+    @classmethod
+    def _known_colour(cls, value: str) -> str:
+        try:
+            ImageColor.getrgb(value)
+        except ValueError:
+            raise ValueError(
+                f"unknown colour {value!r}: use a CSS colour name or #rrggbb"
+            ) from None
+        return value
 
 
 Fraction01 = Annotated[float, Field(ge=0, le=1)]
@@ -179,15 +237,15 @@ class Music(_Model):
     """A music bed under the whole edit."""
 
     path: str = Field(description="Audio file (mp3, wav, m4a, ...), relative to the storyboard.")
-    volume: Annotated[float, Field(ge=0, le=2)] = Field(
+    volume: Annotated[float, _number(ge=0, le=2)] = Field(
         0.5, description="Linear gain of the music (1.0 = unchanged)."
     )
     fade_in: Seconds = Field(1.0, description="Fade-in time at the start of the edit (s).")
     fade_out: Seconds = Field(2.0, description="Fade-out time before the end of the edit (s).")
-    duck: bool = Field(
+    duck: StrictBool = Field(
         True, description="Lower the music under the generated sound (sidechain ducking)."
     )
-    duck_level: Annotated[float, Field(ge=0, le=1)] = Field(
+    duck_level: Annotated[float, _number(ge=0, le=1)] = Field(
         0.35, description="Music gain while ducked, relative to `volume`."
     )
 
@@ -195,11 +253,11 @@ class Music(_Model):
 class Loudness(_Model):
     """Loudness normalisation of the final mix (EBU R128 / ffmpeg loudnorm)."""
 
-    enabled: bool = Field(True, description="Normalise the final mix.")
-    target: Annotated[float, Field(ge=-70, le=-5)] = Field(
+    enabled: StrictBool = Field(True, description="Normalise the final mix.")
+    target: Annotated[float, _number(ge=-70, le=-5)] = Field(
         -14.0, description="Integrated loudness target in LUFS (-14 suits web delivery)."
     )
-    true_peak: Annotated[float, Field(ge=-9, le=0)] = Field(
+    true_peak: Annotated[float, _number(ge=-9, le=0)] = Field(
         -1.0, description="True-peak ceiling in dBTP."
     )
 
@@ -208,7 +266,10 @@ class Edit(_Model):
     """How the generated clips are assembled into the final video."""
 
     order: list[str] | None = Field(
-        None, description="Explicit scene order for the edit; default: storyboard order."
+        None,
+        min_length=1,
+        description="Explicit scene order for the edit (at least one scene); default: "
+        "storyboard order.",
     )
     trims: dict[str, Trim] = Field(
         default_factory=dict, description="Per-scene trims, keyed by scene id: {in: s, out: s}."
@@ -221,7 +282,7 @@ class Edit(_Model):
         default_factory=list, description="Logos, watermarks and picture-in-picture."
     )
     music: Music | None = Field(None, description="Optional music bed.")
-    sound: bool = Field(True, description="Keep the generated sound of the clips.")
+    sound: StrictBool = Field(True, description="Keep the generated sound of the clips.")
     loudness: Loudness = Field(default_factory=Loudness, description="Final mix loudness.")
     subtitles: Subtitles = Field(
         default_factory=Subtitles, description="Subtitle sidecars and burn-in from `dialogue`."
@@ -249,20 +310,28 @@ class Output(_Model):
         "out/{title}.mp4",
         description="Output file, relative to the storyboard; {title} is the slugified title.",
     )
-    size: tuple[int, int] | None = Field(
-        None, description="Output [width, height]; default: the first clip's size."
+    size: tuple[Whole, Whole] | None = Field(
+        None,
+        description=f"Output [width, height], even, 16-{MAX_FRAME_SIDE} px; default: the "
+        "first clip's size.",
     )
     conform: Conform = Field(
         "pad", description="Clips of another aspect ratio: pad (letterbox) or crop (fill)."
     )
-    fps: Annotated[int, Field(ge=1, le=120)] = Field(24, description="Output frame rate.")
+    fps: Annotated[int, Field(strict=True, ge=1, le=120)] = Field(
+        24, description="Output frame rate."
+    )
     codec: Literal["h264"] = Field("h264", description="Video codec (H.264, yuv420p).")
-    crf: Annotated[int, Field(ge=0, le=51)] = Field(
+    crf: Annotated[int, Field(strict=True, ge=0, le=51)] = Field(
         20, description="x264 quality when re-encoding (lower = better, larger)."
     )
-    preset: str = Field("veryfast", description="x264 preset when re-encoding.")
-    audio_bitrate: str = Field("192k", description="AAC bitrate of the final mix.")
-    fast_path: bool = Field(
+    preset: X264Preset = Field(
+        "veryfast", description="x264 preset when re-encoding (ultrafast ... veryslow)."
+    )
+    audio_bitrate: str = Field(
+        "192k", description="AAC bitrate of the final mix, 32k-512k (e.g. 128k, 192k)."
+    )
+    fast_path: StrictBool = Field(
         True, description="Stream-copy what needs no re-encode (cuts-only, smart render)."
     )
 
@@ -271,4 +340,19 @@ class Output(_Model):
     def _mp4(cls, value: str) -> str:
         if PurePosixPath(value).suffix.lower() not in {".mp4", ".mov", ".m4v"}:
             raise ValueError("output path must end in .mp4, .mov or .m4v")
+        return value
+
+    @field_validator("size")
+    @classmethod
+    def _frame_size(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None and (problem := frame_size_problem(value)):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("audio_bitrate", mode="before")
+    @classmethod
+    def _bitrate(cls, value: Any) -> Any:
+        match = re.fullmatch(r"(\d{2,3})k", value) if isinstance(value, str) else None
+        if match is None or not 32 <= int(match[1]) <= 512:
+            raise ValueError(f"audio bitrate {value!r}: write kilobits per second, 32k-512k")
         return value

@@ -14,8 +14,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .clips import ClipInfo
-from .errors import EditError
-from .model import Conform, Edit, Output, Overlay, SlideDirection, Title, Transition, TransitionType
+from .errors import EditError, EditProblem
+from .model import (
+    Conform,
+    Edit,
+    Output,
+    Overlay,
+    SlideDirection,
+    Title,
+    Transition,
+    TransitionType,
+    frame_size_problem,
+)
 
 __all__ = ["CUT", "Join", "OverlaySpan", "Scene", "Timeline", "TitleSpan", "resolve_timeline"]
 
@@ -164,25 +174,27 @@ def resolve_timeline(
 ) -> Timeline:
     """Place the clips (``scene_ids[i]`` is shot in ``infos[i]``) on the output timeline.
 
+    Raises :class:`EditError` listing every problem, each an :class:`EditProblem` naming
+    the storyboard field it is about (validation runs this on nominal clips).
     ``speeds``: scenes that play faster or slower than their source (effects);
     ``composite``: scenes that need moviepy (stills, footage, effects).
     """
     speeds = speeds or {}
-    problems: list[str] = []
+    problems: list[EditProblem] = []
     fps = output.fps
     order = _resolve_order(scene_ids, edit.order, problems)
     index = {sid: i for i, sid in enumerate(scene_ids)}
-    _check_keys("edit.trims", edit.trims, index, problems)
+    _check_keys(("edit", "trims"), edit.trims, index, problems)
     spans = {
         sid: _trimmed_span(sid, infos[index[sid]], edit, fps, problems, speeds.get(sid, 1.0))
         for sid in order
     }
-    joins = _resolve_joins(order, edit.transitions, fps, problems)
+    joins = _resolve_joins(order, index, edit.transitions, fps, problems)
     size = _output_size(order, index, infos, output, problems)
     if problems:
         raise EditError(problems)
     scenes = _layout(order, index, spans, joins, infos, speeds, composite)
-    _check_fit(scenes, problems)
+    _check_fit(scenes, edit.transitions, fps, problems)
     titles = _resolve_titles(edit.titles, scenes, fps, problems)
     overlays = _resolve_overlays(edit.overlays, scenes, fps, problems)
     if problems:
@@ -191,38 +203,50 @@ def resolve_timeline(
 
 
 def _resolve_order(
-    scene_ids: Sequence[str], order: list[str] | None, problems: list[str]
+    scene_ids: Sequence[str], order: list[str] | None, problems: list[EditProblem]
 ) -> list[str]:
     seen: set[str] = set()
     for sid in scene_ids:
         if sid in seen:
-            problems.append(f"two clips are given for scene {sid!r}")
+            problems.append(EditProblem((), f"two clips are given for scene {sid!r}"))
         seen.add(sid)
     if order is None:
         return list(dict.fromkeys(scene_ids))
     resolved: list[str] = []
     for i, sid in enumerate(order):
         if sid not in seen:
-            problems.append(f"edit.order[{i}]: unknown scene {sid!r} (known: {sorted(seen)})")
+            problems.append(_unknown(("edit", "order", i), sid, scene_ids))
         elif sid in resolved:
-            problems.append(f"edit.order[{i}]: scene {sid!r} appears twice")
+            problems.append(EditProblem(("edit", "order", i), f"scene {sid!r} is listed twice"))
         else:
             resolved.append(sid)
     if not resolved and not problems:
-        problems.append("edit.order is empty: the edit needs at least one scene")
+        problems.append(EditProblem(("edit", "order"), "the edit needs at least one scene"))
     return resolved
 
 
+def _unknown(path: tuple[str | int, ...], sid: str, known: Sequence[str]) -> EditProblem:
+    return EditProblem(path, f"no scene {sid!r}", hint=f"scene ids: {', '.join(known)}")
+
+
 def _check_keys(
-    field: str, mapping: Mapping[str, object], index: dict[str, int], problems: list[str]
+    field: tuple[str, ...],
+    mapping: Mapping[str, object],
+    index: dict[str, int],
+    problems: list[EditProblem],
 ) -> None:
     for key in mapping:
         if key not in index:
-            problems.append(f"{field}.{key}: unknown scene {key!r}")
+            problems.append(_unknown((*field, key), key, list(index)))
 
 
 def _trimmed_span(
-    sid: str, info: ClipInfo, edit: Edit, fps: int, problems: list[str], speed: float = 1.0
+    sid: str,
+    info: ClipInfo,
+    edit: Edit,
+    fps: int,
+    problems: list[EditProblem],
+    speed: float = 1.0,
 ) -> tuple[int, int, int]:
     """(src_in, src_out, output frames) of a scene after its trim."""
     trim = edit.trims.get(sid)
@@ -231,35 +255,43 @@ def _trimmed_span(
         src_in = round(trim.start * info.fps)
         if trim.end is not None:
             if trim.end > info.duration + 1 / info.fps:
-                problems.append(
-                    f"edit.trims.{sid}.out: {trim.end} s is past the clip's end "
-                    f"({info.duration:.3f} s)"
-                )
+                problems.append(EditProblem(
+                    ("edit", "trims", sid, "out"),
+                    f"{trim.end:g} s is past the end of the scene's clip ({info.duration:g} s)",
+                ))  # fmt: skip
             src_out = min(info.frames, round(trim.end * info.fps))
         if src_in >= src_out:
-            problems.append(
-                f"edit.trims.{sid}: nothing left of the {info.duration:.3f} s clip "
-                f"(in {trim.start} s)"
-            )
+            problems.append(EditProblem(
+                ("edit", "trims", sid, "in"),
+                f"nothing is left of the {info.duration:g} s clip after cutting {trim.start:g} s",
+            ))  # fmt: skip
     frames = round((src_out - src_in) * fps / info.fps / speed)
     return src_in, src_out, frames
 
 
 def _resolve_joins(
-    order: list[str], transitions: list[Transition], fps: int, problems: list[str]
+    order: list[str],
+    index: dict[str, int],
+    transitions: list[Transition],
+    fps: int,
+    problems: list[EditProblem],
 ) -> dict[tuple[str, str], Join]:
     joins: dict[tuple[str, str], Join] = {}
     position = {sid: i for i, sid in enumerate(order)}
     for i, tr in enumerate(transitions):
         a, b = tr.between
-        where = f"edit.transitions[{i}] {a!r} -> {b!r}"
-        if a not in position or b not in position:
-            missing = [s for s in (a, b) if s not in position]
-            problems.append(f"{where}: scene(s) {missing} not in the edit")
+        where = ("edit", "transitions", i, "between")
+        if unknown := [s for s in (a, b) if s not in index]:
+            problems.append(_unknown(where, unknown[0], list(index)))
+        elif missing := [s for s in (a, b) if s not in position]:
+            problems.append(EditProblem(where, f"scene {missing[0]!r} is not in edit.order"))
         elif position[b] != position[a] + 1:
-            problems.append(f"{where}: the scenes are not adjacent in the edit order")
+            problems.append(EditProblem(
+                where, f"{a!r} and {b!r} are not adjacent in the edit",
+                hint="a transition joins a scene to the one right after it",
+            ))  # fmt: skip
         elif (a, b) in joins:
-            problems.append(f"{where}: a second transition for the same join")
+            problems.append(EditProblem(where, "a second transition for the same join"))
         else:
             frames = 0 if tr.type == "cut" else max(1, round(tr.duration * fps))
             joins[(a, b)] = Join(tr.type, frames, tr.direction)
@@ -271,7 +303,7 @@ def _output_size(
     index: dict[str, int],
     infos: Sequence[ClipInfo],
     output: Output,
-    problems: list[str],
+    problems: list[EditProblem],
 ) -> tuple[int, int]:
     if output.size is not None:
         size = output.size
@@ -280,8 +312,8 @@ def _output_size(
         size = infos[index[(videos or order)[0]]].size
     else:
         return (0, 0)
-    if size[0] <= 0 or size[1] <= 0 or size[0] % 2 or size[1] % 2:
-        problems.append(f"output.size {list(size)}: width and height must be even and positive")
+    if problem := frame_size_problem(size):
+        problems.append(EditProblem(("output", "size"), problem))
     return size
 
 
@@ -312,17 +344,28 @@ def _layout(
     return tuple(scenes)
 
 
-def _check_fit(scenes: tuple[Scene, ...], problems: list[str]) -> None:
-    for s in scenes:
+def _check_fit(
+    scenes: tuple[Scene, ...],
+    transitions: list[Transition],
+    fps: int,
+    problems: list[EditProblem],
+) -> None:
+    for i, s in enumerate(scenes):
         if s.head_busy + s.tail_busy > s.frames:
-            problems.append(
-                f"scene {s.scene_id!r}: its transitions ({s.head_busy} + {s.tail_busy} frames) "
-                f"are longer than the scene ({s.frames} frames); shorten them"
-            )
+            joins = [(scenes[i - 1].scene_id, s.scene_id)] if i else []
+            joins += [(s.scene_id, scenes[i + 1].scene_id)] if i + 1 < len(scenes) else []
+            which = [j for j, t in enumerate(transitions) if tuple(t.between) in joins]
+            problems.append(EditProblem(
+                ("edit", "transitions", *which[-1:], "duration"),
+                f"the transitions of scene {s.scene_id!r} ({s.head_busy / fps:g} s + "
+                f"{s.tail_busy / fps:g} s) are longer than the scene ({s.frames / fps:g} s"
+                f"{' after its trim' if s.src_in or s.src_out else ''})",
+                hint="shorten the transition, or trim less of the scene",
+            ))  # fmt: skip
 
 
 def _resolve_titles(
-    titles: list[Title], scenes: tuple[Scene, ...], fps: int, problems: list[str]
+    titles: list[Title], scenes: tuple[Scene, ...], fps: int, problems: list[EditProblem]
 ) -> tuple[TitleSpan, ...]:
     by_id = {s.scene_id: s for s in scenes}
     total = scenes[-1].end if scenes else 0
@@ -331,15 +374,16 @@ def _resolve_titles(
         offset = 0
         if title.scene is not None:
             if title.scene not in by_id:
-                problems.append(f"edit.titles[{i}].scene: unknown scene {title.scene!r}")
+                problems.append(_unknown(("edit", "titles", i, "scene"), title.scene, list(by_id)))
                 continue
             offset = by_id[title.scene].start
         start = offset + round(title.start * fps)
         if start >= total:
-            problems.append(
-                f"edit.titles[{i}].start: {start / fps:.3f} s is after the end of the edit "
-                f"({total / fps:.3f} s)"
-            )
+            problems.append(EditProblem(
+                ("edit", "titles", i, "start"),
+                f"{start / fps:g} s is after the end of the edit ({total / fps:g} s)",
+                hint="start the title earlier",
+            ))  # fmt: skip
             continue
         end = min(total, start + max(1, round(title.duration * fps)))
         fade = min(round(title.fade * fps), (end - start) // 2)
@@ -348,17 +392,17 @@ def _resolve_titles(
 
 
 def _resolve_overlays(
-    overlays: list[Overlay], scenes: tuple[Scene, ...], fps: int, problems: list[str]
+    overlays: list[Overlay], scenes: tuple[Scene, ...], fps: int, problems: list[EditProblem]
 ) -> tuple[OverlaySpan, ...]:
     total = scenes[-1].end if scenes else 0
     spans: list[OverlaySpan] = []
     for i, overlay in enumerate(overlays):
         start = round(overlay.start * fps)
         if start >= total:
-            problems.append(
-                f"edit.overlays[{i}].start: {start / fps:.3f} s is after the end of the edit "
-                f"({total / fps:.3f} s)"
-            )
+            problems.append(EditProblem(
+                ("edit", "overlays", i, "start"),
+                f"{start / fps:g} s is after the end of the edit ({total / fps:g} s)",
+            ))  # fmt: skip
             continue
         end = total if overlay.end is None else min(total, round(overlay.end * fps))
         end = max(end, start + 1)

@@ -49,12 +49,22 @@ def ffmpeg_exe() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
-def run_ffmpeg(args: list[str], *, check: bool = True, input_bytes: bytes | None = None) -> str:
-    """Run ``ffmpeg -hide_banner -nostdin <args>`` and return its stderr text."""
+def run_ffmpeg(
+    args: list[str],
+    *,
+    check: bool = True,
+    input_bytes: bytes | None = None,
+    timeout: float | None = None,
+) -> str:
+    """Run ``ffmpeg -hide_banner -nostdin <args>`` and return its stderr text.
+
+    With ``timeout`` (seconds) ffmpeg is killed when it takes longer, and
+    :class:`subprocess.TimeoutExpired` is raised.
+    """
     cmd = [ffmpeg_exe(), "-hide_banner", *args]
     if input_bytes is None:
         cmd.insert(2, "-nostdin")
-    proc = subprocess.run(cmd, input=input_bytes, capture_output=True, check=False)
+    proc = subprocess.run(cmd, input=input_bytes, capture_output=True, check=False, timeout=timeout)
     stderr = proc.stderr.decode("utf-8", "replace")
     if check and proc.returncode != 0:
         raise FFmpegError(cmd, proc.returncode, stderr)
@@ -74,6 +84,8 @@ class MediaInfo:
     audio_codec: str | None = None
     sample_rate: int | None = None
     channels: int | None = None
+    container: str | None = None
+    """The demuxer ffmpeg chose, e.g. ``mov,mp4,m4a,3gp,3g2,mj2``, ``mp3``, ``png_pipe``."""
 
     @property
     def has_video(self) -> bool:
@@ -88,6 +100,7 @@ _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 _VIDEO = re.compile(
     r"Stream #\S+.*?: Video: (\w+)[^,]*?(?:,\s*(\w+)(?:\([^)]*\))?)?,.*?(\d{2,5})x(\d{2,5})"
 )
+_CONTAINER = re.compile(r"^Input #0, (.+?), from ", re.M)
 _FPS = re.compile(r"(\d+(?:\.\d+)?) fps")
 _AUDIO = re.compile(
     r"Stream #\S+.*?: Audio: (\w+).*?, (\d+) Hz, (mono|stereo|[\d.]+(?: channels)?)"
@@ -120,7 +133,8 @@ def parse_probe(text: str) -> MediaInfo:
                 channels = int(float(layout.split()[0])) if layout[0].isdigit() else None
             audio = {"audio_codec": a[1], "sample_rate": int(a[2]), "channels": channels}
             break
-    return MediaInfo(duration=duration, **video, **audio)  # type: ignore[arg-type]
+    container = m[1] if (m := _CONTAINER.search(text)) else None
+    return MediaInfo(duration=duration, **video, **audio, container=container)  # type: ignore[arg-type]
 
 
 def probe(path: str | Path) -> MediaInfo:

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -28,6 +27,7 @@ from storyboard.run.events import EventSink
 from storyboard.run.scheduler import NodeOutcome, execute
 from storyboard.run.status import GenerationStatus, plan_status
 from storyboard.run.steps import RunOptions, Steps, file_sha256
+from storyboard.slug import slug
 from storyboard.spec import Storyboard
 from storyboard.store import StateStore
 from storyboard.validate import Report, StoryboardInvalid, validate
@@ -295,8 +295,8 @@ def output_path(prepared: Prepared, override: Path | None = None) -> Path:
     """Where the edit goes: ``-o`` or the storyboard's ``output.path`` ({title} filled)."""
     if override is not None:
         return override.resolve()
-    slug = re.sub(r"[^a-z0-9]+", "-", prepared.storyboard.title.lower()).strip("-") or "edit"
-    return (prepared.base_dir / prepared.storyboard.output.path.replace("{title}", slug)).resolve()
+    name = slug(prepared.storyboard.title)
+    return (prepared.base_dir / prepared.storyboard.output.path.replace("{title}", name)).resolve()
 
 
 def assembly_key(prepared: Prepared, clips: dict[str, Path]) -> str:

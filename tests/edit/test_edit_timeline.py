@@ -80,7 +80,7 @@ def test_all_problems_reported_at_once() -> None:
     with pytest.raises(EditError) as exc:
         resolve_timeline(IDS, INFOS, edit, Output())
     text = str(exc.value)
-    for needle in ("edit.order[1]", "edit.trims.nope", "edit.trims.b", "not in the edit"):
+    for needle in ("edit.order[1]", "edit.trims.nope", "edit.trims.b", "not in edit.order"):
         assert needle in text
     assert len(exc.value.problems) == 4
 
@@ -100,8 +100,10 @@ def test_output_size_and_fps_conversion() -> None:
         ["a"], [info(fps=30.0, frames=90)], Edit(), Output(fps=24, size=(640, 360))
     )
     assert tl.scenes[0].frames == 72 and (tl.width, tl.height) == (640, 360)
-    with pytest.raises(EditError, match="even"):
-        resolve_timeline(["a"], [info()], Edit(), Output(size=(641, 360)))
+    with pytest.raises(EditError, match="even"):  # a clip of odd size, no output.size
+        resolve_timeline(["a"], [info(size=(641, 360))], Edit(), Output())
+    with pytest.raises(ValueError, match="even"):  # an explicit odd size: the model refuses
+        Output(size=(641, 360))
 
 
 @given(
