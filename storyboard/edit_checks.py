@@ -33,7 +33,13 @@ def nominal_clip(board: Storyboard, scene: Scene) -> ClipInfo:
 
 
 def check_edit(board: Storyboard, source: SourceMap) -> list[Diagnostic]:
-    """Every problem the assembly would find in ``edit:`` and ``output:``, at its line."""
+    """Every problem the assembly would find in ``edit:`` and ``output:``, at its line.
+
+    Stills, footage and effects change a scene's length in ways only the assembly knows
+    (probed sources, speed changes): such storyboards are left to the assembly's check.
+    """
+    if any(_not_nominal(scene) for scene in board.scenes):
+        return []
     clips = [nominal_clip(board, scene) for scene in board.scenes]
     try:
         resolve_timeline([s.id for s in board.scenes], clips, board.edit, board.output)
@@ -47,3 +53,8 @@ def _diagnostic(problem: str, source: SourceMap) -> Diagnostic:
         path = problem.path or ("edit",)
         return source.diagnostic(path, problem.message, hint=problem.hint)
     return source.diagnostic(("edit",), problem)
+
+
+def _not_nominal(scene: Scene) -> bool:
+    kinds = ("still", "footage", "effects")
+    return any(getattr(scene, kind, None) for kind in kinds)
