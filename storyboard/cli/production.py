@@ -88,12 +88,13 @@ WaitOpt = Annotated[
 
 
 def _prepare(
-    file: Path, backend: BackendName | None, state: Path | None, allow_outside: bool = False
-) -> Prepared:
+    file: Path, backend: BackendName | None, state: Path | None, allow_outside: bool = False,
+    read_journal: bool = True,
+) -> Prepared:  # fmt: skip
     try:
         with journal_errors():
             return prepare(file, choose_backend(backend), state_path=state,
-                           allow_outside=allow_outside)  # fmt: skip
+                           allow_outside=allow_outside, read_journal=read_journal)  # fmt: skip
     except StoryboardInvalid as exc:
         print_diagnostics(exc.diagnostics)
         raise typer.Exit(EXIT_INVALID) from exc
@@ -238,7 +239,7 @@ def render_command(
     set, Kling 3.0 on kie.ai. Exit: 0 done, 1 a generation or the assembly failed,
     2 invalid input (or the journal is in use: see --wait), 3 refused by the cost gate.
     """
-    prepared = _prepare(file, backend, state, allow_outside)
+    prepared = _prepare(file, backend, state, allow_outside, read_journal=False)
     out_file = _output(prepared, output, allow_outside, as_json) if assemble else None
     try:
         listen = parse_listen(callback_listen)
@@ -419,7 +420,7 @@ def assemble_command(
     as_json: JsonOpt = False, allow_outside: OutsideOpt = False, wait: WaitOpt = False,
 ) -> None:  # fmt: skip
     """Re-assemble the edit from the clips already generated (nothing is generated)."""
-    prepared = _prepare(file, backend, state, allow_outside)
+    prepared = _prepare(file, backend, state, allow_outside, read_journal=False)
     out_file = _output(prepared, output, allow_outside, as_json)
     with _locked(prepared, wait, as_json), journal_errors():
         clips = _stored_clips(prepared)

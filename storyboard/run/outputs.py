@@ -75,7 +75,7 @@ def run_inputs(
     for suffix in ("", "-wal", "-shm", ".lock"):
         found[_real(journal.with_name(journal.name + suffix))] = f"the journal {journal}"
     for work in ("clips", "frames"):
-        found[_real(journal.parent / work)] = f"the journal's {work} folder"
+        found[_real(journal.parent / work)] = f"the journal's {work} folder"  # maybe not yet
     return found
 
 
@@ -87,7 +87,7 @@ template the run reads."""
 def _overwrites(path: Path, source: Path, label: str) -> bool:
     if path == source:
         return True
-    if path.is_relative_to(source) and source.is_dir():
+    if path.is_relative_to(source) and (source.is_dir() or label.endswith("folder")):
         templates = label.startswith("the template folder")
         return not templates or path.suffix.lower() not in _WRITTEN_SUFFIXES
     return path.exists() and source.exists() and path.samefile(source)

@@ -117,8 +117,10 @@ def prepare(
     state_path: Path | None = None,
     prices: PriceTable = DEFAULT_PRICES,
     allow_outside: bool = False,
+    read_journal: bool = True,
 ) -> Prepared:
-    """Validate (raising :class:`StoryboardInvalid`), hash local files, plan, read status."""
+    """Validate (raising :class:`StoryboardInvalid`), hash local files, plan, and read
+    the status from the journal (later, with :func:`read_status`, unless ``read_journal``)."""
     report = validate(path, allow_outside=allow_outside)
     if not report.ok:
         raise StoryboardInvalid(report.errors)
@@ -128,7 +130,7 @@ def prepare(
     plan = build_plan(report.generations, hashes, namespace=backend.namespace, prices=prices)
     state = state_path or default_state_path(path)
     prepared = Prepared(report, plan, backend, state, {})
-    return read_status(prepared)
+    return read_status(prepared) if read_journal else prepared
 
 
 def read_status(prepared: Prepared) -> Prepared:
