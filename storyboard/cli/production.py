@@ -28,7 +28,7 @@ from storyboard.edit.exports import ExportUnavailable
 from storyboard.plan import PlanError, to_dot, to_mermaid
 from storyboard.run.backend import BackendName, BackendUnavailable, choose_backend
 from storyboard.run.callbacks import parse_listen
-from storyboard.run.lock import JournalBusy, journal_lock
+from storyboard.run.lock import JournalLockError, journal_lock
 from storyboard.run.outputs import OutputRefused, choose_output
 from storyboard.run.progress import JsonLines, LiveProgress
 from storyboard.run.render import (
@@ -148,7 +148,7 @@ def _locked(prepared: Prepared, wait: bool, as_json: bool) -> Iterator[Prepared]
             with journal_errors():
                 read_status(prepared)
             yield prepared
-    except JournalBusy as exc:
+    except JournalLockError as exc:
         fail(str(exc), EXIT_INVALID)
 
 

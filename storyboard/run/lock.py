@@ -19,10 +19,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["JournalBusy", "journal_lock", "lock_path"]
+__all__ = ["JournalBusy", "JournalLockError", "journal_lock", "lock_path"]
 
 
-class JournalBusy(Exception):
+class JournalLockError(Exception):
+    """The journal's lock cannot be taken."""
+
+
+class JournalBusy(JournalLockError):
     """Another live process holds the journal's lock."""
 
 
@@ -53,8 +57,14 @@ def journal_lock(
     ``wait``: then ``on_wait(holder)`` is called once and the lock is awaited.
     """
     path = lock_path(journal)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise JournalLockError(
+            f"cannot lock the journal {journal} ({exc.strerror or exc}); make its folder "
+            "writable, or pass --state with another file"
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -65,6 +65,9 @@ def generation_status(
             return GenerationStatus(scene, "resume", ["task created earlier"], record.task_id)
         if record.state in {"creating", "uncertain"}:
             return GenerationStatus(scene, "uncertain", [record.error or "createTask in flight"])
+        if record.state == "done" and namespace == "offline":
+            why = "the clip was deleted; generated again (the offline emulator's results "
+            return GenerationStatus(scene, "new", [why + "end with its run; free)"])
         if record.state == "done" and record.task_id and record.result_url:
             issued = store.result_time(record.task_id)
             if issued is not None and time.time() - issued < RESULT_LIFETIME:

@@ -27,9 +27,10 @@ import pytest
 
 from storyboard.atomic import atomic_path
 from storyboard.run.backend import choose_backend
-from storyboard.run.lock import lock_path
+from storyboard.run.lock import JournalBusy, journal_lock, lock_path
 from storyboard.run.render import prepare
-from storyboard.store import SCHEMA_VERSION
+from storyboard.run.sidecar import ClipSidecar, adopt_clips, write_sidecar
+from storyboard.store import SCHEMA_VERSION, StateStore, _journal_error
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).parent / "state"
@@ -333,6 +334,7 @@ def _set_output(board: Path, value: str) -> int:
         ("single-shot.yaml", ".storyboard/clips/x.mp4", "clips folder"),
         ("single-shot.yaml", "../outside.mp4", "outside the storyboard's folder"),
         ("single-shot.yaml", "@ABS@", "outside the storyboard's folder"),
+        ("continuity-chain.yaml", "out/link.mp4", "the asset 'refs/cat.mp4'"),  # a symlink
     ],
 )
 def test_an_output_in_the_file_that_is_an_input_or_outside_is_refused_at_its_line(
@@ -343,6 +345,9 @@ def test_an_output_in_the_file_that_is_an_input_or_outside_is_refused_at_its_lin
         text = (project / board).read_text().replace("refs/room.png", "refs/room.contact.png")
         (project / board).write_text(text)
         what = "the asset 'refs/room.contact.png' (with its hand-off room.contact.png)"
+    if output == "out/link.mp4":
+        (project / "out").mkdir()
+        (project / "out" / "link.mp4").symlink_to(project / "refs" / "cat.mp4")
     value = str(project.parent / "abs.mp4") if output == "@ABS@" else output
     line = _set_output(project / board, value)
     before, outside = snapshot(project), sorted(project.parent.iterdir())
@@ -440,3 +445,49 @@ def test_a_render_stopped_while_assembling_leaves_no_partial_output(project: Pat
     assert not temp_files(project)
     for written in out.glob("*") if out.is_dir() else []:
         assert written.stat().st_size > 0
+
+
+# -- units: the pieces above, without a subprocess -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        (sqlite3.DatabaseError("file is not a database"), "storyboard doctor"),
+        (sqlite3.OperationalError("attempt to write a readonly database"), "writable"),
+        (sqlite3.OperationalError("unable to open database file"), "writable"),
+    ],
+)
+def test_sqlite_errors_become_one_line_naming_the_journal(
+    tmp_path: Path, error: sqlite3.Error, says: str
+) -> None:
+    message = str(_journal_error(tmp_path / "state.sqlite", error))
+    assert message.startswith(f"journal {tmp_path / 'state.sqlite'}: ") and says in message
+
+
+def test_the_lock_names_its_holder_and_is_released(tmp_path: Path) -> None:
+    journal = tmp_path / "state.sqlite"
+    busy = pytest.raises(JournalBusy, match=f"in use by pid {os.getpid()}")
+    with journal_lock(journal), busy, journal_lock(journal):
+        pass  # pragma: no cover - never reached
+    with journal_lock(journal):  # released: free again
+        pass
+
+
+def test_only_intact_clips_of_the_right_service_are_adopted(tmp_path: Path) -> None:
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    for name, namespace, content, size in [
+        ("good", "kie:x", b"clip", 4), ("offline", "offline", b"clip", 4),
+        ("truncated", "kie:x", b"cl", 4),
+    ]:  # fmt: skip
+        clip = folder / f"{name}.mp4"
+        clip.write_bytes(content)
+        write_sidecar(clip, ClipSidecar(key=name, namespace=namespace, scene_id=name,
+                                        storyboard="sb", task_id=f"t-{name}", result_url="u",
+                                        credits=1.0, size=size, canonical={}))  # fmt: skip
+    with StateStore(tmp_path / "state.sqlite") as store:
+        adopted = adopt_clips(store, folder, {"good", "offline", "truncated"}, "kie:x")
+        record = store.generation("good")
+    assert adopted == ["good"]
+    assert record is not None and record.clip == folder / "good.mp4" and record.task_id == "t-good"
