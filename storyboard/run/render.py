@@ -137,9 +137,9 @@ def read_status(prepared: Prepared) -> Prepared:
     """Read (again) the cache status of every generation from the journal, first
     journaling the clips on disk it lacks (their sidecars name their content keys), so a
     lost or emptied journal never pays again for a clip that is there."""
-    keys = {p.key for p in prepared.plan.generations.values()}
+    scenes = {p.key: p.scene_id for p in prepared.plan.generations.values()}
     with StateStore(prepared.state_path) as store:
-        adopted = adopt_clips(store, prepared.state_path.parent / "clips", keys,
+        adopted = adopt_clips(store, prepared.state_path.parent / "clips", scenes,
                               prepared.plan.namespace)  # fmt: skip
         prepared.status = plan_status(prepared.plan, store, str(prepared.path))
     prepared.adopted = adopted

@@ -16,7 +16,15 @@ from typing import Any
 from storyboard.atomic import write_text_atomic
 from storyboard.store import StateStore
 
-__all__ = ["ClipSidecar", "adopt_clips", "read_sidecars", "sidecar_path", "write_sidecar"]
+__all__ = [
+    "ClipSidecar",
+    "adopt_clips",
+    "clip_name",
+    "read_sidecar",
+    "read_sidecars",
+    "sidecar_path",
+    "write_sidecar",
+]
 
 _FORMAT = 1
 
@@ -34,6 +42,11 @@ class ClipSidecar:
     credits: float
     size: int
     canonical: dict[str, Any]
+
+
+def clip_name(scene_id: str, key: str) -> str:
+    """The file name of a generation's clip: ``<scene>-<key[:12]>.mp4``."""
+    return f"{scene_id}-{key[:12]}.mp4"
 
 
 def sidecar_path(clip: Path) -> Path:
@@ -55,11 +68,17 @@ def read_sidecars(folder: Path) -> dict[str, tuple[Path, ClipSidecar]]:
         return found
     for path in sorted(folder.glob("*.mp4.json")):
         clip = path.with_name(path.name.removesuffix(".json"))
-        sidecar = _parse(path)
-        if sidecar is None or not clip.is_file() or clip.stat().st_size != sidecar.size:
-            continue
-        found[sidecar.key] = (clip, sidecar)
+        if (sidecar := read_sidecar(clip)) is not None:
+            found[sidecar.key] = (clip, sidecar)
     return found
+
+
+def read_sidecar(clip: Path) -> ClipSidecar | None:
+    """``clip``'s sidecar when both are there and the clip has the size it says."""
+    sidecar = _parse(sidecar_path(clip))
+    if sidecar is None or not clip.is_file() or clip.stat().st_size != sidecar.size:
+        return None
+    return sidecar
 
 
 def _parse(path: Path) -> ClipSidecar | None:
@@ -72,16 +91,20 @@ def _parse(path: Path) -> ClipSidecar | None:
 
 
 def adopt_clips(
-    store: StateStore, folder: Path, keys: set[str] | None = None, namespace: str | None = None
-) -> list[str]:
-    """Journal, as done, every clip in ``folder`` that the journal lacks (no record, or no
-    clip on disk) — only those whose content key is in ``keys`` and namespace is
-    ``namespace`` when given; the keys adopted."""
-    if keys is not None and all(_has_clip(store, k) for k in keys):
-        return []  # the usual case: nothing lost, no folder scan
+    store: StateStore, folder: Path, scenes: dict[str, str] | None = None,
+    namespace: str | None = None,
+) -> list[str]:  # fmt: skip
+    """Journal, as done, the clips in ``folder`` that the journal lacks (no record, or no
+    clip on disk): those of ``scenes`` (content key → scene id; each looked up by its file
+    name, no folder scan) in ``namespace``, or when None every clip there; the keys adopted."""
+    if scenes is None:
+        found = read_sidecars(folder)
+    else:
+        lost = [(k, folder / clip_name(s, k)) for k, s in scenes.items() if not _has_clip(store, k)]
+        found = {k: (c, sc) for k, c in lost if (sc := read_sidecar(c)) is not None}
     adopted = []
-    for key, (clip, sidecar) in read_sidecars(folder).items():
-        if (keys is not None and key not in keys) or _has_clip(store, key):
+    for key, (clip, sidecar) in found.items():
+        if sidecar.key != key or _has_clip(store, key):
             continue
         if namespace is not None and sidecar.namespace != namespace:
             continue

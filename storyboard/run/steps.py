@@ -41,7 +41,7 @@ from storyboard.providers.kie import (
 from storyboard.providers.kie.polling import NotVisibleWindow, poll_delays, raise_if_failed
 from storyboard.run.events import Event, EventSink, NodeState
 from storyboard.run.ratelimit import RateLimiter
-from storyboard.run.sidecar import ClipSidecar, write_sidecar
+from storyboard.run.sidecar import ClipSidecar, clip_name, write_sidecar
 from storyboard.run.slots import PrioritySlots, chain_lengths
 from storyboard.store import GenerationRecord, StateStore
 
@@ -410,7 +410,7 @@ class Steps:
         self, node: str, planned: PlannedGeneration, task_id: str, url: str
     ) -> Path:
         self.emit(node, "downloading", task_id=task_id)
-        dest = self.options.folder / "clips" / f"{planned.scene_id}-{planned.key[:12]}.mp4"
+        dest = self.options.folder / "clips" / clip_name(planned.scene_id, planned.key)
         dest.parent.mkdir(parents=True, exist_ok=True)
         _remove_partial_downloads(dest)
         try:

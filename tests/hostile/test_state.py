@@ -29,7 +29,7 @@ from storyboard.atomic import atomic_path
 from storyboard.run.backend import choose_backend
 from storyboard.run.lock import JournalBusy, journal_lock, lock_path
 from storyboard.run.render import prepare
-from storyboard.run.sidecar import ClipSidecar, adopt_clips, write_sidecar
+from storyboard.run.sidecar import ClipSidecar, adopt_clips, clip_name, write_sidecar
 from storyboard.store import SCHEMA_VERSION, StateStore, _journal_error
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -481,13 +481,15 @@ def test_only_intact_clips_of_the_right_service_are_adopted(tmp_path: Path) -> N
         ("good", "kie:x", b"clip", 4), ("offline", "offline", b"clip", 4),
         ("truncated", "kie:x", b"cl", 4),
     ]:  # fmt: skip
-        clip = folder / f"{name}.mp4"
+        clip = folder / clip_name(name, name)
         clip.write_bytes(content)
         write_sidecar(clip, ClipSidecar(key=name, namespace=namespace, scene_id=name,
                                         storyboard="sb", task_id=f"t-{name}", result_url="u",
                                         credits=1.0, size=size, canonical={}))  # fmt: skip
     with StateStore(tmp_path / "state.sqlite") as store:
-        adopted = adopt_clips(store, folder, {"good", "offline", "truncated"}, "kie:x")
+        scenes = {"good": "good", "offline": "offline", "truncated": "truncated"}
+        adopted = adopt_clips(store, folder, scenes, "kie:x")
         record = store.generation("good")
     assert adopted == ["good"]
-    assert record is not None and record.clip == folder / "good.mp4" and record.task_id == "t-good"
+    assert record is not None and record.clip == folder / clip_name("good", "good")
+    assert record.task_id == "t-good"
