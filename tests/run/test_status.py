@@ -17,11 +17,13 @@ HASHES = {"refs/room.png": "a" * 64, "refs/dog-1.png": "b" * 64, "refs/dog-2.png
 BOARD = "/project/continuity-chain.yaml"
 
 
-def plan(tmp_path: Path, replace: tuple[str, str] | None = None) -> Plan:
+def plan(
+    tmp_path: Path, replace: tuple[str, str] | None = None, namespace: str = "offline"
+) -> Plan:
     text = (EXAMPLES / "continuity-chain.yaml").read_text(encoding="utf-8")
     if replace:
         text = text.replace(*replace)
-    return build_plan(compile_text(text, tmp_path), HASHES, namespace="offline")
+    return build_plan(compile_text(text, tmp_path), HASHES, namespace=namespace)
 
 
 def finish(store: StateStore, planned_plan: Plan, scene: str, clip: Path) -> None:
@@ -111,7 +113,7 @@ def test_a_failed_generation_is_paid_for_again(tmp_path: Path) -> None:
 def test_a_deleted_clip_is_downloaded_again_while_its_result_url_is_valid(
     tmp_path: Path,
 ) -> None:
-    p = plan(tmp_path)
+    p = plan(tmp_path, namespace="kie:https://api.kie.ai")
     with StateStore(tmp_path / "state.sqlite") as store:
         finish(store, p, "wake-up", tmp_path / "wake-up.mp4")
         (tmp_path / "wake-up.mp4").unlink()
@@ -121,7 +123,7 @@ def test_a_deleted_clip_is_downloaded_again_while_its_result_url_is_valid(
 
 
 def test_a_deleted_clip_whose_result_expired_is_generated_again(tmp_path: Path) -> None:
-    p = plan(tmp_path)
+    p = plan(tmp_path, namespace="kie:https://api.kie.ai")
     with StateStore(tmp_path / "state.sqlite") as store:
         finish(store, p, "wake-up", tmp_path / "wake-up.mp4")
         (tmp_path / "wake-up.mp4").unlink()
@@ -131,3 +133,12 @@ def test_a_deleted_clip_whose_result_expired_is_generated_again(tmp_path: Path) 
         status = plan_status(p, store, BOARD)["wake-up"]
     assert status.kind == "new" and status.will_pay
     assert "expired" in status.reasons[0]
+
+
+def test_offline_a_deleted_clip_is_generated_again_for_free(tmp_path: Path) -> None:
+    p = plan(tmp_path)
+    with StateStore(tmp_path / "state.sqlite") as store:
+        finish(store, p, "wake-up", tmp_path / "wake-up.mp4")
+        (tmp_path / "wake-up.mp4").unlink()
+        status = plan_status(p, store, BOARD)["wake-up"]
+    assert status.kind == "new" and "free" in status.reasons[0]
