@@ -319,7 +319,9 @@ def test_a_journal_of_the_previous_release_is_migrated_and_resumed(project: Path
     assert json.loads(run.stdout.splitlines()[-1])["tasks_created"] == 0
     with sqlite3.connect(journal) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        columns = {row[1] for row in db.execute("PRAGMA table_info(tasks)")}
     db.close()
+    assert {"record_id", "credits_consumed"} <= columns  # added by the version 2 step
 
 
 # -- one writer per journal ----------------------------------------------------------------
