@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storyboard.edit.exports import EXPORTS, export_path
 from storyboard.edit.handoff import handoff_paths
 from storyboard.spec import Storyboard
 from storyboard.validate import Report, StoryboardInvalid
@@ -79,7 +80,20 @@ def run_inputs(
     return found
 
 
-_WRITTEN_SUFFIXES = {".mp4", ".mov", ".m4v", ".otio", ".png", ".json"}
+_WRITTEN_SUFFIXES = {
+    ".mp4",
+    ".mov",
+    ".m4v",
+    ".otio",
+    ".png",
+    ".json",
+    ".srt",
+    ".vtt",
+    ".xml",
+    ".fcpxml",
+    ".edl",
+    ".aaf",
+}
 """What the edit and its hand-offs are; anything else in a template folder may be a
 template the run reads."""
 
@@ -93,9 +107,15 @@ def _overwrites(path: Path, source: Path, label: str) -> bool:
     return path.exists() and source.exists() and path.samefile(source)
 
 
+def written_beside(out: Path) -> list[Path]:
+    """The edit and every file written beside it: hand-offs, subtitles, editor exports."""
+    extra = [out.with_suffix(".srt"), out.with_suffix(".vtt")]
+    return [out, *handoff_paths(out).values(), *extra, *(export_path(out, f) for f in EXPORTS)]
+
+
 def _collision(out: Path, inputs: dict[Path, str]) -> str | None:
     """What ``out`` (or one of its hand-offs) would overwrite, if anything."""
-    for path in [out, *handoff_paths(out).values()]:
+    for path in written_beside(out):
         real = _real(path)
         for source, label in inputs.items():
             if _overwrites(real, source, label):
