@@ -12,17 +12,24 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["GenerationRecord", "StateStore", "UploadRecord"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "GenerationRecord",
+    "JournalError",
+    "StateStore",
+    "UploadRecord",
+    "check_integrity",
+]
 
 GenerationState = Literal["creating", "submitted", "generated", "done", "failed", "uncertain"]
 
-_SCHEMA = """
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS uploads (
     namespace TEXT NOT NULL, content_hash TEXT NOT NULL, url TEXT NOT NULL, source TEXT,
     size INTEGER, uploaded_at REAL NOT NULL, expires_at REAL NOT NULL,
@@ -49,6 +56,15 @@ CREATE TABLE IF NOT EXISTS assemblies (
     finished_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS tasks_by_key ON tasks(key);
 """
+"""The tables as the first releases wrote them (without a version number)."""
+
+
+def _to_v1(db: sqlite3.Connection) -> None:
+    """Version 0 (a new file, or a journal of a release before versions) → 1."""
+    for statement in _SCHEMA_V1.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
 
 _ADDED_COLUMNS = (
     ("tasks", "record_id", "TEXT"),
@@ -63,6 +79,63 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
         present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
         if column not in present:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
+def _to_v2(db: sqlite3.Connection) -> None:
+    """1 → 2: kie.ai's ``recordId`` and the actual ``creditsConsumed`` per task (nullable;
+    a journal written by main between these releases may have them already)."""
+    _add_missing_columns(db)
+
+
+_MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_to_v1, _to_v2]
+"""``_MIGRATIONS[n]`` upgrades a journal from version ``n`` to ``n + 1``; append one
+function per schema change (never edit a released one)."""
+
+SCHEMA_VERSION = len(_MIGRATIONS)
+"""The journal version this release writes (``PRAGMA user_version``)."""
+
+
+class JournalError(Exception):
+    """The journal cannot be used; the message names the file and what to do."""
+
+    def __init__(self, path: Path, problem: str, fix: str) -> None:
+        super().__init__(f"journal {path}: {problem}; {fix}")
+        self.path, self.problem, self.fix = path, problem, fix
+
+
+def _journal_error(path: Path, exc: sqlite3.Error) -> JournalError:
+    """What a SQLite error opening ``path`` means for the user."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.DatabaseError) and (
+        "not a database" in text or "malformed" in text or "corrupt" in text
+    ):
+        return JournalError(
+            path, f"the file is damaged ({text})",
+            f"run `storyboard doctor {path}` to set it aside and rebuild it from the clips",
+        )  # fmt: skip
+    if "readonly" in text or "unable to open" in text or "permission" in text.lower():
+        return JournalError(
+            path, f"cannot be written ({text})",
+            "make it and its folder writable by you, or pass --state with another file",
+        )  # fmt: skip
+    return JournalError(path, text, f"run `storyboard doctor {path}` to check it")
+
+
+def check_integrity(path: Path) -> list[str]:
+    """SQLite's ``integrity_check`` of a journal: ``[]`` when intact, else the problems."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
+    except sqlite3.Error as exc:
+        return [str(exc)]
+    try:
+        rows = db.execute("PRAGMA integrity_check").fetchall()
+        problems = [str(r[0]) for r in rows if r[0] != "ok"]
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return problems
+    except sqlite3.Error as exc:
+        return [str(exc)]
+    finally:
+        db.close()
 
 
 @dataclass(frozen=True)
@@ -103,14 +176,45 @@ class StateStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        if self.path.exists() and not self.path.is_file():
+            raise JournalError(self.path, "is not a regular file", "pass --state with a file")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            fix = "check the path and its permissions, or pass --state"
+            raise JournalError(self.path, f"cannot be opened ({exc})", fix) from exc
+        try:
+            self._open()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise _journal_error(self.path, exc) from exc
+
+    def _open(self) -> None:
         self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA busy_timeout=30000")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=30000")
-        self._db.executescript(_SCHEMA)
-        _add_missing_columns(self._db)
+        self._migrate()
+
+    @property
+    def version(self) -> int:
+        """The schema version of the open journal (``PRAGMA user_version``)."""
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        """Bring the journal to :data:`SCHEMA_VERSION`, one step per transaction."""
+        while (version := self.version) < SCHEMA_VERSION:
+            with self._tx() as db:
+                if int(db.execute("PRAGMA user_version").fetchone()[0]) != version:
+                    continue  # another process migrated it meanwhile
+                _MIGRATIONS[version](db)
+                db.execute(f"PRAGMA user_version = {version + 1}")
+        if self.version > SCHEMA_VERSION:
+            raise JournalError(
+                self.path, f"was written by a newer storyboard (schema {self.version}, this "
+                f"release reads up to {SCHEMA_VERSION})", "upgrade storyboard to use it",
+            )  # fmt: skip
 
     def close(self) -> None:
         self._db.close()
@@ -263,6 +367,38 @@ class StateStore:
                 "UPDATE generations SET state = 'done', clip_path = ?, updated_at = ?,"
                 " finished_at = ? WHERE key = ?", (str(clip_path), now, now, key),
             )  # fmt: skip
+
+    def adopt_clip(
+        self, key: str, *, namespace: str, storyboard: str, scene_id: str,
+        canonical: dict[str, Any], task_id: str, result_url: str, credits: float,
+        clip_path: Path,
+    ) -> None:  # fmt: skip
+        """Journal a clip found on disk (with its sidecar) as a finished generation."""
+        now = time.time()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO generations (key, namespace, storyboard, scene_id, canonical, state,"
+                " task_id, result_url, clip_path, attempts, credits, created_at, updated_at,"
+                " finished_at) VALUES (?, ?, ?, ?, ?, 'done', ?, ?, ?, 1, ?, ?, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET state = 'done', task_id = excluded.task_id,"
+                " result_url = excluded.result_url, clip_path = excluded.clip_path,"
+                " error = NULL, updated_at = excluded.updated_at,"
+                " finished_at = excluded.finished_at",
+                (key, namespace, storyboard, scene_id, json.dumps(canonical), task_id,
+                 result_url, str(clip_path), credits, now, now, now),
+            )  # fmt: skip
+            db.execute(
+                "INSERT OR IGNORE INTO tasks (task_id, key, attempt, state, credits, created_at,"
+                " finished_at) VALUES (?, ?, 1, 'success', ?, ?, ?)",
+                (task_id, key, credits, now, now),
+            )  # fmt: skip
+
+    def result_time(self, task_id: str) -> float | None:
+        """When the task's result URL was journaled (its success), if known."""
+        row = self._db.execute(
+            "SELECT finished_at FROM tasks WHERE task_id = ? AND state = 'success'", (task_id,)
+        ).fetchone()
+        return float(row[0]) if row and row[0] is not None else None
 
     def tasks(self, key: str) -> list[dict[str, Any]]:
         """Every task created for a generation, oldest first."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from importlib import import_module
+from types import FrameType
 
 import typer
 
-from storyboard.cli import authoring, export, init, production
+from storyboard.cli import authoring, doctor, export, init, production
 from storyboard.cli.console import EXIT_FAILED, err
 
 __all__ = ["app", "main"]
@@ -26,6 +28,7 @@ authoring.register(app)
 production.register(app)
 export.register(app)
 init.register(app)
+doctor.register(app)
 
 _GROUPS = [("storyboard.cli.emulator", "emulator"), ("storyboard.cli.recipes", "recipe")]
 for _module, _name in _GROUPS:
@@ -36,8 +39,14 @@ for _module, _name in _GROUPS:
     app.add_typer(_group.app, name=_name)
 
 
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM unwinds like Ctrl-C, so every temp file is removed on the way out."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point: no traceback reaches the user unless STORYBOARD_DEBUG=1."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
     except KeyboardInterrupt:

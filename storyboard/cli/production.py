@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +28,8 @@ from storyboard.edit.exports import ExportUnavailable
 from storyboard.plan import PlanError, to_dot, to_mermaid
 from storyboard.run.backend import BackendName, BackendUnavailable, choose_backend
 from storyboard.run.callbacks import parse_listen
+from storyboard.run.lock import JournalLockError, journal_lock
+from storyboard.run.outputs import OutputRefused, choose_output
 from storyboard.run.progress import JsonLines, LiveProgress
 from storyboard.run.render import (
     AssembledEdit,
@@ -32,14 +37,14 @@ from storyboard.run.render import (
     RunResult,
     assemble_edit,
     generate_all,
-    output_path,
     prepare,
+    read_status,
 )
 from storyboard.run.steps import RunOptions
-from storyboard.store import StateStore
+from storyboard.store import JournalError, StateStore
 from storyboard.validate import StoryboardInvalid
 
-__all__ = ["EXIT_REFUSED", "register"]
+__all__ = ["EXIT_REFUSED", "journal_errors", "register"]
 
 EXIT_REFUSED = 3
 """The cost gate refused: over --budget, or confirmation declined."""
@@ -70,13 +75,80 @@ def register(app: typer.Typer) -> None:
     app.command("assemble")(assemble_command)
 
 
-def _prepare(file: Path, backend: BackendName | None, state: Path | None) -> Prepared:
+OutsideOpt = Annotated[
+    bool,
+    typer.Option("--allow-outside", help="Allow asset and output paths outside the "
+                 "storyboard's folder."),
+]  # fmt: skip
+WaitOpt = Annotated[
+    bool,
+    typer.Option("--wait", help="When another render or assemble holds the journal, wait "
+                 "for it instead of exiting."),
+]  # fmt: skip
+
+
+def _prepare(
+    file: Path, backend: BackendName | None, state: Path | None, allow_outside: bool = False,
+    read_journal: bool = True,
+) -> Prepared:  # fmt: skip
     try:
-        return prepare(file, choose_backend(backend), state_path=state)
+        with journal_errors():
+            return prepare(file, choose_backend(backend), state_path=state,
+                           allow_outside=allow_outside, read_journal=read_journal)  # fmt: skip
     except StoryboardInvalid as exc:
         print_diagnostics(exc.diagnostics)
         raise typer.Exit(EXIT_INVALID) from exc
     except (BackendUnavailable, PlanError) as exc:
+        fail(str(exc), EXIT_INVALID)
+
+
+@contextmanager
+def journal_errors() -> Iterator[None]:
+    """A journal that cannot be used ends the command with one clear line (exit 2)."""
+    try:
+        yield
+    except JournalError as exc:
+        fail(str(exc), EXIT_INVALID)
+    except sqlite3.Error as exc:
+        fail(f"the journal cannot be used ({exc}); run `storyboard doctor` on it",
+             EXIT_INVALID)  # fmt: skip
+
+
+def _output(prepared: Prepared, override: Path | None, allow_outside: bool, as_json: bool) -> Path:
+    """The checked output path (exit 2 before anything is generated when refused)."""
+    try:
+        choice = choose_output(prepared.report, prepared.state_path, override,
+                               allow_outside=allow_outside)  # fmt: skip
+    except StoryboardInvalid as exc:
+        print_diagnostics(exc.diagnostics)
+        raise typer.Exit(EXIT_INVALID) from exc
+    except OutputRefused as exc:
+        fail(str(exc), EXIT_INVALID)
+    for note in choice.notes:
+        if as_json:
+            JsonLines.write({"event": "note", "message": note})
+        else:
+            err.print(note, markup=False)
+    return choice.path
+
+
+@contextmanager
+def _locked(prepared: Prepared, wait: bool, as_json: bool) -> Iterator[Prepared]:
+    """Hold the journal's lock, then read the cache status again under it."""
+
+    def waiting(holder: str) -> None:
+        message = f"waiting for {holder} to release the journal {prepared.state_path}…"
+        if as_json:
+            JsonLines.write({"event": "waiting", "message": message})
+        else:
+            err.print(message, markup=False)
+
+    try:
+        with journal_lock(prepared.state_path, wait=wait, on_wait=waiting):
+            with journal_errors():
+                read_status(prepared)
+            yield prepared
+    except JournalLockError as exc:
         fail(str(exc), EXIT_INVALID)
 
 
@@ -87,10 +159,11 @@ def plan_command(
     file: FileArg, backend: BackendOpt = None, as_json: JsonOpt = False, state: StateOpt = None,
     graph: Annotated[str | None, typer.Option("--graph", help="Print the DAG as dot or mermaid.",
                                               show_default=False)] = None,
+    allow_outside: OutsideOpt = False,
 ) -> None:  # fmt: skip
     """Show what a render would do: each generation, its dependencies, estimated cost, and
     cache status (cached / new / stale because an input changed, and which)."""
-    prepared = _prepare(file, backend, state)
+    prepared = _prepare(file, backend, state, allow_outside)
     if graph is not None:
         if graph not in {"dot", "mermaid"}:
             fail("--graph takes dot or mermaid", EXIT_INVALID)
@@ -157,19 +230,35 @@ def render_command(
         help="HOST:PORT the callback receiver listens on.")] = "127.0.0.1:8787",
     assemble: Annotated[bool, typer.Option(help="Assemble the edit after generating.")] = True,
     as_json: JsonOpt = False,
+    allow_outside: OutsideOpt = False,
+    wait: WaitOpt = False,
 ) -> None:  # fmt: skip
     """Generate every scene (only what changed) and assemble the edit.
 
     Offline by default (a free animatic through the in-process emulator); with KIE_API_KEY
     set, Kling 3.0 on kie.ai. Exit: 0 done, 1 a generation or the assembly failed,
-    2 invalid input, 3 refused by the cost gate.
+    2 invalid input (or the journal is in use: see --wait), 3 refused by the cost gate.
     """
-    prepared = _prepare(file, backend, state)
-    _cost_gate(prepared, budget, yes, as_json)
+    prepared = _prepare(file, backend, state, allow_outside, read_journal=False)
+    out_file = _output(prepared, output, allow_outside, as_json) if assemble else None
     try:
         listen = parse_listen(callback_listen)
     except ValueError as exc:
         fail(f"--callback-listen: {exc}", EXIT_INVALID)
+    with _locked(prepared, wait, as_json), journal_errors():
+        _render_locked(
+            prepared, out_file, listen, as_json, budget=budget, yes=yes,
+            retry_budget=retry_budget, concurrency=concurrency, rate=rate,
+            resubmit_uncertain=resubmit_uncertain, callback_url=callback_url,
+        )  # fmt: skip
+
+
+def _render_locked(
+    prepared: Prepared, out_file: Path | None, listen: tuple[str, int], as_json: bool, *,
+    budget: float | None, yes: bool, retry_budget: int, concurrency: int, rate: float,
+    resubmit_uncertain: bool, callback_url: str | None,
+) -> None:  # fmt: skip
+    _cost_gate(prepared, budget, yes, as_json)
     options = RunOptions(concurrency=concurrency, requests_per_second=rate,
                          retry_budget=retry_budget,
                          # offline, the emulator that may hold the task died with its run
@@ -179,10 +268,10 @@ def render_command(
     result = _generate(prepared, options, as_json)
     if not result.ok:
         _fail_summary(result, as_json)
-    if not assemble:
+    if out_file is None:
         _done(prepared, result, None, as_json)
         return
-    edit = _assemble(prepared, result.clips(), output_path(prepared, output), as_json)
+    edit = _assemble(prepared, result.clips(), out_file, as_json)
     _done(prepared, result, edit, as_json)
 
 
@@ -196,9 +285,13 @@ def _cost_gate(prepared: Prepared, budget: float | None, yes: bool, as_json: boo
         f"{prepared.backend.description}: {reused} cached or resumed, {len(paying)} to "
         f"generate ({names}); {price}"
     )
+    warnings = _state_warnings(prepared)
     if as_json:
-        JsonLines.write({"event": "plan", "to_generate": paying, "estimate": cost.__dict__})
+        JsonLines.write({"event": "plan", "to_generate": paying, "estimate": cost.__dict__,
+                         "warnings": warnings})  # fmt: skip
     else:
+        for warning in warnings:
+            err.print(f"warning: {warning}", style="yellow", markup=False)
         err.print(message, markup=False)
     if budget is not None and cost.credits > budget:
         fail(f"the estimate ({cost.credits} credits) exceeds --budget {budget:g}; nothing was "
@@ -210,6 +303,21 @@ def _cost_gate(prepared: Prepared, budget: float | None, yes: bool, as_json: boo
                  EXIT_REFUSED)  # fmt: skip
         if not typer.confirm(f"Spend ~{cost.credits} credits (~${cost.usd:.2f}) on kie.ai?"):
             fail("not confirmed; nothing was submitted", EXIT_REFUSED)
+
+
+def _state_warnings(prepared: Prepared) -> list[str]:
+    """What lost local state costs: clips journaled again from their sidecars, deleted
+    clips downloaded again, deleted clips whose result expired (paid again)."""
+    found = []
+    if prepared.adopted:
+        found.append(f"the journal {prepared.state_path} lacked {len(prepared.adopted)} "
+                     "clip(s) found on disk; journaled them again from their sidecars")  # fmt: skip
+    for scene, status in prepared.status.items():
+        if any("deleted" in reason for reason in status.reasons):
+            cost = prepared.plan.generations[scene].estimate
+            paid = f" (~{cost.credits} credits)" if status.will_pay else ""
+            found.append(f"scene {scene!r}: {'; '.join(status.reasons)}{paid}")
+    return found
 
 
 def _generate(prepared: Prepared, options: RunOptions, as_json: bool) -> RunResult:
@@ -309,16 +417,18 @@ def _warn(edit: AssembledEdit) -> None:
 
 def assemble_command(
     file: FileArg, output: OutOpt = None, backend: BackendOpt = None, state: StateOpt = None,
-    as_json: JsonOpt = False,
+    as_json: JsonOpt = False, allow_outside: OutsideOpt = False, wait: WaitOpt = False,
 ) -> None:  # fmt: skip
     """Re-assemble the edit from the clips already generated (nothing is generated)."""
-    prepared = _prepare(file, backend, state)
-    clips = _stored_clips(prepared)
-    missing = [s for s in prepared.plan.generations if s not in clips]
-    if missing:
-        fail(f"no clip yet for {', '.join(missing)}; run `storyboard render {file}` first",
-             EXIT_FAILED)  # fmt: skip
-    edit = _assemble(prepared, clips, output_path(prepared, output), as_json, force=True)
+    prepared = _prepare(file, backend, state, allow_outside, read_journal=False)
+    out_file = _output(prepared, output, allow_outside, as_json)
+    with _locked(prepared, wait, as_json), journal_errors():
+        clips = _stored_clips(prepared)
+        missing = [s for s in prepared.plan.generations if s not in clips]
+        if missing:
+            fail(f"no clip yet for {', '.join(missing)}; run `storyboard render {file}` first",
+                 EXIT_FAILED)  # fmt: skip
+        edit = _assemble(prepared, clips, out_file, as_json, force=True)
     if as_json:
         print_json(edit.report)
     else:

@@ -21,6 +21,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from storyboard.atomic import atomic_path
 from storyboard.media.encoding import VideoEncoding
 from storyboard.media.ffmpeg import FFmpegError, run_ffmpeg
 
@@ -358,10 +359,8 @@ def _mix_music(gen: Path, music: Path, spec: Music, sound: bool, work: Path) -> 
 
 def _mux(video: Path, audio: _Audio, timeline: Timeline, out_path: Path) -> None:
     """Write the output to a temporary name, then rename it into place."""
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix}")
-    run_ffmpeg(["-v", "error", *mux_args(video, audio.encoded, timeline, partial)])
-    partial.replace(out_path)
+    with atomic_path(out_path) as partial:
+        run_ffmpeg(["-v", "error", *mux_args(video, audio.encoded, timeline, partial)])
 
 
 def _measure_output(out_path: Path, edit: Edit, audio: _Audio) -> LoudnessReport:

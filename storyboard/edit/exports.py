@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from storyboard.atomic import atomic_path
 from storyboard.media.ffmpeg import FFmpegError, probe
 
 from .clips import ClipInfo, EditClip
@@ -211,15 +212,13 @@ def write_export(nle: Any, fmt: ExportFormat, path: Path) -> Path:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     timeline = for_format(nle, fmt, path.parent)
-    partial = path.with_name(f".{path.name}.partial")
     try:
         options = {"use_empty_mob_ids": True} if fmt == "aaf" else {}  # fresh mob ids
-        otio.adapters.write_to_file(
-            timeline, str(partial), adapter_name=EXPORTS[fmt].adapter, **options
-        )
-        partial.replace(path)
+        with atomic_path(path) as partial:
+            otio.adapters.write_to_file(
+                timeline, str(partial), adapter_name=EXPORTS[fmt].adapter, **options
+            )
     except Exception as exc:  # an adapter's own error types vary by plugin
-        partial.unlink(missing_ok=True)
         raise AssemblyError("export", f"{fmt}: {type(exc).__name__}: {exc}") from exc
     return path
 

@@ -24,6 +24,8 @@ from typing import Any
 import opentimelineio as otio
 from PIL import Image, ImageDraw, ImageFont
 
+from storyboard.atomic import atomic_path, write_text_atomic
+
 from .clips import ClipInfo, EditClip
 from .compose import conform_filter, keyframe_seek
 from .model import Edit
@@ -160,7 +162,8 @@ def _cue_marker(cue: Cue, fps: int) -> Any:
 
 
 def write_otio(timeline: Any, path: Path) -> None:
-    otio.adapters.write_to_file(timeline, str(path))
+    with atomic_path(path) as temp:
+        otio.adapters.write_to_file(timeline, str(temp))
 
 
 # --- the editors' timeline ----------------------------------------------------------------------
@@ -415,8 +418,9 @@ def write_contact_sheet(
         with Image.open(first) as a, Image.open(last) as b:
             pairs.append((a.convert("RGB"), b.convert("RGB")))
     labels = [_label(s, timeline.fps) for s in timeline.scenes]
-    contact_sheet(pairs, labels).save(path)
+    with atomic_path(path) as temp:
+        contact_sheet(pairs, labels).save(temp, format="PNG")
 
 
 def write_report(report: AssemblyReport, path: Path) -> None:
-    path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+    write_text_atomic(path, json.dumps(report.to_json(), indent=2) + "\n")

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from storyboard.atomic import write_text_atomic
+
 from .clips import EditClip, SpokenLine
 from .timeline import Scene, Timeline
 
@@ -128,5 +130,5 @@ def vtt_text(cues: Sequence[Cue], fps: int) -> str:
 
 def write_sidecars(cues: Sequence[Cue], fps: int, srt: Path, vtt: Path) -> None:
     """Write the .srt and .vtt files (UTF-8)."""
-    srt.write_text(srt_text(cues, fps), encoding="utf-8")
-    vtt.write_text(vtt_text(cues, fps), encoding="utf-8")
+    write_text_atomic(srt, srt_text(cues, fps))
+    write_text_atomic(vtt, vtt_text(cues, fps))

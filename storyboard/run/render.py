@@ -24,10 +24,11 @@ from storyboard.pricing import DEFAULT_PRICES, PriceTable
 from storyboard.run.backend import Backend
 from storyboard.run.callbacks import callback_receiver
 from storyboard.run.events import EventSink
+from storyboard.run.outputs import choose_output
 from storyboard.run.scheduler import NodeOutcome, execute
+from storyboard.run.sidecar import adopt_clips
 from storyboard.run.status import GenerationStatus, plan_status
 from storyboard.run.steps import RunOptions, Steps, file_sha256
-from storyboard.slug import slug
 from storyboard.spec import Storyboard
 from storyboard.store import StateStore
 from storyboard.validate import Report, StoryboardInvalid, validate
@@ -47,6 +48,7 @@ __all__ = [
     "generate_all",
     "output_path",
     "prepare",
+    "read_status",
     "render",
     "render_async",
 ]
@@ -81,6 +83,8 @@ class Prepared:
     backend: Backend
     state_path: Path
     status: dict[str, GenerationStatus]
+    adopted: list[str] = field(default_factory=list)
+    """Content keys journaled from clips found on disk (the journal had lost them)."""
 
     @property
     def storyboard(self) -> Storyboard:
@@ -113,8 +117,10 @@ def prepare(
     state_path: Path | None = None,
     prices: PriceTable = DEFAULT_PRICES,
     allow_outside: bool = False,
+    read_journal: bool = True,
 ) -> Prepared:
-    """Validate (raising :class:`StoryboardInvalid`), hash local files, plan, read status."""
+    """Validate (raising :class:`StoryboardInvalid`), hash local files, plan, and read
+    the status from the journal (later, with :func:`read_status`, unless ``read_journal``)."""
     report = validate(path, allow_outside=allow_outside)
     if not report.ok:
         raise StoryboardInvalid(report.errors)
@@ -123,9 +129,21 @@ def prepare(
     hashes = {f: file_sha256(resolve_asset(base, f)) for f in sorted(files)}
     plan = build_plan(report.generations, hashes, namespace=backend.namespace, prices=prices)
     state = state_path or default_state_path(path)
-    with StateStore(state) as store:
-        status = plan_status(plan, store, str(path.resolve()))
-    return Prepared(report, plan, backend, state, status)
+    prepared = Prepared(report, plan, backend, state, {})
+    return read_status(prepared) if read_journal else prepared
+
+
+def read_status(prepared: Prepared) -> Prepared:
+    """Read (again) the cache status of every generation from the journal, first
+    journaling the clips on disk it lacks (their sidecars name their content keys), so a
+    lost or emptied journal never pays again for a clip that is there."""
+    scenes = {p.key: p.scene_id for p in prepared.plan.generations.values()}
+    with StateStore(prepared.state_path) as store:
+        adopted = adopt_clips(store, prepared.state_path.parent / "clips", scenes,
+                              prepared.plan.namespace)  # fmt: skip
+        prepared.status = plan_status(prepared.plan, store, str(prepared.path))
+    prepared.adopted = adopted
+    return prepared
 
 
 @dataclass
@@ -291,12 +309,14 @@ def _consumed(tasks: list[dict[str, Any]]) -> float | None:
     return float(sum(known)) if known else None
 
 
-def output_path(prepared: Prepared, override: Path | None = None) -> Path:
-    """Where the edit goes: ``-o`` or the storyboard's ``output.path`` ({title} filled)."""
-    if override is not None:
-        return override.resolve()
-    name = slug(prepared.storyboard.title)
-    return (prepared.base_dir / prepared.storyboard.output.path.replace("{title}", name)).resolve()
+def output_path(
+    prepared: Prepared, override: Path | None = None, *, allow_outside: bool = False
+) -> Path:
+    """Where the edit goes: ``-o`` or the storyboard's ``output.path`` ({title} filled),
+    checked by :func:`storyboard.run.outputs.choose_output` (never an input; the field
+    inside the storyboard's folder)."""
+    return choose_output(prepared.report, prepared.state_path, override,
+                         allow_outside=allow_outside).path  # fmt: skip
 
 
 def assembly_key(prepared: Prepared, clips: dict[str, Path]) -> str:
@@ -440,6 +460,7 @@ async def render_async(
 
     chosen = backend or choose_backend(None)
     prepared = prepare(Path(path), chosen, state_path=state_path)
+    out = output_path(prepared, output) if assemble else None
     cost = prepared.cost()
     if budget is not None and cost.credits > budget:
         raise BudgetExceeded(f"the estimate ({cost}) exceeds the budget of {budget:g} credits")
@@ -450,8 +471,7 @@ async def render_async(
     )
     result = await generate_all(prepared, opts, sink or (lambda event: None))
     edit = None
-    if assemble and result.ok:
-        out = output_path(prepared, output)
+    if out is not None and result.ok:
         edit = await asyncio.to_thread(assemble_edit, prepared, result.clips(), out)
     return RenderOutcome(prepared, result, edit)
 

@@ -6,13 +6,17 @@ Reads the state store; the rules are simple enough to read in :func:`generation_
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from storyboard.plan import Plan, PlannedGeneration, changed_inputs
 from storyboard.store import StateStore
 
-__all__ = ["GenerationStatus", "StatusKind", "generation_status", "plan_status"]
+__all__ = ["RESULT_LIFETIME", "GenerationStatus", "StatusKind", "generation_status", "plan_status"]
+
+RESULT_LIFETIME = 24 * 3600.0
+"""kie.ai keeps a task's result URL about 24 hours."""
 
 StatusKind = Literal["cached", "new", "stale", "resume", "uncertain"]
 
@@ -61,6 +65,16 @@ def generation_status(
             return GenerationStatus(scene, "resume", ["task created earlier"], record.task_id)
         if record.state in {"creating", "uncertain"}:
             return GenerationStatus(scene, "uncertain", [record.error or "createTask in flight"])
+        if record.state == "done" and namespace == "offline":
+            why = "the clip was deleted; generated again (the offline emulator's results "
+            return GenerationStatus(scene, "new", [why + "end with its run; free)"])
+        if record.state == "done" and record.task_id and record.result_url:
+            issued = store.result_time(record.task_id)
+            if issued is not None and time.time() - issued < RESULT_LIFETIME:
+                why = "the clip was deleted; downloading it again from the stored result URL"
+                return GenerationStatus(scene, "resume", [why], record.task_id)
+            why = "the clip was deleted and its result URL has expired: generated again"
+            return GenerationStatus(scene, "new", [why])
     previous = store.latest_for_scene(storyboard, namespace, scene)
     if previous is None or previous.key == planned.key:
         return GenerationStatus(scene, "new")

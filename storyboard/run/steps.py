@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import networkx as nx
 
+from storyboard.atomic import atomic_path
 from storyboard.compile import placeholder_for
 from storyboard.media.ffmpeg import run_ffmpeg
 from storyboard.plan import Plan, PlannedGeneration
@@ -40,6 +41,7 @@ from storyboard.providers.kie import (
 from storyboard.providers.kie.polling import NotVisibleWindow, poll_delays, raise_if_failed
 from storyboard.run.events import Event, EventSink, NodeState
 from storyboard.run.ratelimit import RateLimiter
+from storyboard.run.sidecar import ClipSidecar, clip_name, write_sidecar
 from storyboard.run.slots import PrioritySlots, chain_lengths
 from storyboard.store import GenerationRecord, StateStore
 
@@ -208,7 +210,7 @@ class Steps:
             self._remember(planned)
             return record.clip
         body = self._resolved_body(planned, inputs)
-        if record is not None and record.state in {"submitted", "generated"}:
+        if record is not None and record.state in {"submitted", "generated", "done"}:
             self._withdraw(planned.scene_id)  # polls or downloads without a slot
         resumed = await self._resume(node, planned, record)
         if resumed is not None:
@@ -245,7 +247,7 @@ class Steps:
     async def _resume(
         self, node: str, planned: PlannedGeneration, record: GenerationRecord | None
     ) -> Path | None:
-        if record is None or record.state in {"failed", "done"}:
+        if record is None or record.state == "failed":
             return None
         if record.state in {"creating", "uncertain"} and not self.options.resubmit_uncertain:
             self.store.mark_uncertain(planned.key, "createTask was in flight when a run stopped")
@@ -254,8 +256,9 @@ class Steps:
                 "earlier run stopped, so a task may exist that this run cannot see; check the "
                 "kie.ai dashboard, then re-run with --resubmit-uncertain to create it again"
             )
-        if record.state == "generated" and record.result_url and record.task_id:
-            self.emit(node, "resumed", "downloading a finished task", task_id=record.task_id)
+        if record.state in {"generated", "done"} and record.result_url and record.task_id:
+            what = "a finished task" if record.state == "generated" else "a deleted clip again"
+            self.emit(node, "resumed", f"downloading {what}", task_id=record.task_id)
             try:
                 return await self._download(node, planned, record.task_id, record.result_url)
             except (DownloadError, KieApiError) as exc:
@@ -407,7 +410,7 @@ class Steps:
         self, node: str, planned: PlannedGeneration, task_id: str, url: str
     ) -> Path:
         self.emit(node, "downloading", task_id=task_id)
-        dest = self.options.folder / "clips" / f"{planned.scene_id}-{planned.key[:12]}.mp4"
+        dest = self.options.folder / "clips" / clip_name(planned.scene_id, planned.key)
         dest.parent.mkdir(parents=True, exist_ok=True)
         _remove_partial_downloads(dest)
         try:
@@ -416,6 +419,12 @@ class Steps:
             fresh = await self.client.get_download_url(url)
             await self.client.download(fresh, dest, task_id=task_id, scene=planned.scene_id)
         self.store.clip_downloaded(planned.key, dest)
+        write_sidecar(dest, ClipSidecar(
+            key=planned.key, namespace=self.plan.namespace, scene_id=planned.scene_id,
+            storyboard=self.storyboard, task_id=task_id, result_url=url,
+            credits=planned.estimate.credits, size=dest.stat().st_size,
+            canonical=planned.canonical,
+        ))  # fmt: skip
         self._remember(planned)
         self.emit(node, "done", "clip downloaded", task_id=task_id, path=str(dest))
         return dest
@@ -443,11 +452,9 @@ def extract_last_frame(clip: Path, out: Path) -> Path:
     (encoding each of the second's frames took most of the time, on the critical path of
     every continuity chain).
     """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp.png")
-    run_ffmpeg(["-y", "-v", "error", "-sseof", "-1", "-i", str(clip), "-an", "-vf", "reverse",
-                "-frames:v", "1", str(tmp)])  # fmt: skip
-    tmp.replace(out)
+    with atomic_path(out) as tmp:
+        run_ffmpeg(["-y", "-v", "error", "-sseof", "-1", "-i", str(clip), "-an", "-vf",
+                    "reverse", "-frames:v", "1", str(tmp)])  # fmt: skip
     return out
 
 

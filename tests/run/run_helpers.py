@@ -26,7 +26,7 @@ from storyboard.validate import validate_loaded
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 BENCHMARKS = ROOT / "benchmarks"
-TEMP_PATTERNS = ("*.part", "*.partial*", "*.tmp*")
+TEMP_PATTERNS = ("*.part", "*.partial*", "*.tmp*", "*.sb-tmp*")
 
 
 def copy_examples(dest: Path) -> Path:

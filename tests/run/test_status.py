@@ -3,10 +3,11 @@ changed input or upstream scene named), resume, uncertain."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from storyboard.plan import Plan, build_plan
-from storyboard.run.status import plan_status
+from storyboard.run.status import RESULT_LIFETIME, plan_status
 from storyboard.store import StateStore
 
 from .run_helpers import EXAMPLES, compile_text
@@ -16,11 +17,13 @@ HASHES = {"refs/room.png": "a" * 64, "refs/dog-1.png": "b" * 64, "refs/dog-2.png
 BOARD = "/project/continuity-chain.yaml"
 
 
-def plan(tmp_path: Path, replace: tuple[str, str] | None = None) -> Plan:
+def plan(
+    tmp_path: Path, replace: tuple[str, str] | None = None, namespace: str = "offline"
+) -> Plan:
     text = (EXAMPLES / "continuity-chain.yaml").read_text(encoding="utf-8")
     if replace:
         text = text.replace(*replace)
-    return build_plan(compile_text(text, tmp_path), HASHES, namespace="offline")
+    return build_plan(compile_text(text, tmp_path), HASHES, namespace=namespace)
 
 
 def finish(store: StateStore, planned_plan: Plan, scene: str, clip: Path) -> None:
@@ -107,9 +110,35 @@ def test_a_failed_generation_is_paid_for_again(tmp_path: Path) -> None:
     assert status.to_json() == {"status": "new", "reasons": [], "task_id": None}
 
 
-def test_a_deleted_clip_is_generated_again(tmp_path: Path) -> None:
+def test_a_deleted_clip_is_downloaded_again_while_its_result_url_is_valid(
+    tmp_path: Path,
+) -> None:
+    p = plan(tmp_path, namespace="kie:https://api.kie.ai")
+    with StateStore(tmp_path / "state.sqlite") as store:
+        finish(store, p, "wake-up", tmp_path / "wake-up.mp4")
+        (tmp_path / "wake-up.mp4").unlink()
+        status = plan_status(p, store, BOARD)["wake-up"]
+    assert status.kind == "resume" and not status.will_pay
+    assert status.task_id == "task-wake-up" and "deleted" in status.reasons[0]
+
+
+def test_a_deleted_clip_whose_result_expired_is_generated_again(tmp_path: Path) -> None:
+    p = plan(tmp_path, namespace="kie:https://api.kie.ai")
+    with StateStore(tmp_path / "state.sqlite") as store:
+        finish(store, p, "wake-up", tmp_path / "wake-up.mp4")
+        (tmp_path / "wake-up.mp4").unlink()
+        day_ago = time.time() - RESULT_LIFETIME - 60
+        with store._tx() as db:
+            db.execute("UPDATE tasks SET finished_at = ?", (day_ago,))
+        status = plan_status(p, store, BOARD)["wake-up"]
+    assert status.kind == "new" and status.will_pay
+    assert "expired" in status.reasons[0]
+
+
+def test_offline_a_deleted_clip_is_generated_again_for_free(tmp_path: Path) -> None:
     p = plan(tmp_path)
     with StateStore(tmp_path / "state.sqlite") as store:
         finish(store, p, "wake-up", tmp_path / "wake-up.mp4")
         (tmp_path / "wake-up.mp4").unlink()
-        assert plan_status(p, store, BOARD)["wake-up"].kind == "new"
+        status = plan_status(p, store, BOARD)["wake-up"]
+    assert status.kind == "new" and "free" in status.reasons[0]
