@@ -6,6 +6,12 @@ content key per generation — a hash of its canonical request with asset *conte
 hashes (and, for continuity, the upstream generation's key) in place of URLs. So a
 re-upload never invalidates a generation, and an edit invalidates exactly the scene
 edited and the scenes downstream of it.
+
+A scene may have several *takes*: take ``k`` is its own generation whose canonical
+request carries ``"take": k`` (take 1 carries nothing, so its key is the key a scene had
+before takes existed). The *picked* take (take 1 unless picked otherwise) is the one the
+edit uses and the one continuity follows: ``generate:<scene>`` is the picked take, and the
+other takes are ``take:<scene>#<k>`` nodes that feed nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ __all__ = [
     "changed_inputs",
     "content_key",
     "node_id",
+    "take_canonical",
+    "take_key",
+    "take_name",
     "to_dot",
     "to_mermaid",
 ]
@@ -49,18 +58,35 @@ def content_key(canonical: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def take_name(scene_id: str, take: int) -> str:
+    """``wake-up#2`` (``#`` cannot appear in a scene id)."""
+    return f"{scene_id}#{take}"
+
+
+def take_canonical(canonical: Mapping[str, Any], take: int) -> dict[str, Any]:
+    """The canonical request of take ``take`` (take 1 is the request itself)."""
+    base = {k: v for k, v in canonical.items() if k != "take"}
+    return base if take == 1 else {**base, "take": take}
+
+
 @dataclass(frozen=True)
 class PlannedGeneration:
-    """A generation with its content key and estimate."""
+    """A generation (one take of a scene) with its content key and estimate."""
 
     generation: Generation
     key: str
     canonical: dict[str, Any]
     estimate: Estimate
+    take: int = 1
 
     @property
     def scene_id(self) -> str:
         return self.generation.scene_id
+
+    @property
+    def name(self) -> str:
+        """``scene#take``: how slots, events and messages name this take."""
+        return take_name(self.scene_id, self.take)
 
 
 @dataclass
@@ -69,9 +95,31 @@ class Plan:
 
     graph: nx.DiGraph
     generations: dict[str, PlannedGeneration]
+    """Per scene, the picked take (what the edit and continuity use)."""
     file_hashes: dict[str, str]
     namespace: str
     prices: PriceTable = field(default=DEFAULT_PRICES)
+    takes: dict[str, dict[int, PlannedGeneration]] = field(default_factory=dict)
+    """Per scene, every take by number (the picked one included)."""
+
+    def extra_takes(self) -> list[PlannedGeneration]:
+        """The takes that are not picked, in scene then take order."""
+        return [p for scene, takes in self.takes.items() for p in takes.values()
+                if p.take != self.generations[scene].take]  # fmt: skip
+
+    def take_node(self, planned: PlannedGeneration) -> str:
+        """The graph node of a take: ``generate:<scene>`` when picked, else ``take:...``."""
+        if self.generations[planned.scene_id].take == planned.take:
+            return node_id("generate", planned.scene_id)
+        return node_id("take", planned.name)
+
+    def planned_for(self, node: str) -> PlannedGeneration:
+        """The take a ``generate:`` or ``take:`` node generates."""
+        kind, _, name = node.partition(":")
+        if kind == "generate":
+            return self.generations[name]
+        scene, _, take = name.rpartition("#")
+        return self.takes[scene][int(take)]
 
     def order(self) -> list[str]:
         """Node ids in a dependency-respecting order."""
@@ -97,22 +145,58 @@ def build_plan(
     *,
     namespace: str,
     prices: PriceTable = DEFAULT_PRICES,
+    takes: Mapping[str, int] | None = None,
+    picks: Mapping[str, int] | None = None,
 ) -> Plan:
-    """Build and check the DAG; compute content keys in dependency order."""
+    """Build and check the DAG; compute content keys in dependency order.
+
+    ``takes``: takes per scene (default 1); ``picks``: the picked take per scene (default
+    1; a pick beyond ``takes`` adds takes up to it).
+    """
     graph = _graph(generations)
     _check(graph, generations)
     by_scene = {g.scene_id: g for g in generations}
-    planned: dict[str, PlannedGeneration] = {}
-    for node in nx.topological_sort(graph):
+    picked: dict[str, PlannedGeneration] = {}
+    all_takes: dict[str, dict[int, PlannedGeneration]] = {}
+    for node in list(nx.topological_sort(graph)):
         if node.startswith("generate:"):
             gen = by_scene[node.split(":", 1)[1]]
-            canonical = _canonical(gen, file_hashes, planned)
-            key = content_key({"namespace": namespace, **canonical})
-            planned[gen.scene_id] = PlannedGeneration(
-                gen, key, canonical, estimate(gen.body, prices)
-            )
-    ordered = {g.scene_id: planned[g.scene_id] for g in generations}
-    return Plan(graph, ordered, dict(file_hashes), namespace, prices)
+            pick = (picks or {}).get(gen.scene_id, 1)
+            count = max((takes or {}).get(gen.scene_id, 1), pick)
+            base = _canonical(gen, file_hashes, picked)
+            cost = estimate(gen.body, prices)
+            all_takes[gen.scene_id] = {
+                k: PlannedGeneration(gen, take_key(namespace, base, k), take_canonical(base, k),
+                                     cost, k)
+                for k in range(1, count + 1)
+            }  # fmt: skip
+            picked[gen.scene_id] = all_takes[gen.scene_id][pick]
+    _add_take_nodes(graph, generations, all_takes, picked)
+    ordered = {g.scene_id: picked[g.scene_id] for g in generations}
+    ordered_takes = {g.scene_id: all_takes[g.scene_id] for g in generations}
+    return Plan(graph, ordered, dict(file_hashes), namespace, prices, ordered_takes)
+
+
+def take_key(namespace: str, canonical: Mapping[str, Any], take: int) -> str:
+    """The content key of take ``take`` of a request."""
+    return content_key({"namespace": namespace, **take_canonical(canonical, take)})
+
+
+def _add_take_nodes(
+    graph: nx.DiGraph,
+    generations: list[Generation],
+    takes: Mapping[str, Mapping[int, PlannedGeneration]],
+    picked: Mapping[str, PlannedGeneration],
+) -> None:
+    """A ``take:`` node per unpicked take, fed by the same inputs as the scene."""
+    for gen in generations:
+        inputs = list(graph.predecessors(node_id("generate", gen.scene_id)))
+        for planned in takes[gen.scene_id].values():
+            if planned.take == picked[gen.scene_id].take:
+                continue
+            node = node_id("take", planned.name)
+            graph.add_node(node, kind="take", label=f"take {planned.take} of {gen.scene_id}")
+            graph.add_edges_from((source, node) for source in inputs)
 
 
 def _graph(generations: list[Generation]) -> nx.DiGraph:
@@ -219,4 +303,4 @@ def to_mermaid(plan: Plan) -> str:
 
 
 def _shape(data: Mapping[str, Any]) -> str:
-    return {"generate": "box", "assemble": "doubleoctagon"}.get(str(data.get("kind")), "ellipse")
+    return {"generate": "box", "take": "box", "assemble": "doubleoctagon"}.get(str(data.get("kind")), "ellipse")

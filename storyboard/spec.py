@@ -28,6 +28,7 @@ from storyboard.kling.limits import DEFAULT_LIMITS
 
 __all__ = [
     "FORMAT_VERSION",
+    "MAX_TAKES",
     "Defaults",
     "Element",
     "FrameSource",
@@ -48,6 +49,9 @@ SCENE_ID_MAX = 64
 
 Mode = Literal["std", "pro", "4K"]
 AspectRatio = Literal["16:9", "9:16", "1:1"]
+MAX_TAKES = 4
+"""Most takes a storyboard asks for per scene (``storyboard reroll`` may add more)."""
+Takes = Annotated[int, Field(ge=1, le=MAX_TAKES)]
 ShotSeconds = Annotated[
     int,
     Field(strict=True, ge=DEFAULT_LIMITS.shot_duration[0], le=DEFAULT_LIMITS.shot_duration[1]),
@@ -165,6 +169,9 @@ class Defaults(_Model):
         "default",
         description="Prompt template: default (prompt verbatim), cinematic, or a user template.",
     )
+    takes: Takes = Field(
+        1, description="Takes generated per scene (1-4), each its own generation to pick from."
+    )
 
 
 class Scene(_Model):
@@ -205,6 +212,7 @@ class Scene(_Model):
     )
     sound: StrictBool | None = Field(None, description="Overrides defaults.sound for this scene.")
     template: str | None = Field(None, description="Overrides defaults.template for this scene.")
+    takes: Takes | None = Field(None, description="Overrides defaults.takes for this scene.")
     notes: str | None = Field(None, description="Free notes; not sent anywhere.")
 
     @model_validator(mode="after")
@@ -264,6 +272,10 @@ class Storyboard(_Model):
     @classmethod
     def _output_path(cls, value: Any) -> Any:
         return {"path": value} if isinstance(value, str) else value
+
+    def takes_of(self, scene_id: str) -> int:
+        """How many takes the storyboard asks for of this scene."""
+        return self.scene(scene_id).takes or self.defaults.takes
 
     def scene(self, scene_id: str) -> Scene:
         """The scene with this id (KeyError if none)."""

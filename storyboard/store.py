@@ -400,6 +400,23 @@ class StateStore:
         ).fetchone()
         return float(row[0]) if row and row[0] is not None else None
 
+    def adopt_locked_clip(
+        self, key: str, *, namespace: str, storyboard: str, scene_id: str,
+        canonical: dict[str, Any], task_id: str | None, clip_path: Path,
+    ) -> None:  # fmt: skip
+        """Journal a clip made elsewhere (named by a lock file, its hash checked) as done."""
+        now = time.time()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO generations (key, namespace, storyboard, scene_id, canonical, state,"
+                " task_id, clip_path, created_at, updated_at, finished_at) VALUES (?, ?, ?, ?, ?,"
+                " 'done', ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET state = 'done',"
+                " clip_path = excluded.clip_path, task_id = COALESCE(generations.task_id,"
+                " excluded.task_id), updated_at = excluded.updated_at",
+                (key, namespace, storyboard, scene_id, json.dumps(canonical), task_id,
+                 str(clip_path), now, now, now),
+            )  # fmt: skip
+
     def tasks(self, key: str) -> list[dict[str, Any]]:
         """Every task created for a generation, oldest first."""
         rows = self._db.execute(

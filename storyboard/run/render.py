@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,8 @@ import networkx as nx
 from storyboard.assets import resolve_asset
 from storyboard.edit import AssemblyReport, EditClip, assemble
 from storyboard.edit.subtitles import shot_lines
-from storyboard.plan import Plan, build_plan, content_key, node_id
+from storyboard.lock import LockFile, LockState, lock_state, read_lock
+from storyboard.plan import Plan, build_plan, content_key, take_key
 from storyboard.pricing import DEFAULT_PRICES, PriceTable
 from storyboard.run.backend import Backend
 from storyboard.run.callbacks import callback_receiver
@@ -27,7 +28,7 @@ from storyboard.run.events import EventSink
 from storyboard.run.outputs import choose_output
 from storyboard.run.scheduler import NodeOutcome, execute
 from storyboard.run.sidecar import adopt_clips
-from storyboard.run.status import GenerationStatus, plan_status
+from storyboard.run.status import GenerationStatus, extra_take_status, plan_status
 from storyboard.run.steps import RunOptions, Steps, file_sha256
 from storyboard.spec import Storyboard
 from storyboard.store import StateStore
@@ -83,8 +84,19 @@ class Prepared:
     backend: Backend
     state_path: Path
     status: dict[str, GenerationStatus]
+    """The picked take of each scene, by scene id."""
     adopted: list[str] = field(default_factory=list)
     """Content keys journaled from clips found on disk (the journal had lost them)."""
+    extra_status: dict[str, GenerationStatus] = field(default_factory=dict)
+    """The other takes, by ``scene#take``."""
+    lock: LockFile | None = None
+    lock_states: dict[str, LockState] = field(default_factory=dict)
+
+    def all_status(self) -> dict[str, GenerationStatus]:
+        """Every take by ``scene#take``, in plan order."""
+        picked = {self.plan.generations[s].name: st for s, st in self.status.items()}
+        merged = {**picked, **self.extra_status}
+        return {p.name: merged[p.name] for t in self.plan.takes.values() for p in t.values()}
 
     @property
     def storyboard(self) -> Storyboard:
@@ -100,7 +112,8 @@ class Prepared:
 
     def cost(self) -> CostEstimate:
         """Estimated cost of the generations the next run pays for."""
-        paying = [self.plan.generations[s] for s, st in self.status.items() if st.will_pay]
+        takes = {p.name: p for t in self.plan.takes.values() for p in t.values()}
+        paying = [takes[name] for name, st in self.all_status().items() if st.will_pay]
         return CostEstimate(
             credits=sum(p.estimate.credits for p in paying),
             usd=round(sum(p.estimate.usd for p in paying), 2),
@@ -118,32 +131,100 @@ def prepare(
     prices: PriceTable = DEFAULT_PRICES,
     allow_outside: bool = False,
     read_journal: bool = True,
+    takes: int | None = None,
+    more_takes: Mapping[str, int] | None = None,
+    picks: Mapping[str, int] | None = None,
 ) -> Prepared:
     """Validate (raising :class:`StoryboardInvalid`), hash local files, plan, and read
-    the status from the journal (later, with :func:`read_status`, unless ``read_journal``)."""
+    the status from the journal (later, with :func:`read_status`, unless ``read_journal``).
+
+    Takes per scene: ``takes`` (else the storyboard's), or more when the journal holds
+    more takes of the same request (``storyboard reroll``), plus ``more_takes``. Picks:
+    the lock file's (raising :class:`~storyboard.lock.LockError`), overridden by ``picks``.
+    """
     report = validate(path, allow_outside=allow_outside)
     if not report.ok:
         raise StoryboardInvalid(report.errors)
     base = report.loaded.base_dir
     files = {a.source for g in report.generations for a in g.assets if a.kind == "file"}
     hashes = {f: file_sha256(resolve_asset(base, f)) for f in sorted(files)}
-    plan = build_plan(report.generations, hashes, namespace=backend.namespace, prices=prices)
+    board, lock = report.storyboard, read_lock(path.resolve())
+    counts = {s.id: takes or board.takes_of(s.id) for s in board.scenes}
+    chosen = {s: t for s, t in {**lock.picks(), **(picks or {})}.items() if s in counts}
+
+    def planned(counts: Mapping[str, int]) -> Plan:
+        return build_plan(report.generations, hashes, namespace=backend.namespace,
+                          prices=prices, takes=counts, picks=chosen)  # fmt: skip
+
+    plan = planned(counts)
     state = state_path or default_state_path(path)
-    prepared = Prepared(report, plan, backend, state, {})
+    if read_journal:
+        with StateStore(state) as store:
+            found = _journaled_takes(plan, store)
+        if found or more_takes:
+            extra = more_takes or {}
+            plan = planned({s: found.get(s, n) + extra.get(s, 0) for s, n in counts.items()})
+    prepared = Prepared(report, plan, backend, state, {}, lock=lock)
     return read_status(prepared) if read_journal else prepared
 
 
 def read_status(prepared: Prepared) -> Prepared:
     """Read (again) the cache status of every generation from the journal, first
-    journaling the clips on disk it lacks (their sidecars name their content keys), so a
-    lost or emptied journal never pays again for a clip that is there."""
-    scenes = {p.key: p.scene_id for p in prepared.plan.generations.values()}
+    journaling the clips on disk it lacks (their sidecars name their content keys; the
+    lock file names the picked ones), so a lost or emptied journal never pays again for a
+    clip that is there."""
+    plan = prepared.plan
+    scenes = {p.key: p.scene_id for t in plan.takes.values() for p in t.values()}
+    storyboard = str(prepared.path)
     with StateStore(prepared.state_path) as store:
         adopted = adopt_clips(store, prepared.state_path.parent / "clips", scenes,
-                              prepared.plan.namespace)  # fmt: skip
-        prepared.status = plan_status(prepared.plan, store, str(prepared.path))
+                              plan.namespace)  # fmt: skip
+        if prepared.lock is not None:
+            _adopt_locked_clips(plan, prepared.lock, store, storyboard, prepared.base_dir)
+        prepared.status = plan_status(plan, store, storyboard)
+        prepared.extra_status = extra_take_status(plan, store, storyboard)
     prepared.adopted = adopted
+    if prepared.lock is not None:
+        lock = prepared.lock
+        prepared.lock_states = {s: lock_state(lock, s, p.key) for s, p in plan.generations.items()}
     return prepared
+
+
+MAX_JOURNALED_TAKES = 16
+"""How far :func:`prepare` looks for takes added by ``storyboard reroll``."""
+
+
+def _journaled_takes(plan: Plan, store: StateStore) -> dict[str, int]:
+    """Scenes with more takes of their current request in the journal than planned."""
+    found = {}
+    for scene, takes in plan.takes.items():
+        canonical, count = plan.generations[scene].canonical, max(takes)
+        while count < MAX_JOURNALED_TAKES:
+            if store.generation(take_key(plan.namespace, canonical, count + 1)) is None:
+                break
+            count += 1
+        if count > max(takes):
+            found[scene] = count
+    return found
+
+
+def _adopt_locked_clips(
+    plan: Plan, lock: LockFile, store: StateStore, storyboard: str, base: Path
+) -> None:
+    """Journal the clips the lock file names (for another machine), when their hash and
+    the request still match."""
+    for scene, entry in lock.scenes.items():
+        planned = plan.generations.get(scene)
+        if planned is None or planned.key != entry.key or not entry.clip or not entry.sha256:
+            continue
+        record = store.generation(entry.key)
+        if record is not None and record.clip is not None:
+            continue
+        clip = (base / entry.clip).resolve()
+        if clip.is_file() and file_sha256(clip) == entry.sha256:
+            store.adopt_locked_clip(entry.key, namespace=plan.namespace, storyboard=storyboard,
+                                    scene_id=scene, canonical=planned.canonical,
+                                    task_id=entry.task_id, clip_path=clip)  # fmt: skip
 
 
 @dataclass
@@ -165,6 +246,7 @@ class GenerationResult:
     credits_actual: float | None = None
     """Credits the service reported (``creditsConsumed``) for those tasks; None when it
     reported none."""
+    take: int = 1
 
     def to_json(self) -> dict[str, Any]:
         return {**self.__dict__, "clip": str(self.clip) if self.clip else None}
@@ -185,20 +267,25 @@ class RunResult:
     api_retries: int | None = None
     """Requests the client repeated (HTTP 429/455/5xx, network errors, downloads resumed);
     None when the backend's client factory does not report them."""
+    takes: dict[str, GenerationResult] = field(default_factory=dict)
+    """The takes that are not picked, by ``scene#take``."""
+
+    def all_results(self) -> list[GenerationResult]:
+        return [*self.generations.values(), *self.takes.values()]
 
     @property
     def ok(self) -> bool:
-        return all(g.ok for g in self.generations.values()) and not self.other_failures
+        return all(g.ok for g in self.all_results()) and not self.other_failures
 
     @property
     def credits(self) -> float:
-        return sum(g.credits for g in self.generations.values())
+        return sum(g.credits for g in self.all_results())
 
     @property
     def credits_actual(self) -> float | None:
         """Credits kie.ai reported consuming (``creditsConsumed``) for this run's tasks;
         None when no record carried it."""
-        reported = [g.credits_actual for g in self.generations.values()]
+        reported = [g.credits_actual for g in self.all_results()]
         known = [c for c in reported if c is not None]
         return sum(known) if known else None
 
@@ -208,7 +295,7 @@ class RunResult:
     @property
     def retries(self) -> int:
         """New tasks created in this run after a failed or lost one."""
-        return sum(g.retries for g in self.generations.values())
+        return sum(g.retries for g in self.all_results())
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -222,6 +309,7 @@ class RunResult:
             "retries": self.retries,
             "api_retries": self.api_retries,
             "generations": {s: g.to_json() for s, g in self.generations.items()},
+            "takes": {s: g.to_json() for s, g in self.takes.items()},
             "failures": self.other_failures,
         }
 
@@ -237,14 +325,17 @@ class _RetryCounter:
         await asyncio.sleep(seconds)
 
 
-async def generate_all(prepared: Prepared, options: RunOptions, sink: EventSink) -> RunResult:
-    """Run every upload, frame and generation node; never pays twice (see run.steps)."""
+async def generate_all(
+    prepared: Prepared, options: RunOptions, sink: EventSink, *, only: set[str] | None = None
+) -> RunResult:
+    """Run every upload, frame and generation node (or the takes in ``only``, by node, and
+    what they need); never pays twice (see run.steps)."""
     started = time.monotonic()
     options.work_dir = options.work_dir or prepared.state_path.parent
     storyboard = str(prepared.path)
     retries = _RetryCounter()
     with StateStore(prepared.state_path) as store:
-        nodes = _nodes_to_run(prepared.plan, store)
+        nodes = _nodes_to_run(prepared.plan, store, only)
         run_id = store.start_run(storyboard, prepared.plan.namespace)
         async with AsyncExitStack() as stack:
             client = await stack.enter_async_context(prepared.backend.client(sleep=retries))
@@ -253,7 +344,7 @@ async def generate_all(prepared: Prepared, options: RunOptions, sink: EventSink)
                     callback_receiver(prepared.backend.settings, options.callback_listen)
                 )
             steps = Steps(prepared.plan, store, client, options, storyboard=storyboard,
-                          base_dir=prepared.base_dir, sink=sink)  # fmt: skip
+                          base_dir=prepared.base_dir, sink=sink, nodes=nodes)  # fmt: skip
             try:
                 outcomes = await execute(prepared.plan.graph, steps.run_node, nodes=nodes)
             except (asyncio.CancelledError, KeyboardInterrupt):
@@ -266,14 +357,17 @@ async def generate_all(prepared: Prepared, options: RunOptions, sink: EventSink)
     return result
 
 
-def _nodes_to_run(plan: Plan, store: StateStore) -> set[str]:
-    """Every generation, and the uploads and frames that generations without a clip need
-    (a storyboard whose clips are all cached makes no request at all)."""
-    nodes = {node_id("generate", scene) for scene in plan.generations}
-    for scene, planned in plan.generations.items():
-        record = store.generation(planned.key)
+def _nodes_to_run(plan: Plan, store: StateStore, only: set[str] | None = None) -> set[str]:
+    """Every take (or those in ``only``), and the uploads, frames and generations that the
+    takes without a clip need (a storyboard whose clips are all cached makes no request)."""
+    wanted = only if only is not None else {
+        plan.take_node(p) for takes in plan.takes.values() for p in takes.values()
+    }  # fmt: skip
+    nodes = set(wanted)
+    for node in wanted:
+        record = store.generation(plan.planned_for(node).key)
         if record is None or record.clip is None:
-            nodes |= nx.ancestors(plan.graph, node_id("generate", scene))
+            nodes |= nx.ancestors(plan.graph, node)
     return nodes
 
 
@@ -281,26 +375,36 @@ def _result(
     prepared: Prepared, store: StateStore, outcomes: dict[str, NodeOutcome], elapsed: float,
     steps: Steps,
 ) -> RunResult:  # fmt: skip
-    generations, failed = {}, {}
+    generations, takes, failed = {}, {}, {}
     submitted = set(steps.submitted)
-    for scene, planned in prepared.plan.generations.items():
-        outcome = outcomes[node_id("generate", scene)]
+    before = prepared.all_status()
+    plan = prepared.plan
+    for planned in (p for ts in plan.takes.values() for p in ts.values()):
+        outcome = outcomes.get(plan.take_node(planned))
+        if outcome is None:  # not asked for in this run
+            continue
         record = store.generation(planned.key)
         tasks = store.tasks(planned.key)
         created = [t for t in tasks if t["task_id"] in submitted]
         failed.update({t["task_id"]: t["credits"] for t in created if t["state"] == "fail"})
-        generations[scene] = GenerationResult(
-            scene_id=scene, ok=outcome.ok, clip=outcome.result if outcome.ok else None,
-            status_before=prepared.status[scene].kind,
+        result = GenerationResult(
+            scene_id=planned.scene_id, ok=outcome.ok,
+            clip=outcome.result if outcome.ok else None,
+            status_before=before[planned.name].kind,
             error=None if outcome.ok else str(outcome.error),
             task_ids=[t["task_id"] for t in tasks], attempts=record.attempts if record else 0,
             failures=record.failures if record else 0,
-            credits=sum(t["credits"] for t in created), retries=steps.retries.get(scene, 0),
+            credits=sum(t["credits"] for t in created),
+            retries=steps.retries.get(planned.name, 0), take=planned.take,
             credits_actual=_consumed(created),
         )  # fmt: skip
+        if plan.generations[planned.scene_id].take == planned.take:
+            generations[planned.scene_id] = result
+        else:
+            takes[planned.name] = result
     others = {n: str(o.error) for n, o in outcomes.items()
-              if not o.ok and not n.startswith("generate:")}  # fmt: skip
-    return RunResult(generations, others, elapsed, steps.submitted, failed)
+              if not o.ok and not n.startswith(("generate:", "take:"))}  # fmt: skip
+    return RunResult(generations, others, elapsed, steps.submitted, failed, takes=takes)
 
 
 def _consumed(tasks: list[dict[str, Any]]) -> float | None:

@@ -10,10 +10,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from storyboard.plan import Plan, PlannedGeneration, changed_inputs
+from storyboard.plan import Plan, PlannedGeneration, changed_inputs, take_canonical
 from storyboard.store import StateStore
 
-__all__ = ["RESULT_LIFETIME", "GenerationStatus", "StatusKind", "generation_status", "plan_status"]
+__all__ = [
+    "RESULT_LIFETIME",
+    "GenerationStatus",
+    "StatusKind",
+    "extra_take_status",
+    "generation_status",
+    "plan_status",
+]
 
 RESULT_LIFETIME = 24 * 3600.0
 """kie.ai keeps a task's result URL about 24 hours."""
@@ -29,6 +36,7 @@ class GenerationStatus:
     kind: StatusKind
     reasons: list[str] = field(default_factory=list)
     task_id: str | None = None
+    take: int = 1
 
     @property
     def will_pay(self) -> bool:
@@ -48,6 +56,17 @@ def plan_status(plan: Plan, store: StateStore, storyboard: str) -> dict[str, Gen
     }
 
 
+def extra_take_status(
+    plan: Plan, store: StateStore, storyboard: str
+) -> dict[str, GenerationStatus]:
+    """Status of every take that is not picked, by ``scene#take``."""
+    scene_of_key = {p.key: p.scene_id for p in plan.generations.values()}
+    return {
+        planned.name: generation_status(planned, store, storyboard, plan.namespace, scene_of_key)
+        for planned in plan.extra_takes()
+    }
+
+
 def generation_status(
     planned: PlannedGeneration,
     store: StateStore,
@@ -56,30 +75,35 @@ def generation_status(
     scene_of_key: dict[str, str],
 ) -> GenerationStatus:
     """Status of one generation (see the module docstring)."""
-    scene = planned.scene_id
+    scene, take = planned.scene_id, planned.take
     record = store.generation(planned.key)
     if record is not None:
         if record.clip is not None:
-            return GenerationStatus(scene, "cached", task_id=record.task_id)
+            return GenerationStatus(scene, "cached", task_id=record.task_id, take=take)
         if record.state in {"submitted", "generated"}:
-            return GenerationStatus(scene, "resume", ["task created earlier"], record.task_id)
+            return GenerationStatus(scene, "resume", ["task created earlier"], record.task_id,
+                                    take)  # fmt: skip
         if record.state in {"creating", "uncertain"}:
-            return GenerationStatus(scene, "uncertain", [record.error or "createTask in flight"])
+            return GenerationStatus(scene, "uncertain", [record.error or "createTask in flight"],
+                                    take=take)  # fmt: skip
         if record.state == "done" and namespace == "offline":
             why = "the clip was deleted; generated again (the offline emulator's results "
-            return GenerationStatus(scene, "new", [why + "end with its run; free)"])
+            return GenerationStatus(scene, "new", [why + "end with its run; free)"], take=take)
         if record.state == "done" and record.task_id and record.result_url:
             issued = store.result_time(record.task_id)
             if issued is not None and time.time() - issued < RESULT_LIFETIME:
                 why = "the clip was deleted; downloading it again from the stored result URL"
-                return GenerationStatus(scene, "resume", [why], record.task_id)
+                return GenerationStatus(scene, "resume", [why], record.task_id, take)
             why = "the clip was deleted and its result URL has expired: generated again"
-            return GenerationStatus(scene, "new", [why])
+            return GenerationStatus(scene, "new", [why], take=take)
     previous = store.latest_for_scene(storyboard, namespace, scene)
     if previous is None or previous.key == planned.key:
-        return GenerationStatus(scene, "new")
-    changes = changed_inputs(previous.canonical, planned.canonical)
-    return GenerationStatus(scene, "stale", _explain(changes, planned, scene_of_key))
+        return GenerationStatus(scene, "new", take=take)
+    changes = changed_inputs(take_canonical(previous.canonical, 1),
+                             take_canonical(planned.canonical, 1))  # fmt: skip
+    if not changes:  # the same request: only the take differs
+        return GenerationStatus(scene, "new", take=take)
+    return GenerationStatus(scene, "stale", _explain(changes, planned, scene_of_key), take=take)
 
 
 def _explain(

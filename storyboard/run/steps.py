@@ -115,7 +115,7 @@ class Steps:
 
     def __init__(
         self, plan: Plan, store: StateStore, client: KieClient, options: RunOptions,
-        *, storyboard: str, base_dir: Path, sink: EventSink,
+        *, storyboard: str, base_dir: Path, sink: EventSink, nodes: set[str] | None = None,
     ) -> None:  # fmt: skip
         self.plan, self.store, self.client, self.options = plan, store, client, options
         self.storyboard, self.base_dir, self.sink = storyboard, base_dir, sink
@@ -129,6 +129,8 @@ class Steps:
         self._chain = chain_lengths(plan)
         self._finished: set[str] = set()
         self._failed: set[str] = set()
+        self._nodes = set(plan.graph.nodes) if nodes is None else nodes
+        """The nodes this run executes: only their generations may be expected."""
         for scene, planned in plan.generations.items():
             if not planned.generation.depends_on:
                 self._expect(scene)
@@ -155,8 +157,8 @@ class Steps:
             return await self.frame(node, name, inputs[f"generate:{name}"])
         if kind == "clip":
             return await self.upload(node, inputs[f"generate:{name}"])
-        if kind == "generate":
-            return await self.generate(node, self.plan.generations[name], inputs)
+        if kind in {"generate", "take"}:
+            return await self.generate(node, self.plan.planned_for(node), inputs)
         raise ValueError(f"unknown node {node!r}")
 
     # -- uploads and frames ------------------------------------------------------------
@@ -197,8 +199,8 @@ class Steps:
         try:
             clip = await self._generate(node, planned, inputs)
         finally:
-            self._withdraw(planned.scene_id)
-        self._done(planned.scene_id)
+            self._withdraw(self._slot_key(planned))
+        self._done(planned)
         return clip
 
     async def _generate(
@@ -211,7 +213,7 @@ class Steps:
             return record.clip
         body = self._resolved_body(planned, inputs)
         if record is not None and record.state in {"submitted", "generated", "done"}:
-            self._withdraw(planned.scene_id)  # polls or downloads without a slot
+            self._withdraw(self._slot_key(planned))  # polls or downloads without a slot
         resumed = await self._resume(node, planned, record)
         if resumed is not None:
             return resumed
@@ -221,7 +223,7 @@ class Steps:
 
     def _expect(self, scene: str) -> None:
         """Keep a slot for ``scene``, whose upstream generations are done, if it needs one."""
-        if not isinstance(self.slots, PrioritySlots):
+        if not isinstance(self.slots, PrioritySlots) or f"generate:{scene}" not in self._nodes:
             return
         if self._failed & nx.ancestors(self.plan.graph, f"generate:{scene}"):
             return  # an input already failed: it will never ask
@@ -233,10 +235,18 @@ class Steps:
         if isinstance(self.slots, PrioritySlots):
             self.slots.withdraw(scene)
 
-    def _done(self, scene: str) -> None:
-        """``scene`` has (or is downloading) its clip: expect the scenes that waited only
-        for it (if the download fails, :meth:`run_node` withdraws them)."""
-        if scene in self._finished:
+    def _slot_key(self, planned: PlannedGeneration) -> str:
+        """The picked take holds its scene's slot; other takes are ``scene#take``."""
+        return planned.scene_id if self._picked(planned) else planned.name
+
+    def _picked(self, planned: PlannedGeneration) -> bool:
+        return self.plan.generations[planned.scene_id].take == planned.take
+
+    def _done(self, planned: PlannedGeneration) -> None:
+        """The picked take of a scene has (or is downloading) its clip: expect the scenes
+        that waited only for it (if the download fails, :meth:`run_node` withdraws them)."""
+        scene = planned.scene_id
+        if not self._picked(planned) or scene in self._finished:
             return
         self._finished.add(scene)
         for later, planned in self.plan.generations.items():
@@ -324,17 +334,18 @@ class Steps:
             self.submitted.append(task_id)
             self.emit(node, "generating", "task created", task_id=task_id)
             record = await self._wait(node, planned, task_id)
-            self._done(planned.scene_id)  # before the slot is freed: the next link keeps it
+            self._done(planned)  # before the slot is freed: the next link keeps it
         return await self._download(node, planned, task_id, _result_url(record))
 
     def _slot(self, planned: PlannedGeneration) -> AbstractAsyncContextManager[Any]:
         if isinstance(self.slots, PrioritySlots):
-            return self.slots.hold(self._chain.get(planned.scene_id, 1), planned.scene_id)
+            chain = self._chain.get(planned.scene_id, 1) if self._picked(planned) else 1
+            return self.slots.hold(chain, self._slot_key(planned))
         return self.slots
 
     def _retrying(self, node: str, planned: PlannedGeneration, message: str, **data: Any) -> None:
         """Announce that the generation will be created again (a new task, more credits)."""
-        self.retries[planned.scene_id] = self.retries.get(planned.scene_id, 0) + 1
+        self.retries[planned.name] = self.retries.get(planned.name, 0) + 1
         self.emit(node, "retrying", message, **data)
 
     async def _finish(self, node: str, planned: PlannedGeneration, task_id: str) -> Path:
@@ -430,6 +441,8 @@ class Steps:
         return dest
 
     def _remember(self, planned: PlannedGeneration) -> None:
+        if not self._picked(planned):
+            return
         self.store.use_for_scene(
             self.storyboard, self.plan.namespace, planned.scene_id, planned.key
         )

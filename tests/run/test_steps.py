@@ -212,7 +212,7 @@ def test_run_result_json_lists_every_figure() -> None:
     assert result.to_json() == {
         "ok": True, "elapsed_s": 1.0, "credits": 0, "credits_actual": None,
         "tasks_created": 2, "tasks_failed": 1,
-        "credits_failed": 5.0, "retries": 0, "api_retries": 3, "generations": {},
+        "credits_failed": 5.0, "retries": 0, "api_retries": 3, "generations": {}, "takes": {},
         "failures": {},
     }  # fmt: skip
 
