@@ -28,6 +28,7 @@ __all__ = [
     "LockState",
     "lock_path",
     "lock_state",
+    "now_iso",
     "read_lock",
     "write_lock",
 ]
@@ -109,7 +110,7 @@ def write_lock(lock: LockFile) -> None:
             handle.write(lock.to_text())
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, lock.path)
+        Path(tmp).replace(lock.path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

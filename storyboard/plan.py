@@ -303,4 +303,5 @@ def to_mermaid(plan: Plan) -> str:
 
 
 def _shape(data: Mapping[str, Any]) -> str:
-    return {"generate": "box", "take": "box", "assemble": "doubleoctagon"}.get(str(data.get("kind")), "ellipse")
+    shapes = {"generate": "box", "take": "box", "assemble": "doubleoctagon"}
+    return shapes.get(str(data.get("kind")), "ellipse")

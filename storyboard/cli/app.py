@@ -10,7 +10,7 @@ from types import FrameType
 
 import typer
 
-from storyboard.cli import authoring, doctor, export, init, production
+from storyboard.cli import authoring, doctor, export, init, production, takes
 from storyboard.cli.console import EXIT_FAILED, err
 
 __all__ = ["app", "main"]
@@ -27,6 +27,7 @@ app = typer.Typer(
 authoring.register(app)
 production.register(app)
 export.register(app)
+takes.register(app)
 init.register(app)
 doctor.register(app)
 

@@ -25,6 +25,8 @@ from storyboard.cli.console import (
 )
 from storyboard.edit import AssemblyError, EditError
 from storyboard.edit.exports import ExportUnavailable
+from storyboard.lock import LockError
+from storyboard.picking import refresh_lock
 from storyboard.plan import PlanError, to_dot, to_mermaid
 from storyboard.run.backend import BackendName, BackendUnavailable, choose_backend
 from storyboard.run.callbacks import parse_listen
@@ -44,7 +46,15 @@ from storyboard.run.steps import RunOptions
 from storyboard.store import JournalError, StateStore
 from storyboard.validate import StoryboardInvalid
 
-__all__ = ["EXIT_REFUSED", "journal_errors", "register"]
+__all__ = [
+    "EXIT_REFUSED",
+    "TakesOpt",
+    "cost_gate",
+    "generate_or_exit",
+    "journal_errors",
+    "prepare_or_exit",
+    "register",
+]
 
 EXIT_REFUSED = 3
 """The cost gate refused: over --budget, or confirmation declined."""
@@ -60,6 +70,11 @@ StateOpt = Annotated[
     Path | None,
     typer.Option("--state", help="State store file. Default: .storyboard/state.sqlite beside "
                  "the storyboard.", show_default=False),
+]  # fmt: skip
+TakesOpt = Annotated[
+    int | None,
+    typer.Option("--takes", min=1, max=4, help="Takes per scene (1-4), overriding the "
+                 "storyboard's `takes`.", show_default=False),
 ]  # fmt: skip
 OutOpt = Annotated[
     Path | None,
@@ -89,16 +104,17 @@ WaitOpt = Annotated[
 
 def _prepare(
     file: Path, backend: BackendName | None, state: Path | None, allow_outside: bool = False,
-    read_journal: bool = True,
+    read_journal: bool = True, **options: Any,
 ) -> Prepared:  # fmt: skip
     try:
         with journal_errors():
             return prepare(file, choose_backend(backend), state_path=state,
-                           allow_outside=allow_outside, read_journal=read_journal)  # fmt: skip
+                           allow_outside=allow_outside, read_journal=read_journal,
+                           **options)  # fmt: skip
     except StoryboardInvalid as exc:
         print_diagnostics(exc.diagnostics)
         raise typer.Exit(EXIT_INVALID) from exc
-    except (BackendUnavailable, PlanError) as exc:
+    except (BackendUnavailable, PlanError, LockError) as exc:
         fail(str(exc), EXIT_INVALID)
 
 
@@ -152,6 +168,13 @@ def _locked(prepared: Prepared, wait: bool, as_json: bool) -> Iterator[Prepared]
         fail(str(exc), EXIT_INVALID)
 
 
+def prepare_or_exit(
+    file: Path, backend: BackendName | None, state: Path | None, **options: Any
+) -> Prepared:
+    """:func:`prepare`, turning bad input into diagnostics and exit 2."""
+    return _prepare(file, backend, state, **options)
+
+
 # -- plan -------------------------------------------------------------------------------
 
 
@@ -162,8 +185,9 @@ def plan_command(
     allow_outside: OutsideOpt = False,
 ) -> None:  # fmt: skip
     """Show what a render would do: each generation, its dependencies, estimated cost, and
-    cache status (cached / new / stale because an input changed, and which)."""
-    prepared = _prepare(file, backend, state, allow_outside)
+    cache status (cached / new / stale because an input changed, and which), with the
+    takes of each scene and which one is picked (film.lock)."""
+    prepared = _prepare(file, backend, state, allow_outside, takes=takes)
     if graph is not None:
         if graph not in {"dot", "mermaid"}:
             fail("--graph takes dot or mermaid", EXIT_INVALID)
@@ -176,29 +200,53 @@ def plan_command(
                     "totals": {**cost.__dict__, "all_generations": len(rows)}})  # fmt: skip
         return
     table = Table(title=f"{prepared.storyboard.title} — {prepared.backend.description}")
-    for column in ("scene", "shots", "s", "mode", "sound", "needs", "estimate", "status"):
+    for column in ("scene", "shots", "s", "mode", "sound", "needs", "takes", "estimate",
+                   "status"):  # fmt: skip
         table.add_column(column)
     for row in rows:
-        status = row["status"] + ("" if not row["reasons"] else ": " + "; ".join(row["reasons"]))
         table.add_row(row["scene"], str(row["shots"]), str(row["duration"]), row["mode"],
                       "on" if row["sound"] else "off", ", ".join(row["depends_on"]) or "—",
-                      f"{row['credits']} cr / ${row['usd']:.2f}", status)  # fmt: skip
+                      _takes_cell(row), f"{row['credits']} cr / ${row['usd']:.2f}",
+                      _status_cell(row))  # fmt: skip
     out.print(table)
     out.print(f"To pay: {cost}")
 
 
+def _takes_cell(row: dict[str, Any]) -> str:
+    count = len(row["takes"])
+    return "1" if count == 1 else f"{count} (picked {row['take']})"
+
+
+def _status_cell(row: dict[str, Any]) -> str:
+    text = str(row["status"])
+    if row["reasons"]:
+        text += ": " + "; ".join(row["reasons"])
+    others = [f"take {t['take']} {t['status']}" for t in row["takes"] if not t["picked"]]
+    if others:
+        text += f" ({', '.join(others)})"
+    if row["lock"]["state"] == "stale":
+        text += f"; lock stale: {row['lock']['message']}"
+    return text
+
+
 def _plan_rows(prepared: Prepared) -> list[dict[str, Any]]:
     rows = []
+    every = prepared.all_status()
     for scene, planned in prepared.plan.generations.items():
         data = planned.generation.body["input"]
         status = prepared.status[scene]
+        takes = [{"take": p.take, "key": p.key, "status": every[p.name].kind,
+                  "reasons": every[p.name].reasons, "task_id": every[p.name].task_id,
+                  "credits": p.estimate.credits, "picked": p.take == planned.take}
+                 for p in prepared.plan.takes[scene].values()]  # fmt: skip
         rows.append({
             "scene": scene, "shots": planned.generation.shot_count,
             "duration": planned.generation.duration, "mode": data["mode"],
             "sound": data["sound"], "depends_on": list(planned.generation.depends_on),
             "credits": planned.estimate.credits, "usd": planned.estimate.usd,
             "key": planned.key, "status": status.kind, "reasons": status.reasons,
-            "task_id": status.task_id,
+            "task_id": status.task_id, "take": planned.take, "takes": takes,
+            "lock": prepared.lock_states[scene].to_json(),
         })  # fmt: skip
     return rows
 
@@ -232,6 +280,7 @@ def render_command(
     as_json: JsonOpt = False,
     allow_outside: OutsideOpt = False,
     wait: WaitOpt = False,
+    takes: TakesOpt = None,
 ) -> None:  # fmt: skip
     """Generate every scene (only what changed) and assemble the edit.
 
@@ -239,7 +288,7 @@ def render_command(
     set, Kling 3.0 on kie.ai. Exit: 0 done, 1 a generation or the assembly failed,
     2 invalid input (or the journal is in use: see --wait), 3 refused by the cost gate.
     """
-    prepared = _prepare(file, backend, state, allow_outside, read_journal=False)
+    prepared = _prepare(file, backend, state, allow_outside, read_journal=False, takes=takes)
     out_file = _output(prepared, output, allow_outside, as_json) if assemble else None
     try:
         listen = parse_listen(callback_listen)
@@ -272,13 +321,20 @@ def _render_locked(
         _done(prepared, result, None, as_json)
         return
     edit = _assemble(prepared, result.clips(), out_file, as_json)
+    _relock(prepared, result.clips(), as_json)
     _done(prepared, result, edit, as_json)
 
 
-def _cost_gate(prepared: Prepared, budget: float | None, yes: bool, as_json: bool) -> None:
-    cost = prepared.cost()
-    paying = [s for s, st in prepared.status.items() if st.will_pay]
-    reused = len(prepared.status) - len(paying)
+def cost_gate(
+    prepared: Prepared, budget: float | None, yes: bool, as_json: bool,
+    only: set[str] | None = None,
+) -> None:  # fmt: skip
+    """Say what will be paid for; refuse (exit 3) over ``budget`` or when not confirmed.
+    ``only``: the takes (``scene#take``) this run generates, default all."""
+    every = {n: st for n, st in prepared.all_status().items() if only is None or n in only}
+    cost = prepared.cost(only)
+    paying = [_label(n, st.take) for n, st in every.items() if st.will_pay]
+    reused = len(every) - len(paying)
     names = ", ".join(paying) or "none"
     price = str(cost) if prepared.backend.billed else f"free here; on kie.ai: {cost}"
     message = (
@@ -320,13 +376,17 @@ def _state_warnings(prepared: Prepared) -> list[str]:
     return found
 
 
-def _generate(prepared: Prepared, options: RunOptions, as_json: bool) -> RunResult:
-    scenes = list(prepared.plan.generations)
+def _generate(
+    prepared: Prepared, options: RunOptions, as_json: bool, only: set[str] | None = None
+) -> RunResult:
+    plan = prepared.plan
+    scenes = [plan.take_node(p).split(":", 1)[1] for t in plan.takes.values()
+              for p in t.values() if only is None or p.name in only]  # fmt: skip
     try:
         if as_json:
-            return asyncio.run(generate_all(prepared, options, JsonLines()))
+            return asyncio.run(generate_all(prepared, options, JsonLines(), only=only))
         with LiveProgress(scenes, err) as progress:
-            result = asyncio.run(generate_all(prepared, options, progress))
+            result = asyncio.run(generate_all(prepared, options, progress, only=only))
             for scene, gen in result.generations.items():
                 if not gen.ok:
                     progress.fail(scene, (gen.error or "")[:80])
@@ -355,12 +415,22 @@ def _assemble(
         fail(f"assembly failed: {exc}")
 
 
+def _relock(prepared: Prepared, clips: dict[str, Path], as_json: bool) -> None:
+    """Keep the lock file (if the storyboard has one) naming the clips of the edit."""
+    changed = refresh_lock(prepared, clips)
+    if changed and not as_json:
+        name = prepared.path.with_suffix(".lock").name
+        err.print(f"{name}: locked the clips of {', '.join(changed)} (new, or their request "
+                  "changed)", markup=False)  # fmt: skip
+
+
 def _json_progress(step: str, fraction: float) -> None:
     JsonLines.write({"event": "assemble", "step": step, "fraction": round(fraction, 3)})
 
 
 def _fail_summary(result: RunResult, as_json: bool) -> None:
-    failed = {s: g.error for s, g in result.generations.items() if not g.ok}
+    failed = {_label(f"{g.scene_id}#{g.take}", g.take): g.error for g in result.all_results()
+              if not g.ok}  # fmt: skip
     if as_json:
         JsonLines.write({"event": "summary", **result.to_json()})
     else:
@@ -368,8 +438,8 @@ def _fail_summary(result: RunResult, as_json: bool) -> None:
             err.print(f"✗ {scene}: {error}", style="red", markup=False)
         for node, error in result.other_failures.items():
             err.print(f"✗ {node}: {error}", style="red", markup=False)
-        done = len(result.generations) - len(failed)
-        err.print(f"{done} of {len(result.generations)} generation(s) done; "
+        done = len(result.all_results()) - len(failed)
+        err.print(f"{done} of {len(result.all_results())} generation(s) done; "
                   f"{result.credits:g} credits spent this run{_actual(result)}. Fix the cause "
                   "and run again: "
                   "finished clips and created tasks are reused.")  # fmt: skip
@@ -387,13 +457,14 @@ def _done(prepared: Prepared, result: RunResult, edit: AssembledEdit | None, as_
         JsonLines.write({"event": "summary", **result.to_json(), "assembly": assembly})
         return
     created = len(result.submitted)
-    cached = sum(1 for g in result.generations.values() if g.status_before == "cached")
+    every = result.all_results()
+    cached = sum(1 for g in every if g.status_before == "cached")
     spent = f"{result.credits:g} credits" if prepared.backend.billed else (
         f"{result.credits:g} emulated credits"
     )  # fmt: skip
     if result.credits_actual is not None:
         spent += f" estimated, {result.credits_actual:g} actual (creditsConsumed)"
-    err.print(f"✓ {len(result.generations)} generation(s): {cached} cached, {created} task(s) "
+    err.print(f"✓ {len(every)} generation(s): {cached} cached, {created} task(s) "
               f"created, {spent}; {result.elapsed:.1f} s")  # fmt: skip
     if result.failed_tasks:
         failed = sum(result.failed_tasks.values())
@@ -429,6 +500,7 @@ def assemble_command(
             fail(f"no clip yet for {', '.join(missing)}; run `storyboard render {file}` first",
                  EXIT_FAILED)  # fmt: skip
         edit = _assemble(prepared, clips, out_file, as_json, force=True)
+        _relock(prepared, clips, as_json)
     if as_json:
         print_json(edit.report)
     else:

@@ -27,8 +27,9 @@ class Event:
 
     @property
     def scene(self) -> str | None:
+        """The scene id of a picked take's node, ``scene#take`` of another take's."""
         kind, _, name = self.node.partition(":")
-        return name if kind == "generate" else None
+        return name if kind in {"generate", "take"} else None
 
     def to_json(self) -> dict[str, Any]:
         return {"event": "node", **asdict(self)}

@@ -110,10 +110,12 @@ class Prepared:
     def base_dir(self) -> Path:
         return self.path.parent
 
-    def cost(self) -> CostEstimate:
-        """Estimated cost of the generations the next run pays for."""
+    def cost(self, only: set[str] | None = None) -> CostEstimate:
+        """Estimated cost of the generations the next run pays for (of the takes named
+        ``scene#take`` in ``only``, when given)."""
         takes = {p.name: p for t in self.plan.takes.values() for p in t.values()}
-        paying = [takes[name] for name, st in self.all_status().items() if st.will_pay]
+        paying = [takes[name] for name, st in self.all_status().items()
+                  if st.will_pay and (only is None or name in only)]  # fmt: skip
         return CostEstimate(
             credits=sum(p.estimate.credits for p in paying),
             usd=round(sum(p.estimate.usd for p in paying), 2),
@@ -158,21 +160,20 @@ def prepare(
 
     plan = planned(counts)
     state = state_path or default_state_path(path)
-    if read_journal:
-        with StateStore(state) as store:
-            found = _journaled_takes(plan, store)
-        if found or more_takes:
-            extra = more_takes or {}
-            plan = planned({s: found.get(s, n) + extra.get(s, 0) for s, n in counts.items()})
     prepared = Prepared(report, plan, backend, state, {}, lock=lock)
-    return read_status(prepared) if read_journal else prepared
+    return read_status(prepared, more_takes) if read_journal else prepared
 
 
-def read_status(prepared: Prepared) -> Prepared:
+def read_status(prepared: Prepared, more_takes: Mapping[str, int] | None = None) -> Prepared:
     """Read (again) the cache status of every generation from the journal, first
     journaling the clips on disk it lacks (their sidecars name their content keys; the
     lock file names the picked ones), so a lost or emptied journal never pays again for a
-    clip that is there."""
+    clip that is there. Takes the journal holds beyond the plan's (``storyboard reroll``),
+    and ``more_takes``, are added to the plan."""
+    with StateStore(prepared.state_path) as store:
+        found = _journaled_takes(prepared.plan, store)
+    if found or more_takes:
+        prepared.plan = _replanned(prepared.plan, prepared.report, found, more_takes or {})
     plan = prepared.plan
     scenes = {p.key: p.scene_id for t in plan.takes.values() for p in t.values()}
     storyboard = str(prepared.path)
@@ -188,6 +189,15 @@ def read_status(prepared: Prepared) -> Prepared:
         lock = prepared.lock
         prepared.lock_states = {s: lock_state(lock, s, p.key) for s, p in plan.generations.items()}
     return prepared
+
+
+def _replanned(
+    plan: Plan, report: Report, found: Mapping[str, int], more: Mapping[str, int]
+) -> Plan:
+    counts = {s: found.get(s, max(t)) + more.get(s, 0) for s, t in plan.takes.items()}
+    picks = {s: p.take for s, p in plan.generations.items()}
+    return build_plan(report.generations, plan.file_hashes, namespace=plan.namespace,
+                      prices=plan.prices, takes=counts, picks=picks)  # fmt: skip
 
 
 MAX_JOURNALED_TAKES = 16
@@ -328,8 +338,8 @@ class _RetryCounter:
 async def generate_all(
     prepared: Prepared, options: RunOptions, sink: EventSink, *, only: set[str] | None = None
 ) -> RunResult:
-    """Run every upload, frame and generation node (or the takes in ``only``, by node, and
-    what they need); never pays twice (see run.steps)."""
+    """Run every upload, frame and generation node (or the takes named ``scene#take`` in
+    ``only``, and what they need); never pays twice (see run.steps)."""
     started = time.monotonic()
     options.work_dir = options.work_dir or prepared.state_path.parent
     storyboard = str(prepared.path)
@@ -358,11 +368,10 @@ async def generate_all(
 
 
 def _nodes_to_run(plan: Plan, store: StateStore, only: set[str] | None = None) -> set[str]:
-    """Every take (or those in ``only``), and the uploads, frames and generations that the
+    """Every take (or those named in ``only``), and the uploads, frames and generations that the
     takes without a clip need (a storyboard whose clips are all cached makes no request)."""
-    wanted = only if only is not None else {
-        plan.take_node(p) for takes in plan.takes.values() for p in takes.values()
-    }  # fmt: skip
+    wanted = {plan.take_node(p) for takes in plan.takes.values() for p in takes.values()
+              if only is None or p.name in only}  # fmt: skip
     nodes = set(wanted)
     for node in wanted:
         record = store.generation(plan.planned_for(node).key)
