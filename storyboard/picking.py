@@ -16,7 +16,7 @@ from storyboard.run.render import CostEstimate, Prepared, prepare
 from storyboard.run.steps import file_sha256
 from storyboard.store import StateStore
 
-__all__ = ["PickError", "Picked", "check_take", "pick_take", "refresh_lock"]
+__all__ = ["PickError", "Picked", "check_take", "pick_take", "picked_clips", "refresh_lock"]
 
 
 class PickError(Exception):
@@ -101,6 +101,17 @@ def refresh_lock(prepared: Prepared, clips: dict[str, Path]) -> list[str]:
     if changed:
         write_lock(LockFile(lock.path, entries))
     return changed
+
+
+def picked_clips(prepared: Prepared) -> dict[str, Path]:
+    """Scene → the clip of its picked take, for the scenes that have one."""
+    clips = {}
+    with StateStore(prepared.state_path) as store:
+        for scene, planned in prepared.plan.generations.items():
+            record = store.generation(planned.key)
+            if record is not None and record.clip is not None:
+                clips[scene] = record.clip
+    return clips
 
 
 def _label(name: str) -> str:

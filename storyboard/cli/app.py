@@ -10,7 +10,7 @@ from types import FrameType
 
 import typer
 
-from storyboard.cli import authoring, doctor, export, init, production, takes
+from storyboard.cli import authoring, doctor, export, init, production, review, takes
 from storyboard.cli.console import EXIT_FAILED, err
 
 __all__ = ["app", "main"]
@@ -28,6 +28,7 @@ authoring.register(app)
 production.register(app)
 export.register(app)
 takes.register(app)
+review.register(app)
 init.register(app)
 doctor.register(app)
 
