@@ -43,6 +43,7 @@ from storyboard.run.render import (
     read_status,
 )
 from storyboard.run.steps import RunOptions
+from storyboard.run.watch import WatchPass, watch_render
 from storyboard.store import JournalError, StateStore
 from storyboard.validate import StoryboardInvalid
 
@@ -281,6 +282,10 @@ def render_command(
     allow_outside: OutsideOpt = False,
     wait: WaitOpt = False,
     takes: TakesOpt = None,
+    watch: Annotated[bool, typer.Option(
+        "--watch", help="Keep watching: re-validate on every save of the storyboard or its "
+        "files and render again (only what changed). Offline by default; against kie.ai "
+        "only with --yes and --budget.")] = False,
 ) -> None:  # fmt: skip
     """Generate every scene (only what changed) and assemble the edit.
 
@@ -289,6 +294,9 @@ def render_command(
     2 invalid input (or the journal is in use: see --wait), 3 refused by the cost gate.
     """
     prepared = _prepare(file, backend, state, allow_outside, read_journal=False, takes=takes)
+    if watch:
+        _watch(prepared, budget, yes, output, state, takes, as_json)
+        return
     out_file = _output(prepared, output, allow_outside, as_json) if assemble else None
     try:
         listen = parse_listen(callback_listen)
@@ -413,6 +421,48 @@ def _assemble(
         fail(str(exc), EXIT_INVALID)
     except (EditError, AssemblyError) as exc:
         fail(f"assembly failed: {exc}")
+
+
+def _watch(
+    prepared: Prepared, budget: float | None, yes: bool, output: Path | None,
+    state: Path | None, takes: int | None, as_json: bool,
+) -> None:  # fmt: skip
+    if prepared.backend.name != "offline" and not (yes and budget is not None):
+        fail("--watch against kie.ai needs --yes and --budget CREDITS (every save may pay); "
+             "use --backend offline for a free animatic", EXIT_INVALID)  # fmt: skip
+    if not as_json:
+        err.print(f"watching {prepared.path.name} and its files; Ctrl-C stops", markup=False)
+    try:
+        watch_render(prepared.path, prepared.backend, on_pass=lambda p: _report_pass(p, as_json),
+                     budget=budget, state_path=state, output=output, takes=takes)  # fmt: skip
+    except KeyboardInterrupt:
+        err.print("storyboard: stopped watching")
+
+
+def _report_pass(done: WatchPass, as_json: bool) -> None:
+    outcome = done.outcome
+    if as_json:
+        summary = outcome.result.to_json() if outcome else None
+        edit = str(outcome.edit.path) if outcome and outcome.edit else None
+        JsonLines.write({"event": "watch", "pass": done.number, "ok": done.ok,
+                         "diagnostics": done.diagnostics, "refused": done.refused,
+                         "error": done.error, "summary": summary, "edit": edit})  # fmt: skip
+        return
+    if done.diagnostics:
+        err.print(f"pass {done.number}: the storyboard is invalid; fix it and save:")
+        for line in done.diagnostics:
+            err.print(f"  {line}", style="red", markup=False)
+    elif done.refused or done.error:
+        err.print(f"pass {done.number}: {done.refused or done.error}", style="red", markup=False)
+    elif outcome is not None:
+        result = outcome.result
+        made = [f"{g.scene_id}#{g.take}".removesuffix("#1") for g in result.all_results()
+                if g.status_before != "cached" and g.ok]  # fmt: skip
+        failed = [g.scene_id for g in result.all_results() if not g.ok]
+        line = f"pass {done.number}: generated {', '.join(made) or 'nothing'}"
+        line += f"; failed: {', '.join(failed)}" if failed else ""
+        line += f"; edit: {outcome.edit.summary}" if outcome.edit else ""
+        err.print(line, markup=False)
 
 
 def _relock(prepared: Prepared, clips: dict[str, Path], as_json: bool) -> None:

@@ -565,14 +565,16 @@ async def render_async(
     budget: float | None = None,
     state_path: Path | None = None,
     assemble: bool = True,
+    takes: int | None = None,
 ) -> RenderOutcome:
     """The main job without a terminal: validate, plan, gate on ``budget``, generate what is
-    not cached, and assemble. Raises :class:`StoryboardInvalid` or :class:`BudgetExceeded`
-    before anything is paid for."""
+    not cached, and assemble (``takes``: takes per scene instead of the storyboard's).
+    Raises :class:`StoryboardInvalid` or :class:`BudgetExceeded` before anything is paid
+    for."""
     from storyboard.run.backend import choose_backend
 
     chosen = backend or choose_backend(None)
-    prepared = prepare(Path(path), chosen, state_path=state_path)
+    prepared = prepare(Path(path), chosen, state_path=state_path, takes=takes)
     out = output_path(prepared, output) if assemble else None
     cost = prepared.cost()
     if budget is not None and cost.credits > budget:
