@@ -342,6 +342,8 @@ async def generate_all(
     ``only``, and what they need); never pays twice (see run.steps)."""
     started = time.monotonic()
     options.work_dir = options.work_dir or prepared.state_path.parent
+    if prepared.backend.name == "offline" and prepared.backend.factory is None:
+        options.preview_hints = True  # the in-process emulator: kie.ai never sees it
     storyboard = str(prepared.path)
     retries = _RetryCounter()
     with StateStore(prepared.state_path) as store:

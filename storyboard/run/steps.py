@@ -24,6 +24,7 @@ from storyboard.atomic import atomic_path
 from storyboard.compile import placeholder_for
 from storyboard.media.ffmpeg import run_ffmpeg
 from storyboard.plan import Plan, PlannedGeneration
+from storyboard.providers.emulator.config import PREVIEW_HINT
 from storyboard.providers.kie import (
     CallbackReceiver,
     CreateTaskUncertain,
@@ -102,6 +103,9 @@ class RunOptions:
     """The receiver behind ``callback_url`` (started by the run, or injected by tests)."""
     work_dir: Path | None = None
     """Folder for clips and frames; default: beside the state store."""
+    preview_hints: bool = False
+    """Tell the offline emulator which scene and take a request is (its animatic shows
+    them); set for the offline backend only, never sent to kie.ai."""
 
     @property
     def folder(self) -> Path:
@@ -315,6 +319,9 @@ class Steps:
             )  # fmt: skip
             if self.options.callback_url:
                 body = {**body, "callBackUrl": self.options.callback_url}
+            if self.options.preview_hints:
+                hint = {"scene": planned.scene_id, "take": planned.take}
+                body = {**body, PREVIEW_HINT: hint}
             try:
                 created = await self.client.create_task_data(body, scene=planned.scene_id)
             except CreateTaskUncertain as exc:

@@ -23,6 +23,7 @@ from storyboard.media.ffmpeg import run_ffmpeg
 from .assets import AssetCache, Fetch
 from .cards import CardContent, Tile, draw_card, draw_picture
 from .layout import frame_size, reported_size, size_from_image, tile_side
+from .review import camera_move, draw_panel, draw_plain, zoompan_filter
 from .spec import AnimaticSpec, ElementSpec, parse_body
 from .text import mentioned_names
 from .timing import ShotTiming, Still, StillKind, format_timing, plan_stills, shot_timings
@@ -51,6 +52,7 @@ def render_animatic(
     *,
     fetch_asset: Fetch | None = None,
     label: str | None = None,
+    take: int | None = None,
 ) -> Path:
     """Render the animatic of a Kling 3.0 createTask body to ``out_path`` (an MP4).
 
@@ -65,6 +67,9 @@ def render_animatic(
         fetch_asset: URL/path -> bytes, or None when unreachable. Defaults to reading local
             paths and ``file://`` URLs only (no network).
         label: shown on every card, e.g. the scene id.
+        take: the take number, for review renders (see :mod:`.review`): the first-frame
+            image is held exactly for half a second, then a large panel shows the label,
+            shot and prompt over it, and stills move slowly (seeded by the take).
 
     Returns:
         ``out_path`` as a :class:`~pathlib.Path`.
@@ -77,12 +82,19 @@ def render_animatic(
     assets = AssetCache(fetch_asset)
     first, last = assets.image(spec.first_frame_url), assets.image(spec.last_frame_url)
     size = _frame_size(spec, first)
-    stills = plan_stills(spec, has_first_frame=first is not None, has_last_frame=last is not None)
-    painter = _Painter(spec, size, assets, label)
-    pictures = {StillKind.FIRST_FRAME: first, StillKind.LAST_FRAME: last}
+    review = take is not None
+    stills = plan_stills(spec, has_first_frame=first is not None,
+                         has_last_frame=last is not None, review=review)  # fmt: skip
+    painter = _Painter(spec, size, assets, label, review=review)
+    pictures = {StillKind.FIRST_FRAME: first, StillKind.LAST_FRAME: last, StillKind.PANEL: first}
     images = [painter.still(still, pictures.get(still.kind)) for still in stills]
+    moves = [
+        zoompan_filter(camera_move(spec.shots[s.shot.index].prompt, take or 1), size, s.frames)
+        if s.moving else None
+        for s in stills
+    ]  # fmt: skip
     out = Path(out_path)
-    _encode(images, [still.frames for still in stills], spec.sound, out)
+    _encode(images, [still.frames for still in stills], spec.sound, out, moves)
     return out
 
 
@@ -97,17 +109,26 @@ class _Painter:
     """Draws the stills of one spec; fetches and shrinks each element image once."""
 
     def __init__(
-        self, spec: AnimaticSpec, size: tuple[int, int], assets: AssetCache, label: str | None
-    ) -> None:
+        self, spec: AnimaticSpec, size: tuple[int, int], assets: AssetCache, label: str | None,
+        *, review: bool = False,
+    ) -> None:  # fmt: skip
         self.spec, self.size, self.assets, self.label = spec, size, assets, label
+        self.review = review
         self.frames = [timing.frames for timing in shot_timings(spec)]
         self.elements = {element.name: element for element in spec.elements}
         self._tiles: dict[str, Tile] = {}
 
     def still(self, still: Still, picture: Image.Image | None) -> Image.Image:
         """The image of ``still`` (``picture`` is the first/last frame it shows, if any)."""
+        if still.kind is StillKind.PANEL:
+            shot = still.shot
+            meta = f"shot {shot.index + 1}/{shot.count} · {format_timing(shot.start, shot.end)}"
+            prompt = self.spec.shots[shot.index].prompt
+            return draw_panel(self.size, picture, self.label or "", meta, prompt)
         if still.kind is StillKind.CARD or picture is None:
             return draw_card(self.size, self.card(still.shot))
+        if self.review and still.kind is StillKind.FIRST_FRAME:
+            return draw_plain(self.size, picture)  # exact: continuity starts here
         which = "first frame" if still.kind is StillKind.FIRST_FRAME else "last frame"
         return draw_picture(self.size, picture, self.caption(still.shot, which))
 
@@ -175,27 +196,33 @@ def audio_filter(sound: bool, samples: int) -> str:
     )
 
 
-def video_filter(frame_counts: Sequence[int]) -> str:
+def video_filter(frame_counts: Sequence[int], moves: Sequence[str | None] = ()) -> str:
     """Filtergraph (ending in ``[v]``): input ``i`` converted once and held for
-    ``frame_counts[i]`` frames, all concatenated, timestamps exactly ``n / 24`` s."""
+    ``frame_counts[i]`` frames (or moved by ``moves[i]``, filters making exactly that
+    many frames), all concatenated, timestamps exactly ``n / 24`` s."""
     parts, labels = [], []
     for i, frames in enumerate(frame_counts):
         if frames < 1:
             raise ValueError(f"still {i} needs at least one frame, got {frames}")
-        parts.append(f"[{i}:v]{TO_YUV},loop=loop={frames - 1}:size=1:start=0[s{i}]")
+        move = moves[i] if i < len(moves) else None
+        if move:
+            parts.append(f"[{i}:v]{move},{TO_YUV},trim=end_frame={frames}[s{i}]")
+        else:
+            parts.append(f"[{i}:v]{TO_YUV},loop=loop={frames - 1}:size=1:start=0[s{i}]")
         labels.append(f"[s{i}]")
     concat = f"{''.join(labels)}concat=n={len(labels)}:v=1:a=0,settb=1/{FPS},setpts=N[v]"
     return ";".join([*parts, concat])
 
 
 def encode_args(
-    still_paths: Sequence[Path], frame_counts: Sequence[int], sound: bool, out: Path
-) -> list[str]:
+    still_paths: Sequence[Path], frame_counts: Sequence[int], sound: bool, out: Path,
+    moves: Sequence[str | None] = (),
+) -> list[str]:  # fmt: skip
     """The ffmpeg arguments that turn the stills into the animatic at ``out``."""
     total = sum(frame_counts)
     samples = total * AUDIO_RATE // FPS
     inputs = [arg for path in still_paths for arg in ("-framerate", str(FPS), "-i", str(path))]
-    graph = f"{video_filter(frame_counts)};{audio_filter(sound, samples)}"
+    graph = f"{video_filter(frame_counts, moves)};{audio_filter(sound, samples)}"
     return [
         "-y", "-v", "error", *inputs,
         "-filter_complex", graph, "-filter_complex_threads", "1",
@@ -209,15 +236,16 @@ def encode_args(
 
 
 def _encode(
-    images: Sequence[Image.Image], frame_counts: Sequence[int], sound: bool, out: Path
-) -> None:
+    images: Sequence[Image.Image], frame_counts: Sequence[int], sound: bool, out: Path,
+    moves: Sequence[str | None] = (),
+) -> None:  # fmt: skip
     """Write the stills to a scratch folder, encode next to ``out``, rename into place."""
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.{uuid.uuid4().hex[:12]}.part")
     try:
         with tempfile.TemporaryDirectory(prefix="animatic-") as scratch:
             paths = _write_stills(images, Path(scratch))
-            run_ffmpeg(encode_args(paths, frame_counts, sound, partial))
+            run_ffmpeg(encode_args(paths, frame_counts, sound, partial, moves))
         partial.replace(out)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -28,6 +28,8 @@ class StillKind(Enum):
     CARD = "card"
     FIRST_FRAME = "first_frame"
     LAST_FRAME = "last_frame"
+    PANEL = "panel"
+    """Review mode: the first-frame picture under a large panel with the shot's prompt."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class Still:
     kind: StillKind
     shot: ShotTiming
     frames: int
+    moving: bool = False
+    """Review mode: shown with a slow camera move instead of held still."""
 
 
 def shot_frame_counts(seconds: Sequence[int], total_frames: int) -> list[int]:
@@ -108,17 +112,31 @@ def last_frame_frames(shot_frames: int) -> int:
     return max(0, min(held, shot_frames - 1))
 
 
-def plan_stills(spec: AnimaticSpec, *, has_first_frame: bool, has_last_frame: bool) -> list[Still]:
+REVIEW_HOLD = FPS // 2
+"""Review mode: frames the exact first-frame image is held before the panel comes in."""
+
+
+def plan_stills(
+    spec: AnimaticSpec, *, has_first_frame: bool, has_last_frame: bool, review: bool = False
+) -> list[Still]:
     """The stills of the clip in order; their frames add up to the clip's length.
 
     The first shot opens on the first-frame image when one is available; every other
-    shot is a card. A single shot with a last-frame image shows it at its end.
+    shot is a card. A single shot with a last-frame image shows it at its end. In
+    ``review`` mode the first-frame image is held only :data:`REVIEW_HOLD` frames, then
+    a panel with the shot's prompt comes over it, and panels and cards move.
     """
     stills: list[Still] = []
     for timing in shot_timings(spec):
-        kind = StillKind.FIRST_FRAME if has_first_frame and timing.index == 0 else StillKind.CARD
+        opens = has_first_frame and timing.index == 0
+        kind = StillKind.FIRST_FRAME if opens else StillKind.CARD
         tail = last_frame_frames(timing.frames) if has_last_frame and timing.count == 1 else 0
-        stills.append(Still(kind, timing, timing.frames - tail))
+        body = timing.frames - tail
+        if review and opens and body > 1:
+            hold = min(REVIEW_HOLD, body // 4) or 1
+            stills += [Still(kind, timing, hold), Still(StillKind.PANEL, timing, body - hold, True)]
+        else:
+            stills.append(Still(kind, timing, body, review and kind is StillKind.CARD))
         if tail:
             stills.append(Still(StillKind.LAST_FRAME, timing, tail))
     return stills

@@ -29,6 +29,10 @@ DEFAULT_API_KEY = "emulator-key"
 INPROCESS_BASE_URL = "http://emulator.invalid"
 """Public base URL of an in-process emulator (``.invalid`` never resolves)."""
 
+PREVIEW_HINT = "storyboard_preview"
+"""Body field the offline emulator reads and strips: ``{"scene": id, "take": n}`` (never
+sent to kie.ai). The animatic then shows the scene and take, and moves per take."""
+
 FetchAsset = Callable[[str], bytes | None]
 
 Profile = Literal["live", "docs"]

@@ -25,7 +25,12 @@ import httpx
 
 from storyboard.kling import check_request
 from storyboard.pricing import estimate
-from storyboard.providers.emulator.config import INPROCESS_BASE_URL, EmulatorConfig, Renderer
+from storyboard.providers.emulator.config import (
+    INPROCESS_BASE_URL,
+    PREVIEW_HINT,
+    EmulatorConfig,
+    Renderer,
+)
 from storyboard.providers.emulator.faults import FaultInjector
 from storyboard.providers.emulator.live import (
     live_latency,
@@ -137,6 +142,7 @@ class Emulator:
         """Validate, charge and start a generation."""
         if not isinstance(body, Mapping):
             raise ApiFailure(422, "the request body must be a JSON object")
+        body, preview = _preview_hint(body)
         self._check_prompt_lengths(body)
         if self.live:
             body = normalise_body(body)
@@ -157,6 +163,7 @@ class Emulator:
             cost=cost,
             will_fail=self.faults.roll("generation_fail") is not None,
             latency=self._latency(body),
+            preview=preview,
         )
         self.tasks[task.task_id] = task
         self.counters.tasks_created += 1
@@ -249,9 +256,12 @@ class Emulator:
         out = self.storage / f"{task.task_id}.mp4"
         try:
             renderer = self.config.renderer or _animatic()
-            call = functools.partial(
-                renderer, task.body, out, fetch_asset=self.fetch_asset, label=task.task_id
-            )
+            hints: dict[str, Any] = {"label": task.task_id}
+            if task.preview is not None and self.config.renderer is None:
+                scene, take = task.preview
+                hints = {"label": f"{scene} · take {take}", "take": take}
+            call = functools.partial(renderer, task.body, out, fetch_asset=self.fetch_asset,
+                                     **hints)  # fmt: skip
             path = await asyncio.get_running_loop().run_in_executor(self._pool, call)
         except Exception as exc:
             logger.warning("emulator: rendering %s failed: %s", task.task_id, exc)
@@ -398,6 +408,17 @@ def _read(found: StoredFile) -> bytes | None:
     with contextlib.suppress(OSError):
         return found.path.read_bytes() if found.path else None
     return None
+
+
+def _preview_hint(body: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, int] | None]:
+    """The body without storyboard's preview hint, and the hint (scene, take) if valid."""
+    rest = {k: v for k, v in body.items() if k != PREVIEW_HINT}
+    hint = body.get(PREVIEW_HINT)
+    if isinstance(hint, Mapping):
+        scene, take = hint.get("scene"), hint.get("take")
+        if isinstance(scene, str) and isinstance(take, int) and not isinstance(take, bool):
+            return rest, (scene[:80], max(1, take))
+    return rest, None
 
 
 def _animatic() -> Renderer:

@@ -51,6 +51,8 @@ class Task:
     fail_msg: str | None = None
     polls: int = 0
     """recordInfo queries answered so far (the live profile's first ones may be null)."""
+    preview: tuple[str, int] | None = None
+    """Scene and take, when storyboard sent a preview hint (see config.PREVIEW_HINT)."""
 
     @property
     def callback_url(self) -> str | None:

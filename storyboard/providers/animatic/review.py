@@ -1,0 +1,131 @@
+"""Review-mode animatics: a take that shows *its* scene, and moves.
+
+When the renderer knows the take (storyboard tells the offline emulator), a shot that
+opens on a first-frame image holds that image exactly for a moment (continuity starts
+there), then moves into a panel over it with the scene, take, shot and the shot's own
+prompt in large type. Every moving still gets a slow camera move: its kind from the
+prompt's camera words (push in, pull out, pan, tilt), its framing seeded by the take
+number, so takes of one scene differ visibly and the same take renders the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw
+
+from .cards import _TEXT, Font, _font, _safe, _width
+from .layout import letterbox
+from .text import ellipsize, fit_text
+
+__all__ = ["CameraMove", "camera_move", "draw_panel", "draw_plain", "zoompan_filter"]
+
+ZOOM = 1.08
+"""How far a move zooms (the panel's margins are wider than what this crops)."""
+
+_ACCENT = (255, 199, 112)
+_MOVES = ("push-in", "pan-right", "pull-out", "pan-left", "tilt-down", "tilt-up")
+_ANCHORS = ((0.5, 0.5), (0.25, 0.3), (0.75, 0.35), (0.3, 0.7), (0.7, 0.65), (0.5, 0.2))
+_HINTS = (
+    ("push-in", ("push in", "push-in", "zoom in", "dolly in", "close in")),
+    ("pull-out", ("pull out", "pull back", "zoom out", "dolly out", "pull-back")),
+    ("pan-left", ("pan left", "truck left", "track left")),
+    ("pan-right", ("pan right", "truck right", "track right", "tracking")),
+    ("tilt-up", ("tilt up", "crane up", "pedestal up")),
+    ("tilt-down", ("tilt down", "crane down", "pedestal down")),
+)
+
+
+@dataclass(frozen=True)
+class CameraMove:
+    """Zoom from ``z0`` to ``z1`` while the view's anchor moves from ``a0`` to ``a1``
+    (fractions of the free margin: 0 = left/top, 1 = right/bottom)."""
+
+    kind: str
+    z0: float
+    z1: float
+    a0: tuple[float, float]
+    a1: tuple[float, float]
+
+
+def camera_move(prompt: str, take: int) -> CameraMove:
+    """The move of a take: the prompt's camera words choose the kind, else the take does;
+    the take chooses where it looks."""
+    text = prompt.lower()
+    hinted = next((kind for kind, words in _HINTS if any(w in text for w in words)), None)
+    kind = hinted or _MOVES[(take - 1) % len(_MOVES)]
+    anchor = _ANCHORS[(take - 1) % len(_ANCHORS)]
+    if kind == "push-in":
+        return CameraMove(kind, 1.0, ZOOM, anchor, anchor)
+    if kind == "pull-out":
+        return CameraMove(kind, ZOOM, 1.0, anchor, anchor)
+    if kind in {"pan-left", "pan-right"}:
+        start, end = (0.0, 1.0) if kind == "pan-right" else (1.0, 0.0)
+        return CameraMove(kind, ZOOM, ZOOM, (start, anchor[1]), (end, anchor[1]))
+    start, end = (1.0, 0.0) if kind == "tilt-up" else (0.0, 1.0)
+    return CameraMove(kind, ZOOM, ZOOM, (anchor[0], start), (anchor[0], end))
+
+
+def zoompan_filter(move: CameraMove, size: tuple[int, int], frames: int) -> str:
+    """ffmpeg filters turning one still into ``frames`` frames of ``move`` at ``size``
+    (the still is doubled first, so the move does not jitter by whole pixels)."""
+    w, h = size
+    span = max(1, frames - 1)
+
+    def ramp(a: float, b: float) -> str:
+        return f"({a:.4f}+({b - a:.4f})*on/{span})"
+
+    x = f"(iw-iw/zoom)*{ramp(move.a0[0], move.a1[0])}"
+    y = f"(ih-ih/zoom)*{ramp(move.a0[1], move.a1[1])}"
+    return (
+        f"scale={2 * w}:{2 * h}:flags=bicubic,"
+        f"zoompan=z='{ramp(move.z0, move.z1)}':x='{x}':y='{y}':d={frames}:s={w}x{h}:fps=24"
+    )
+
+
+def draw_plain(size: tuple[int, int], picture: Image.Image) -> Image.Image:
+    """``picture`` fitted into ``size``, letterboxed on black, with nothing drawn over it."""
+    image = Image.new("RGB", size, (0, 0, 0))
+    fit = letterbox(picture.size, size)
+    resized = picture.resize((fit.w, fit.h), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    image.paste(resized, (fit.x, fit.y))
+    return image
+
+
+def draw_panel(
+    size: tuple[int, int], picture: Image.Image | None, label: str, meta: str, prompt: str
+) -> Image.Image:
+    """The picture (or black) with a large panel: ``label`` (scene · take), ``meta`` (shot
+    and timing) and the prompt, readable at a glance."""
+    image = draw_plain(size, picture) if picture is not None else Image.new("RGB", size)
+    w, h = size
+    unit = min(w, h) / 1080
+    margin = round(max(w, h) * 0.09)
+    box = (margin, round(h * 0.42), w - margin, h - margin)
+    draw = ImageDraw.Draw(image, "RGBA")
+    draw.rounded_rectangle(box, radius=round(26 * unit), fill=(8, 10, 18, 228))
+    pad = round(34 * unit)
+    inner_w = box[2] - box[0] - 2 * pad
+    title, small = _font(round(64 * unit)), _font(round(36 * unit))
+    y = box[1] + pad
+    _line(draw, (box[0] + pad, y), label, title, inner_w, _TEXT)
+    meta_font_h = round(64 * unit * 1.3)
+    _line(draw, (box[0] + pad, y + meta_font_h), meta, small, inner_w, _ACCENT)
+    top = y + meta_font_h + round(36 * unit * 1.6)
+    area = (inner_w, box[3] - pad - top)
+    sizes = range(round(58 * unit), max(8, round(28 * unit)) - 1, -2)
+    text = _safe(prompt.strip()) or "(no prompt)"
+    fitted = fit_text(text, lambda n: lambda s: _width(_font(n), s), area, sizes)
+    font = _font(fitted.size)
+    for line in fitted.lines:
+        draw.text((box[0] + pad, top), line, font=font, fill=_TEXT)
+        top += fitted.line_height
+    return image
+
+
+def _line(
+    draw: ImageDraw.ImageDraw, at: tuple[int, int], text: str, font: Font, width: int,
+    fill: tuple[int, int, int],
+) -> None:  # fmt: skip
+    shown = ellipsize(_safe(text), lambda s: _width(font, s), width)
+    draw.text(at, shown, font=font, fill=fill)
