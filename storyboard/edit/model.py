@@ -294,6 +294,12 @@ class Edit(_Model):
         "fcpxml (Final Cut Pro), edl (CMX 3600), aaf (Avid), otio. Needs storyboard[nle].",
     )
 
+    review_burn_in: bool | None = Field(
+        None,
+        description="Burn scene id, shot, take and timecode into the edit (for review); "
+        "default: on for offline renders, off on kie.ai.",
+    )
+
     @field_validator("exports")
     @classmethod
     def _unique_exports(cls, value: list[ExportFormat]) -> list[ExportFormat]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,8 @@ import networkx as nx
 
 from storyboard.assets import resolve_asset
 from storyboard.edit import AssemblyReport, EditClip, assemble
+from storyboard.edit.burnin import burn_in, burn_in_spans
+from storyboard.edit.report import ScenePlacement
 from storyboard.edit.subtitles import shot_lines
 from storyboard.lock import LockFile, LockState, lock_state, read_lock
 from storyboard.plan import Plan, build_plan, content_key, take_key
@@ -476,6 +478,9 @@ def assemble_edit(
         return AssembledEdit(out, previous, reused=True)
     report = _assemble(prepared, clips, out, progress)
     data = report.to_json()
+    if burns_in(prepared):
+        _burn_in(prepared, report.scenes, out)
+        data["burn_in"] = True
     with StateStore(prepared.state_path) as store:
         store.record_assembly(out, key, data)
     return AssembledEdit(out, data, reused=False)
@@ -492,6 +497,8 @@ class AssembledEdit:
     @property
     def summary(self) -> str:
         how = "unchanged, kept" if self.reused else f"{self.report['assembly_path']} path"
+        if self.report.get("burn_in") and not self.reused:
+            how += " + burn-ins"
         return f"{self.path}  ({self.report['duration']:.2f} s, {how})"
 
 
@@ -527,6 +534,21 @@ def edit_clips(prepared: Prepared, clips: dict[str, Path]) -> list[EditClip]:
             effects=tuple(scene.effects),
         ))  # fmt: skip
     return found
+
+
+def burns_in(prepared: Prepared) -> bool:
+    """Whether the edit gets review burn-ins: ``edit.review_burn_in``, by default on
+    offline."""
+    chosen = prepared.storyboard.edit.review_burn_in
+    return prepared.backend.name == "offline" if chosen is None else chosen
+
+
+def _burn_in(prepared: Prepared, placements: Sequence[ScenePlacement], out: Path) -> None:
+    board = prepared.storyboard
+    shots = {s.id: [shot.duration for shot in s.shots] for s in board.scenes}
+    takes = {s: p.take for s, p in prepared.plan.generations.items()}
+    spans = burn_in_spans(placements, shots, takes)
+    burn_in(out, spans, fps=board.output.fps, crf=board.output.crf, preset=board.output.preset)
 
 
 def _task_ids(prepared: Prepared) -> dict[str, str]:
