@@ -90,6 +90,8 @@ class Board:
     scenes: list[SceneView]
     edit_version: str | None
     media: MediaIndex
+    edit_poster: str | None = None
+    """Media id of the edit's first picture (the first scene's picked take, first frame)."""
 
     @property
     def header_version(self) -> str:
@@ -122,9 +124,11 @@ def build_board(prepared: Prepared, notes: dict[str, str]) -> Board:
     media.edit = edit if edit.is_file() else None
     cost = prepared.cost()
     paying = [n.removesuffix("#1") for n, st in every.items() if st.will_pay]
+    first = next((t for t in scenes[0].takes if t.picked and t.has_clip), None) if scenes else None
     return Board(
         prepared.storyboard.title, prepared.backend.description, prepared.backend.billed,
         str(cost), paying, scenes, _file_version(media.edit), media,
+        f"first-{first.key}" if first else None,
     )  # fmt: skip
 
 

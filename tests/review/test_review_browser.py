@@ -1,8 +1,9 @@
 """Done-when of the review page, in a real headless Chromium (the distribution's package,
 driven by Playwright; no browser download): every take's <video> loads its metadata with
-the right duration, a click on "pick" changes the lock file and the assembled edit, a POST
-without the token is refused (403), media not named by the journal is 404, and a
-screenshot of the page is kept."""
+the right duration, a click on "pick" changes the lock file and the assembled edit, a
+reroll asks with its cost and the new take appears (live update), a POST without the
+token is refused (403), media not named by the journal is 404, and a screenshot of the
+page is kept."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -126,6 +128,18 @@ def test_pick_in_the_browser_changes_the_lock_and_the_edit(
                 timeout=30_000,
             )
             assert "re-assembled" in page.inner_text("#message")
+
+            dialogs: list[str] = []
+
+            def accept(dialog: Any) -> None:
+                dialogs.append(dialog.message)
+                dialog.accept()
+
+            page.on("dialog", accept)
+            page.click('button[data-action="reroll"][data-scene="c"]')
+            page.wait_for_selector('#scene-c figure[data-take="3"] video.take-video',
+                                   timeout=60_000)  # fmt: skip
+            assert dialogs and dialogs[0].startswith("Generate c#3?") and "free here" in dialogs[0]
             time.sleep(0.3)  # let the frames of the new state load for the picture
             shot = tmp_path / "review-page.png"
             page.screenshot(path=str(shot), full_page=True)
@@ -133,6 +147,6 @@ def test_pick_in_the_browser_changes_the_lock_and_the_edit(
         finally:
             browser.close()
     lock = read_lock(path)
-    assert lock_file.is_file() and lock.picks() == {"a": 1, "b": 1, "c": 2}
+    assert lock_file.is_file() and lock.picks() == {"a": 1, "b": 1, "c": 2}  # reroll: no pick
     assert sha(edit) != edit_before
     assert shot.stat().st_size > 10_000

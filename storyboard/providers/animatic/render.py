@@ -23,7 +23,7 @@ from storyboard.media.ffmpeg import run_ffmpeg
 from .assets import AssetCache, Fetch
 from .cards import CardContent, Tile, draw_card, draw_picture
 from .layout import frame_size, reported_size, size_from_image, tile_side
-from .review import camera_move, draw_panel, draw_plain, zoompan_filter
+from .review import CameraMove, camera_move, draw_panel, draw_plain, zoompan_filter
 from .spec import AnimaticSpec, ElementSpec, parse_body
 from .text import mentioned_names
 from .timing import ShotTiming, Still, StillKind, format_timing, plan_stills, shot_timings
@@ -86,16 +86,23 @@ def render_animatic(
     stills = plan_stills(spec, has_first_frame=first is not None,
                          has_last_frame=last is not None, review=review)  # fmt: skip
     painter = _Painter(spec, size, assets, label, review=review)
-    pictures = {StillKind.FIRST_FRAME: first, StillKind.LAST_FRAME: last, StillKind.PANEL: first}
+    pictures = {StillKind.FIRST_FRAME: first, StillKind.LAST_FRAME: last, StillKind.PANEL: first,
+                StillKind.CLEAN_END: first}  # fmt: skip
     images = [painter.still(still, pictures.get(still.kind)) for still in stills]
-    moves = [
-        zoompan_filter(camera_move(spec.shots[s.shot.index].prompt, take or 1), size, s.frames)
-        if s.moving else None
-        for s in stills
-    ]  # fmt: skip
+    moves = [_move(spec, s, take or 1, size) for s in stills]
     out = Path(out_path)
     _encode(images, [still.frames for still in stills], spec.sound, out, moves)
     return out
+
+
+def _move(spec: AnimaticSpec, still: Still, take: int, size: tuple[int, int]) -> str | None:
+    """The camera-move filters of a moving still (a clean end holds where the move ended)."""
+    if not still.moving:
+        return None
+    move = camera_move(spec.shots[still.shot.index].prompt, take)
+    if still.kind is StillKind.CLEAN_END:
+        move = CameraMove(move.kind, move.z1, move.z1, move.a1, move.a1)
+    return zoompan_filter(move, size, still.frames)
 
 
 def _frame_size(spec: AnimaticSpec, first_frame: Image.Image | None) -> tuple[int, int]:
@@ -127,7 +134,7 @@ class _Painter:
             return draw_panel(self.size, picture, self.label or "", meta, prompt)
         if still.kind is StillKind.CARD or picture is None:
             return draw_card(self.size, self.card(still.shot))
-        if self.review and still.kind is StillKind.FIRST_FRAME:
+        if self.review and still.kind in {StillKind.FIRST_FRAME, StillKind.CLEAN_END}:
             return draw_plain(self.size, picture)  # exact: continuity starts here
         which = "first frame" if still.kind is StillKind.FIRST_FRAME else "last frame"
         return draw_picture(self.size, picture, self.caption(still.shot, which))

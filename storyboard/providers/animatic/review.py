@@ -103,7 +103,7 @@ def draw_panel(
     margin = round(max(w, h) * 0.09)
     box = (margin, round(h * 0.42), w - margin, h - margin)
     draw = ImageDraw.Draw(image, "RGBA")
-    draw.rounded_rectangle(box, radius=round(26 * unit), fill=(8, 10, 18, 228))
+    draw.rounded_rectangle(box, radius=round(26 * unit), fill=(8, 10, 18, 242))
     pad = round(34 * unit)
     inner_w = box[2] - box[0] - 2 * pad
     title, small = _font(round(64 * unit)), _font(round(36 * unit))

@@ -30,6 +30,9 @@ class StillKind(Enum):
     LAST_FRAME = "last_frame"
     PANEL = "panel"
     """Review mode: the first-frame picture under a large panel with the shot's prompt."""
+    CLEAN_END = "clean_end"
+    """Review mode: the picture again, without the panel, where the camera move ended (the
+    clip's last frame, where the next scene's continuity starts)."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,11 @@ def plan_stills(
         body = timing.frames - tail
         if review and opens and body > 1:
             hold = min(REVIEW_HOLD, body // 4) or 1
-            stills += [Still(kind, timing, hold), Still(StillKind.PANEL, timing, body - hold, True)]
+            clean = hold if timing.count == 1 and not tail and body - 2 * hold > 0 else 0
+            stills += [Still(kind, timing, hold),
+                       Still(StillKind.PANEL, timing, body - hold - clean, True)]  # fmt: skip
+            if clean:
+                stills.append(Still(StillKind.CLEAN_END, timing, clean, True))
         else:
             stills.append(Still(kind, timing, body, review and kind is StillKind.CARD))
         if tail:
