@@ -74,6 +74,7 @@ class ReviewService:
     job: _Job = field(default_factory=_Job)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _cache: tuple[str, Board] | None = None
+    _frames: threading.Lock = field(default_factory=threading.Lock)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -122,15 +123,20 @@ class ReviewService:
     def frame(self, clip: Path, which: str) -> Path:
         """The first or last frame of a journaled clip, extracted once."""
         out = self.state_dir / "review-frames" / f"{clip.stem}-{which}.png"
-        if not out.is_file():
-            if which == "last":
-                extract_last_frame(clip, out)
-            else:
-                out.parent.mkdir(parents=True, exist_ok=True)
-                tmp = out.with_suffix(".tmp.png")
-                run_ffmpeg(["-y", "-v", "error", "-i", str(clip), "-frames:v", "1", str(tmp)])
-                tmp.replace(out)
+        with self._frames:  # one extraction at a time: the page asks for many at once
+            if not out.is_file():
+                self._extract(clip, which, out)
         return out
+
+    @staticmethod
+    def _extract(clip: Path, which: str, out: Path) -> None:
+        if which == "last":
+            extract_last_frame(clip, out)
+            return
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".tmp.png")
+        run_ffmpeg(["-y", "-v", "error", "-i", str(clip), "-frames:v", "1", str(tmp)])
+        tmp.replace(out)
 
     # -- acting --------------------------------------------------------------------------
 
