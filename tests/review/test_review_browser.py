@@ -64,6 +64,8 @@ def sha(path: Path) -> str:
 
 def test_actions_need_the_token_and_media_must_be_journaled(served: ReviewServer) -> None:
     base, token = served.base_url, served.token
+    lock = lock_path(served.service.path)
+    before = lock.read_bytes() if lock.exists() else None
     with httpx.Client(base_url=base, timeout=10) as client:
         assert client.post("/api/pick", json={"scene": "c", "take": 2}).status_code == 403
         wrong = {"x-storyboard-token": "not-the-token"}
@@ -84,7 +86,7 @@ def test_actions_need_the_token_and_media_must_be_journaled(served: ReviewServer
                             headers={"Range": "bytes=0-99"})  # fmt: skip
         assert ranged.status_code == 206 and len(ranged.content) == 100
         assert ranged.headers["content-range"].startswith("bytes 0-99/")
-    assert not lock_path(served.service.path).exists()  # nothing was picked
+    assert (lock.read_bytes() if lock.exists() else None) == before  # nothing was picked
 
 
 def test_pick_in_the_browser_changes_the_lock_and_the_edit(

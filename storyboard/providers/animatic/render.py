@@ -23,7 +23,7 @@ from storyboard.media.ffmpeg import run_ffmpeg
 from .assets import AssetCache, Fetch
 from .cards import CardContent, Tile, draw_card, draw_picture
 from .layout import frame_size, reported_size, size_from_image, tile_side
-from .review import CameraMove, camera_move, draw_panel, draw_plain, zoompan_filter
+from .review import CameraMove, camera_filter, camera_move, draw_panel, draw_plain
 from .spec import AnimaticSpec, ElementSpec, parse_body
 from .text import mentioned_names
 from .timing import ShotTiming, Still, StillKind, format_timing, plan_stills, shot_timings
@@ -102,7 +102,7 @@ def _move(spec: AnimaticSpec, still: Still, take: int, size: tuple[int, int]) ->
     move = camera_move(spec.shots[still.shot.index].prompt, take)
     if still.kind is StillKind.CLEAN_END:
         move = CameraMove(move.kind, move.z1, move.z1, move.a1, move.a1)
-    return zoompan_filter(move, size, still.frames)
+    return camera_filter(move, size, still.frames, TO_YUV)
 
 
 def _frame_size(spec: AnimaticSpec, first_frame: Image.Image | None) -> tuple[int, int]:
@@ -205,15 +205,15 @@ def audio_filter(sound: bool, samples: int) -> str:
 
 def video_filter(frame_counts: Sequence[int], moves: Sequence[str | None] = ()) -> str:
     """Filtergraph (ending in ``[v]``): input ``i`` converted once and held for
-    ``frame_counts[i]`` frames (or moved by ``moves[i]``, filters making exactly that
-    many frames), all concatenated, timestamps exactly ``n / 24`` s."""
+    ``frame_counts[i]`` frames (or ``moves[i]``: filters making exactly that many frames
+    of the still), all concatenated, timestamps exactly ``n / 24`` s."""
     parts, labels = [], []
     for i, frames in enumerate(frame_counts):
         if frames < 1:
             raise ValueError(f"still {i} needs at least one frame, got {frames}")
         move = moves[i] if i < len(moves) else None
         if move:
-            parts.append(f"[{i}:v]{move},{TO_YUV},trim=end_frame={frames}[s{i}]")
+            parts.append(f"[{i}:v]{move}[s{i}]")
         else:
             parts.append(f"[{i}:v]{TO_YUV},loop=loop={frames - 1}:size=1:start=0[s{i}]")
         labels.append(f"[s{i}]")
