@@ -86,7 +86,7 @@ def test_camera_words_choose_the_move_and_the_take_frames_it() -> None:
     assert camera_move("Pull back to reveal the room", 3).kind == "pull-out"
     assert camera_move("the cat", 1).kind != camera_move("the cat", 2).kind
     a, b = camera_move("push in", 1), camera_move("push in", 2)
-    assert a.kind == b.kind and a.a0 != b.a0
+    assert a.kind == b.kind and a.a1 != b.a1
 
 
 def test_burn_ins_show_scene_shot_take_and_timecode(tmp_path: Path) -> None:
