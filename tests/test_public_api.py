@@ -19,5 +19,5 @@ _SUBMODULES = {
     "assets", "checks", "compile", "diagnostics", "edit", "kling", "load", "media", "source",
     "spec", "templating", "validate", "providers", "pricing", "cli", "plan", "run", "recipes",
     "settings", "store", "render", "reference", "compositing_checks", "workspace", "sandbox",
-    "textfile", "edit_checks", "slug", "atomic",
+    "textfile", "edit_checks", "slug", "atomic", "lock", "picking", "review",
 }  # fmt: skip
