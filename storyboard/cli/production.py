@@ -184,6 +184,7 @@ def plan_command(
     graph: Annotated[str | None, typer.Option("--graph", help="Print the DAG as dot or mermaid.",
                                               show_default=False)] = None,
     allow_outside: OutsideOpt = False,
+    takes: TakesOpt = None,
 ) -> None:  # fmt: skip
     """Show what a render would do: each generation, its dependencies, estimated cost, and
     cache status (cached / new / stale because an input changed, and which), with the
@@ -382,6 +383,24 @@ def _state_warnings(prepared: Prepared) -> list[str]:
             paid = f" (~{cost.credits} credits)" if status.will_pay else ""
             found.append(f"scene {scene!r}: {'; '.join(status.reasons)}{paid}")
     return found
+
+
+_cost_gate = cost_gate
+
+
+def generate_or_exit(
+    prepared: Prepared, options: RunOptions, as_json: bool, only: set[str] | None = None
+) -> RunResult:
+    """Generate with progress shown; a failure prints its summary and exits 1."""
+    result = _generate(prepared, options, as_json, only)
+    if not result.ok:
+        _fail_summary(result, as_json)
+    return result
+
+
+def _label(name: str, take: int) -> str:
+    """``wake-up`` for take 1, ``wake-up#2`` for the others."""
+    return name.removesuffix("#1") if take == 1 else name
 
 
 def _generate(
