@@ -122,8 +122,14 @@ def test_takes_picks_lock_and_a_fresh_copy(film: Path, tmp_path: Path) -> None:
     shutil.copytree(film.parent / ".storyboard" / "clips", fresh / ".storyboard" / "clips")
     cli("assemble", str(fresh / "film.yaml"))
     assert frame_hashes(fresh / "out" / "chain.mp4") == frame_hashes(edit)
+    with sqlite3.connect(film.parent / ".storyboard" / "state.sqlite") as db:
+        made = {row[0] for row in db.execute("SELECT task_id FROM tasks")}
     with sqlite3.connect(fresh / ".storyboard" / "state.sqlite") as db:
-        assert db.execute("SELECT COUNT(*) FROM tasks").fetchone()[0] == 0
+        adopted = {row[0] for row in db.execute("SELECT task_id FROM tasks")}
+        assert db.execute("SELECT COUNT(*) FROM generations WHERE state != 'done'").fetchone() == (
+            0,
+        )
+    assert adopted <= made  # clips journaled from the copy: no task was created
     fresh_plan = plan(fresh / "film.yaml")
     assert {s: (g["take"], g["status"]) for s, g in fresh_plan.items()} == {
         "a": (2, "cached"), "b": (1, "cached"), "c": (1, "cached"),
