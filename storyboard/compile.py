@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from jinja2.sandbox import SandboxedEnvironment
 
+from storyboard._callable import make_callable
 from storyboard.diagnostics import Diagnostic, FieldPath, sort_diagnostics
 from storyboard.kling import (
     DEFAULT_LIMITS,
@@ -423,3 +424,12 @@ def _template_hint(problem: TemplateProblem) -> str | None:
     if "sandbox" in text:
         return "prompts may use variables and filters only"
     return None
+
+
+def _compile_file() -> Any:
+    from storyboard.validate import compile_file
+
+    return compile_file
+
+
+make_callable(__name__, _compile_file)

@@ -21,3 +21,16 @@ _SUBMODULES = {
     "settings", "store", "render", "reference", "compositing_checks", "workspace", "sandbox",
     "textfile", "edit_checks", "slug", "atomic",
 }  # fmt: skip
+
+
+def test_dir_lists_the_lazy_names() -> None:
+    assert set(storyboard.__all__) <= set(dir(storyboard))
+
+
+def test_unknown_names_raise_attribute_error() -> None:
+    try:
+        _ = storyboard.no_such_name  # type: ignore[attr-defined]
+    except AttributeError as exc:
+        assert "no_such_name" in str(exc)
+    else:  # pragma: no cover - the assertion is the test
+        raise AssertionError("storyboard.no_such_name resolved")
