@@ -8,6 +8,7 @@ back at the storyboard line that caused it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -353,6 +354,7 @@ class _SceneCompiler:
         )
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_path(value: str) -> str:
     """A relative asset path in POSIX form, without ``./`` or redundant parts."""
     return PurePosixPath(Path(value).as_posix()).as_posix().removeprefix("./")
