@@ -96,8 +96,8 @@ def command(*args: str) -> Callable[[], object]:
 
 def validate_and_plan(path: Path) -> dict[str, float]:
     """Time validate and plan of ``path`` step by step (as ``storyboard plan`` does)."""
-    from storyboard.plan import build_plan
     from storyboard.assets import resolve_asset
+    from storyboard.plan import build_plan
     from storyboard.run.steps import file_sha256
     from storyboard.validate import validate
 
