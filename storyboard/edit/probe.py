@@ -9,6 +9,7 @@ header gives a checksum of the SPS/PPS. The parsers are pure and tested on saved
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
@@ -21,6 +22,7 @@ from .errors import AssemblyError
 
 __all__ = [
     "PacketTable",
+    "clean_cut_points",
     "clip_info",
     "parse_colour",
     "parse_framecrc",
@@ -51,10 +53,37 @@ class PacketTable:
     pts: tuple[int, ...]
     """Presentation timestamps in display order (time-base units)."""
     key_pts: frozenset[int]
+    decode_pts: tuple[int, ...] = ()
+    """Presentation timestamps in decode (file) order."""
 
     @property
     def keyframe_indices(self) -> tuple[int, ...]:
         return tuple(i for i, p in enumerate(self.pts) if p in self.key_pts)
+
+    @property
+    def cut_points(self) -> tuple[int, ...]:
+        """Frame counts ``n`` at which the first ``n`` packets in decode order are exactly
+        display frames ``0 .. n-1`` (see :func:`clean_cut_points`)."""
+        return clean_cut_points(self.pts, self.decode_pts)
+
+
+def clean_cut_points(display_pts: Sequence[int], decode_pts: Sequence[int]) -> tuple[int, ...]:
+    """Where a stream copy may stop mid-GOP without a dangling B-frame (pure).
+
+    ``n`` is a clean cut when the first ``n`` packets in decode order hold exactly the
+    first ``n`` frames in display order: nothing before the cut needs a frame after it
+    (every reference precedes its user in decode order), and ``-frames:v n`` copies
+    exactly those frames. With x264's defaults (3 B-frames) these fall every 1-4 frames;
+    the end of every closed GOP is one.
+    """
+    index = {p: i for i, p in enumerate(display_pts)}
+    cuts: list[int] = []
+    highest = -1
+    for count, pts in enumerate(decode_pts, start=1):
+        highest = max(highest, index[pts])
+        if highest == count - 1:
+            cuts.append(count)
+    return tuple(cuts)
 
 
 def parse_framecrc(text: str) -> PacketTable:
@@ -75,6 +104,7 @@ def parse_framecrc(text: str) -> PacketTable:
         extradata=f"{extra[1]}:{extra[2].lower()}" if extra else None,
         pts=tuple(sorted(pts)),
         key_pts=frozenset(keys),
+        decode_pts=tuple(pts),
     )
 
 
@@ -133,6 +163,7 @@ def clip_info(path: Path, stderr: str, framecrc: str) -> ClipInfo:
         params=params,
         frames=len(packets.pts),
         keyframes=packets.keyframe_indices,
+        cut_points=packets.cut_points,
         video_start=float(packets.pts[0] * packets.time_base),
         has_audio=media.has_audio,
     )
