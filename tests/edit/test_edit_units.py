@@ -25,7 +25,8 @@ from storyboard.edit.audio import (
 )
 from storyboard.edit.clips import ClipInfo, VideoParams
 from storyboard.edit.compose import TitleImage, conform_filter, keyframe_seek, render_args
-from storyboard.edit.handoff import contact_sheet, handoff_paths, otio_timeline
+from storyboard.edit.contact import contact_sheet, thumbnail_plan
+from storyboard.edit.handoff import handoff_paths, otio_timeline
 from storyboard.edit.model import Edit, Loudness, Music, Output, Title, Transition
 from storyboard.edit.paths import CopyPiece
 from storyboard.edit.streamcopy import concat_list, copy_piece_args
@@ -233,3 +234,12 @@ def test_public_api_is_complete() -> None:
     for name in edit.__all__:
         assert getattr(edit, name) is not None
     assert {"EditClip", "AssemblyReport", "assemble"} <= set(edit.__all__)
+
+
+def test_thumbnails_decode_at_most_a_few_frames_past_a_keyframe() -> None:
+    keys = (0, 24, 48)
+    assert thumbnail_plan(keys, 0).exact and thumbnail_plan(keys, 0).lead == 0
+    near = thumbnail_plan(keys, 27)  # 3 frames past keyframe 24: decoded exactly
+    assert near.exact and (near.keyframe, near.lead) == (24, 3)
+    far = thumbnail_plan((0,), 71)  # one IDR: the keyframe is shown instead (one decode)
+    assert not far.exact and (far.shown, far.lead) == (0, 0)
