@@ -9,6 +9,7 @@ header gives a checksum of the SPS/PPS. The parsers are pure and tested on saved
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ __all__ = [
     "parse_colour",
     "parse_framecrc",
     "parse_input_section",
+    "parse_input_sections",
     "parse_time_base",
     "parse_video_profile",
     "probe_clip",
@@ -182,10 +184,45 @@ def probe_clip(path: Path) -> ClipInfo:
         raise AssemblyError("probe", f"cannot read {path}: {exc}") from exc
 
 
+PROBES_PER_RUN = 16
+"""Clips probed by one ffmpeg run (each is only demuxed; one process instead of many)."""
+
+
 def probe_clips(paths: list[Path], workers: int = 2) -> list[ClipInfo]:
-    """Probe several clips, a few at a time (each run is mostly process start-up)."""
+    """Probe several clips, up to :data:`PROBES_PER_RUN` per ffmpeg run.
+
+    When a run fails (an unreadable clip), its clips are probed one by one, so the error
+    names the clip.
+    """
+    batches = [paths[i : i + PROBES_PER_RUN] for i in range(0, len(paths), PROBES_PER_RUN)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(probe_clip, paths))
+        return [info for batch in pool.map(_probe_batch, batches) for info in batch]
+
+
+def _probe_batch(paths: list[Path]) -> list[ClipInfo]:
+    if len(paths) == 1:
+        return [probe_clip(paths[0])]
+    with tempfile.TemporaryDirectory(prefix="storyboard-probe-") as folder:
+        outs = [Path(folder) / f"{k}.crc" for k in range(len(paths))]
+        args = [a for p in paths for a in ("-i", str(p))]
+        for k, out in enumerate(outs):
+            args += ["-map", f"{k}:v:0", "-c", "copy", "-f", "framecrc", "-y", str(out)]
+        try:
+            _, err = run_ffmpeg_capture(args)
+            sections = parse_input_sections(err)
+            return [
+                clip_info(p, section, out.read_text(encoding="utf-8", errors="replace"))
+                for p, section, out in zip(paths, sections, outs, strict=True)
+            ]
+        except (FFmpegError, ValueError, OSError):
+            return [probe_clip(p) for p in paths]
+
+
+def parse_input_sections(text: str) -> list[str]:
+    """The ``Input #k`` parts of ffmpeg's stderr, one per input, in order."""
+    inputs = parse_input_section(text)
+    parts = re.split(r"^(?=Input #\d+)", inputs, flags=re.M)
+    return [p for p in parts if p.startswith("Input #")]
 
 
 def stream_extradata(path: Path) -> str | None:
