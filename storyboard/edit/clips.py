@@ -101,6 +101,9 @@ class ClipInfo:
     ``n`` packets in decode order are the first ``n`` frames (empty: only before a
     keyframe or at the end)."""
 
+    decode_delay: int = 0
+    """Frames by which the first packet is decoded before it is shown (B-frame delay)."""
+
     def copy_starts(self) -> tuple[int, ...]:
         """Keyframes a copied run may start at: with the decode order known, only those
         that close everything before them (no open-GOP leading B-frames)."""

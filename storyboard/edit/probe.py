@@ -34,6 +34,7 @@ __all__ = [
     "probe_clip",
     "probe_clips",
     "stream_extradata",
+    "stream_head",
 ]
 
 _EXTRADATA = re.compile(r"^#extradata 0:\s*(\d+),\s*(0x[0-9a-fA-F]+)", re.M)
@@ -57,6 +58,8 @@ class PacketTable:
     key_pts: frozenset[int]
     decode_pts: tuple[int, ...] = ()
     """Presentation timestamps in decode (file) order."""
+    decode_delay: int = 0
+    """Frames the first packet's decode time precedes its presentation (B-frame delay)."""
 
     @property
     def keyframe_indices(self) -> tuple[int, ...]:
@@ -95,7 +98,10 @@ def parse_framecrc(text: str) -> PacketTable:
     extra = _EXTRADATA.search(text)
     pts: list[int] = []
     keys: set[int] = set()
+    delay = 0
     for m in _PACKET.finditer(text):
+        if not pts and int(m[3]) > 0:
+            delay = round((int(m[2]) - int(m[1])) / int(m[3]))
         flags = _FLAGS.search(m[5])
         is_key = flags is None or bool(int(flags[1], 16) & 1)
         pts.append(int(m[2]))
@@ -107,6 +113,7 @@ def parse_framecrc(text: str) -> PacketTable:
         pts=tuple(sorted(pts)),
         key_pts=frozenset(keys),
         decode_pts=tuple(pts),
+        decode_delay=delay,
     )
 
 
@@ -166,6 +173,7 @@ def clip_info(path: Path, stderr: str, framecrc: str) -> ClipInfo:
         frames=len(packets.pts),
         keyframes=packets.keyframe_indices,
         cut_points=packets.cut_points,
+        decode_delay=packets.decode_delay,
         video_start=float(packets.pts[0] * packets.time_base),
         has_audio=media.has_audio,
     )
@@ -227,6 +235,11 @@ def parse_input_sections(text: str) -> list[str]:
 
 def stream_extradata(path: Path) -> str | None:
     """Size and CRC of a file's video extradata (SPS/PPS), for comparing encoders."""
+    return stream_head(path).extradata
+
+
+def stream_head(path: Path) -> PacketTable:
+    """The extradata and first packet (decode delay) of a file's video, from one packet."""
     out, _ = run_ffmpeg_capture(
         [
             "-v",
@@ -244,4 +257,4 @@ def stream_extradata(path: Path) -> str | None:
             "-",
         ]
     )
-    return parse_framecrc(out.decode("utf-8", "replace")).extradata
+    return parse_framecrc(out.decode("utf-8", "replace"))

@@ -28,6 +28,7 @@ __all__ = [
     "encode_audio_args",
     "mux_args",
     "mux_encode_args",
+    "retime_args",
     "run_all",
 ]
 
@@ -108,19 +109,39 @@ def mux_encode_args(
     bitrate: str,
     timeline: Timeline,
     out: Path,
+    measure_filter: str | None = None,
 ) -> list[str]:
     """Join the video pieces by stream copy and encode the sound track, in one run.
 
     Used when the video is ready long before the sound (stream copy): the one AAC encode
     then writes straight into the output instead of into an .m4a that is copied again.
+    With ``measure_filter`` the encoded sound is also decoded again as it is written (a
+    loopback decoder, ``-dec``) and measured by that filter on its own thread: the
+    loudness of exactly the packets in the file, without reading the file again.
     """
     container = "mov" if out.suffix.lower() == ".mov" else "mp4"
-    return [
+    args = [
         "-f", "concat", "-safe", "0", "-i", str(list_file), *raw_input,
         "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-af", audio_filter,
         "-c:a", "aac", "-b:a", bitrate, "-ar", str(AUDIO_RATE), "-ac", "2",
         "-frames:v", str(timeline.total_frames), "-map_metadata", "-1",
         "-movflags", "+faststart", "-f", container, "-y", str(out),
+    ]  # fmt: skip
+    if measure_filter:
+        args += [
+            "-dec", "0:1", "-filter_complex", f"[dec:0]{measure_filter}[loudness]",
+            "-map", "[loudness]", "-f", "null", "-",
+        ]  # fmt: skip
+    return args
+
+
+def retime_args(piece: Path, frames: int) -> list[str]:
+    """Remux ``piece`` with its decode times ``frames`` frames earlier (shown times kept),
+    to ``retimed-<name>`` next to it."""
+    out = piece.with_name(f"retimed-{piece.name}")
+    return [
+        "-i", str(piece), "-map", "0:v:0", "-c", "copy",
+        "-bsf:v", f"setts=dts=DTS-{frames}*DURATION", "-f", "mp4", "-y", str(out),
     ]  # fmt: skip
 
 
