@@ -72,8 +72,8 @@ def thumbnail_plan(
 
 def _input_args(info: ClipInfo, thumb: Thumbnail) -> list[str]:
     args = ["-threads", "1"]  # many small decoders in one process: keep each one lean
-    if not thumb.exact:
-        args += ["-skip_frame", "nokey"]  # decode the keyframe and nothing else
+    if not thumb.exact:  # decode the keyframe and nothing else, without deblocking
+        args += ["-skip_frame", "nokey", "-skip_loop_filter", "all"]
     if thumb.keyframe:
         t = info.video_start + (thumb.keyframe + 0.5) / info.fps
         args += ["-noaccurate_seek", "-seek_timestamp", "1", "-ss", f"{t:.6f}"]
@@ -90,7 +90,7 @@ def thumbnail_args(
         inputs += _input_args(info, thumb)
         conform = conform_filter(info.size, (timeline.width, timeline.height), timeline.conform)
         trim = f"trim=start_frame={thumb.lead}," if thumb.lead else ""
-        vf = f"{trim}{conform},scale={size[0]}:{size[1]}"
+        vf = f"{trim}{conform},scale={size[0]}:{size[1]}:flags=area"
         outputs += ["-map", f"{n}:v:0", "-frames:v", "1", "-vf", vf, "-y", str(out)]
     return inputs + outputs
 
