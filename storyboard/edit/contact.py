@@ -154,5 +154,5 @@ def write_contact_sheet(
         with Image.open(a) as im_a, Image.open(b) as im_b:
             pairs.append((im_a.convert("RGB"), im_b.convert("RGB")))
         labels.append(_label(scene, timeline.fps, (first, last), info.fps))
-    contact_sheet(pairs, labels).save(path)
+    contact_sheet(pairs, labels).save(path, compress_level=1)  # fast; a sheet, not an archive
     return path
