@@ -14,6 +14,8 @@ Usage: ``python benchmarks/bench_authoring.py [--runs 3] [--scenes 1000 10000]``
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -74,17 +76,33 @@ def write_project(folder: Path, scenes: int) -> Path:
     return path
 
 
+CPU: list[float] = []
+"""CPU seconds (this process + children) of each run of the last :func:`timed` call."""
+
+
+def _cpu() -> float:
+    own, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def timed(fn: Callable[[], object], runs: int) -> tuple[float, list[float]]:
     times = []
+    CPU.clear()
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu0 = time.perf_counter(), _cpu()
         fn()
         times.append(time.perf_counter() - start)
+        CPU.append(_cpu() - cpu0)
     return statistics.median(times), times
 
 
 def fmt(times: list[float]) -> str:
-    return f"min {min(times):.3f}  runs [" + ", ".join(f"{t:.3f}" for t in times) + "]"
+    runs = ", ".join(f"{t:.3f}" for t in times)
+    cpu = f"  cpu median {statistics.median(CPU):.3f} s" if CPU else ""
+    return f"min {min(times):.3f}  runs [{runs}]{cpu}"
 
 
 def command(*args: str) -> Callable[[], object]:
@@ -119,7 +137,11 @@ def validate_and_plan(path: Path) -> dict[str, float]:
 def bench_big(folder: Path, scenes: int, runs: int) -> None:
     path = write_project(folder, scenes)
     target = TOTAL_TARGET_1000 if scenes <= 1000 else TOTAL_TARGET_10000 * scenes / 10000
-    results = [validate_and_plan(path) for _ in range(runs)]
+    results, CPU[:] = [], []
+    for _ in range(runs):
+        cpu0 = _cpu()
+        results.append(validate_and_plan(path))
+        CPU.append(_cpu() - cpu0)
     totals = [r["total"] for r in results]
     best = min(results, key=lambda r: r["total"])
     print(
@@ -151,6 +173,7 @@ def main() -> None:
     print(f"  (bare python start-up           {med:6.3f} s  {fmt(times)})")
     for scenes in args.scenes:
         bench_big(root / f"big-{scenes}", scenes, args.runs if scenes <= 1000 else 1)
+    print(f"load average at the end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":
