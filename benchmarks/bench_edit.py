@@ -256,6 +256,7 @@ def main() -> None:
     parser.add_argument("--x264-defaults", action="store_true", help="also x264-default clips")
     parser.add_argument("--only-x264", action="store_true", help="only the x264-default clips")
     parser.add_argument("--memory", action="store_true", help="20-clip full render, peak RSS")
+    parser.add_argument("--memory-only", action="store_true", help="only the 20-clip render")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
     root = args.workdir or Path(tempfile.mkdtemp(prefix="bench-edit-"))
@@ -267,6 +268,9 @@ def main() -> None:
     if args.x264_defaults or args.only_x264:
         sets.append(("x264-default clips (one IDR per clip)", X264_DEFAULTS, root / "x264"))
     last: list[Path] = []
+    if args.memory_only:
+        bench_memory(make_clips(root / "x264", X264_DEFAULTS), root)
+        return
     for name, encoding, folder in sets:
         started = time.perf_counter()
         paths = last = make_clips(folder, encoding)
