@@ -124,6 +124,8 @@ def _shots(board: Storyboard) -> Iterator[str]:
 
 
 def _export_plugins(board: Storyboard, source: SourceMap) -> Iterator[Diagnostic]:
+    if not board.edit.exports:  # the exports module imports OpenTimelineIO: only if needed
+        return
     from storyboard.edit.exports import EXPORTS, INSTALL_HINT, missing_plugins
 
     missing = set(missing_plugins(board.edit.exports))
