@@ -49,9 +49,9 @@ __all__ = [
 AssemblyPath = Literal["stream-copy", "smart", "full"]
 Renderer = Literal["ffmpeg", "moviepy"]
 
-MAX_SCENES_PER_RENDER = 3
+MAX_SCENES_PER_RENDER = 2
 """At most this many clips are decoded by one ffmpeg process (about 160 MB each at 1080p;
-3 keeps a 1080p full render's whole process tree under 500 MB)."""
+with 3 a 20-clip 1080p full render's process tree peaked at 508 MB, over our 500 MB)."""
 
 
 @dataclass(frozen=True)
