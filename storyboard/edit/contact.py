@@ -135,10 +135,9 @@ def write_contact_sheet(
     files: dict[tuple[Path, int], tuple[ClipInfo, Thumbnail, Path]] = {}  # decoded once
     for scene in timeline.scenes:
         info = infos[scene.clip]
-        pair = (
-            thumbnail_plan(info.keyframes, scene.src_in),
-            thumbnail_plan(info.keyframes, scene.src_out - 1),
-        )
+        still = info.params.codec == "still"  # an image: its one frame
+        first, last = (0, 0) if still else (scene.src_in, scene.src_out - 1)
+        pair = (thumbnail_plan(info.keyframes, first), thumbnail_plan(info.keyframes, last))
         shown.append(pair)
         for thumb in pair:  # BMP: lossless and ~20 ms quicker to write than PNG
             out = work / f"thumb-{len(files)}.bmp"
