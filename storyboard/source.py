@@ -25,13 +25,13 @@ __all__ = ["MAX_DEPTH", "MAX_VALUES", "DocumentError", "SourceMap", "parse_docum
 
 MAX_DEPTH = 100
 """Deepest nesting of lists and mappings (a storyboard needs fewer than 10 levels)."""
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when PyYAML was built with it (about 10x faster), else pure Python.
+Both compose the same node tree with the same marks, so the line map is the same; the
+limits are checked on that tree (and the depth, before libyaml composes, on its events)."""
 MAX_VALUES = 200_000
 """Most values a document may hold once its aliases are expanded (a 1,000-scene
 storyboard holds about 20,000)."""
-
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's parser when PyYAML was built with it (about 10x faster), else pure Python.
-Both compose the same node tree with the same marks, so the line map is the same."""
 
 
 @dataclass
@@ -115,6 +115,99 @@ def _shallow(text: str) -> bool:
 
 
 def _compose_python(text: str, file: str) -> Node | None:
+    loader = None
+    try:
+        loader = _DepthLimitedLoader(text)
+        return loader.get_single_node()
+    except _TooDeep as exc:
+        raise DocumentError([_limit_diagnostic(file, exc.problem_mark, str(exc.problem))]) from exc
+    except yaml.MarkedYAMLError as exc:
+        raise DocumentError([_yaml_diagnostic(exc, file)]) from exc
+    except yaml.YAMLError as exc:
+        raise DocumentError([Diagnostic(file, 1, 1, (), f"not valid YAML: {exc}")]) from exc
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+class _TooDeep(yaml.MarkedYAMLError):
+    """Nesting deeper than :data:`MAX_DEPTH` (raised before Python's stack runs out)."""
+
+
+class _DepthLimitedLoader(yaml.SafeLoader):
+    """The safe loader, refusing to compose nodes nested deeper than :data:`MAX_DEPTH`."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise _TooDeep(problem=_too_deep(), problem_mark=mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _too_deep() -> str:
+    return f"values are nested more than {MAX_DEPTH} levels deep"
+
+
+def check_graph(root: Node, file: str) -> Diagnostic | None:
+    """The first limit the composed graph breaks: nesting depth, an alias that loops, or
+    more than :data:`MAX_VALUES` values once aliases are expanded (each shared node is
+    visited once, so the check itself is linear in the text). Without aliases the graph
+    is a tree no larger than the text, and the composer has limited its depth already;
+    a composer that doesn't (libyaml's) must run this check on every document."""
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_nodes.discard(key)
+            kids = _children(node)
+            size[key] = 1 + sum(size[id(k)] for k in kids)
+            height[key] = 1 + max((height[id(k)] for k in kids), default=0)
+            if height[key] > MAX_DEPTH:
+                return _limit_diagnostic(file, node.start_mark, _too_deep() + " (through aliases)")
+            if size[key] > MAX_VALUES:
+                return _limit_diagnostic(
+                    file,
+                    node.start_mark,
+                    f"YAML aliases expand this value "
+                    f"to more than {MAX_VALUES:,} values (an alias bomb?)",
+                )
+            continue
+        if key in size:
+            continue
+        if key in open_nodes:
+            return _limit_diagnostic(file, node.start_mark, "a YAML alias refers to the value "
+                                     "that contains it (a loop)")  # fmt: skip
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((kid, False) for kid in _children(node) if id(kid) not in size)
+    return None
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _limit_diagnostic(file: str, mark: Any, message: str) -> Diagnostic:
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return Diagnostic(file, line, column, (), message,
+                      hint="write the values out plainly; storyboards need little nesting "
+                      "and few aliases")  # fmt: skip
 
 
 def _check_json(text: str, file: str) -> None:

@@ -136,8 +136,8 @@ def write_contact_sheet(
     for scene in timeline.scenes:
         info = infos[scene.clip]
         still = info.params.codec == "still"  # an image: its one frame
-        first, last = (0, 0) if still else (scene.src_in, scene.src_out - 1)
-        pair = (thumbnail_plan(info.keyframes, first), thumbnail_plan(info.keyframes, last))
+        ends = (0, 0) if still else (scene.src_in, scene.src_out - 1)
+        pair = (thumbnail_plan(info.keyframes, ends[0]), thumbnail_plan(info.keyframes, ends[1]))
         shown.append(pair)
         for thumb in pair:  # BMP: lossless and ~20 ms quicker to write than PNG
             out = work / f"thumb-{len(files)}.bmp"
