@@ -71,6 +71,10 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "overwrites a file.",
     ),
     LazyCommand(
+        "doctor", "storyboard.cli.doctor",
+        "Check a journal (SQLite integrity, schema version, clips on disk) and repair it.",
+    ),
+    LazyCommand(
         "emulator", "storyboard.cli.emulator",
         "A local kie.ai emulator (same API, free animatic clips, seeded faults).", group=True,
     ),
