@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from storyboard.diagnostics import Diagnostic, FieldPath
 from storyboard.kling import element_refs
 from storyboard.source import SourceMap
 from storyboard.spec import FrameSource, Storyboard
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["check_references", "continuity_graph"]
 
@@ -47,6 +49,8 @@ def _scene_links(board: Storyboard) -> Iterator[tuple[str, str, FieldPath]]:
 
 def continuity_graph(board: Storyboard) -> nx.DiGraph:
     """Scenes as nodes; an edge A -> B when B needs A's clip (frame or element)."""
+    import networkx as nx  # imported where used: `storyboard validate` starts faster
+
     graph = nx.DiGraph()
     graph.add_nodes_from(scene.id for scene in board.scenes)
     ids = set(graph.nodes)
@@ -74,10 +78,11 @@ def _duplicate_scenes(board: Storyboard, source: SourceMap) -> Iterator[Diagnost
 
 def _scene_sources(board: Storyboard, source: SourceMap) -> Iterator[Diagnostic]:
     ids = [scene.id for scene in board.scenes]
+    known = set(ids)
     for needs, needed, path in _scene_links(board):
         if needed == needs:
             yield source.diagnostic(path, f"scene {needs!r} cannot continue from itself")
-        elif needed not in ids:
+        elif needed not in known:
             yield source.diagnostic(
                 path, f"no scene with id {needed!r}", hint=f"use one of: {', '.join(ids)}"
             )
@@ -90,11 +95,12 @@ def _scene_sources(board: Storyboard, source: SourceMap) -> Iterator[Diagnostic]
 
 
 def _cycles(board: Storyboard, source: SourceMap) -> Iterator[Diagnostic]:
+    import networkx as nx
+
     graph = continuity_graph(board)
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
+    if nx.is_directed_acyclic_graph(graph):  # linear; find_cycle is far slower on a DAG
         return
+    cycle = nx.find_cycle(graph)
     names = [edge[0] for edge in cycle] + [cycle[0][0]]
     index = next(i for i, s in enumerate(board.scenes) if s.id == cycle[0][1])
     yield source.diagnostic(
@@ -118,6 +124,8 @@ def _shots(board: Storyboard) -> Iterator[str]:
 
 
 def _export_plugins(board: Storyboard, source: SourceMap) -> Iterator[Diagnostic]:
+    if not board.edit.exports:  # the exports module imports OpenTimelineIO: only if needed
+        return
     from storyboard.edit.exports import EXPORTS, INSTALL_HINT, missing_plugins
 
     missing = set(missing_plugins(board.edit.exports))

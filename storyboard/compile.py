@@ -8,6 +8,7 @@ back at the storyboard line that caused it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any, Literal
 
 from jinja2.sandbox import SandboxedEnvironment
 
+from storyboard._callable import make_callable
 from storyboard.diagnostics import Diagnostic, FieldPath, sort_diagnostics
 from storyboard.kling import (
     DEFAULT_LIMITS,
@@ -352,6 +354,7 @@ class _SceneCompiler:
         )
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_path(value: str) -> str:
     """A relative asset path in POSIX form, without ``./`` or redundant parts."""
     return PurePosixPath(Path(value).as_posix()).as_posix().removeprefix("./")
@@ -423,3 +426,12 @@ def _template_hint(problem: TemplateProblem) -> str | None:
     if "sandbox" in text:
         return "prompts may use variables and filters only"
     return None
+
+
+def _compile_file() -> Any:
+    from storyboard.validate import compile_file
+
+    return compile_file
+
+
+make_callable(__name__, _compile_file)

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from storyboard._callable import make_callable
 from storyboard.diagnostics import Diagnostic, FieldPath, sort_diagnostics
 from storyboard.source import DocumentError, SourceMap, parse_document
 from storyboard.spec import Storyboard
@@ -226,3 +227,6 @@ def _unknown(key: str, known: list[str], path: FieldPath, source: SourceMap) -> 
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(sorted(known))}"
     return source.diagnostic(path, f"unknown key {key!r} is ignored", severity="warning", hint=hint)
+
+
+make_callable(__name__, lambda: load_file)

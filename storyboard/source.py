@@ -25,6 +25,10 @@ __all__ = ["MAX_DEPTH", "MAX_VALUES", "DocumentError", "SourceMap", "parse_docum
 
 MAX_DEPTH = 100
 """Deepest nesting of lists and mappings (a storyboard needs fewer than 10 levels)."""
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when PyYAML was built with it (about 10x faster), else pure Python.
+Both compose the same node tree with the same marks, so the line map is the same; the
+limits are checked on that tree (and the depth, before libyaml composes, on its events)."""
 MAX_VALUES = 200_000
 """Most values a document may hold once its aliases are expanded (a 1,000-scene
 storyboard holds about 20,000)."""
@@ -83,6 +87,34 @@ def parse_document(text: str, file: str) -> tuple[Any, SourceMap]:
 
 
 def _compose(text: str, file: str) -> Node | None:
+    """Compose with libyaml when it is there and the text is shallow enough, else (and on
+    any syntax error, for the exact message) with the depth-limited Python composer."""
+    if _LOADER is not yaml.SafeLoader and _shallow(text):
+        try:
+            return yaml.compose(text, Loader=_LOADER)
+        except yaml.YAMLError:
+            pass
+    return _compose_python(text, file)
+
+
+def _shallow(text: str) -> bool:
+    """True when no list or mapping nests deeper than :data:`MAX_DEPTH` (libyaml's event
+    parser, which does not recurse; its composer would, with no limit of its own)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_LOADER):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return False
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return False
+    return True
+
+
+def _compose_python(text: str, file: str) -> Node | None:
     loader = None
     try:
         loader = _DepthLimitedLoader(text)
@@ -202,6 +234,9 @@ def _yaml_diagnostic(exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
     )  # fmt: skip
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 class _Builder:
     """Turns a composed YAML node tree into plain data, recording positions."""
 
@@ -217,6 +252,8 @@ class _Builder:
         if isinstance(node, SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         assert isinstance(node, ScalarNode)
+        if node.tag == _STR_TAG:  # what SafeConstructor returns for it, without the detour
+            return node.value
         return self._scalar(node, path)
 
     def _scalar(self, node: Node, path: FieldPath) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from storyboard._callable import make_callable
 from storyboard.assets import check_assets
 from storyboard.checks import check_references
 from storyboard.compile import Compiled, Generation, compile_storyboard
@@ -119,3 +120,6 @@ def compile_file(path: str | Path, *, strict: bool = False) -> list[Generation]:
     if not report.ok:
         raise StoryboardInvalid(report.errors)
     return report.generations
+
+
+make_callable(__name__, lambda: validate)

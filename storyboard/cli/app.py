@@ -1,22 +1,26 @@
-"""The root ``storyboard`` command: wires the command groups and guards against tracebacks."""
+"""The root ``storyboard`` command: wires the command groups and guards against tracebacks.
+
+The commands are loaded lazily (:mod:`storyboard.cli.lazy`): ``storyboard --help`` and
+``storyboard validate`` never import the runner, the emulator's web server or Dask.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
 import sys
-from importlib import import_module
 from types import FrameType
 
 import typer
 
-from storyboard.cli import authoring, doctor, export, init, production, review, takes
 from storyboard.cli.console import EXIT_FAILED, err
+from storyboard.cli.lazy import LazyGroup
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="storyboard",
+    cls=LazyGroup,
     help="Turn a storyboard file into an assembled Kling 3.0 video — or, without an API "
     "key, a free offline animatic of the same edit.",
     no_args_is_help=True,
@@ -24,21 +28,11 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-authoring.register(app)
-production.register(app)
-export.register(app)
-takes.register(app)
-review.register(app)
-init.register(app)
-doctor.register(app)
 
-_GROUPS = [("storyboard.cli.emulator", "emulator"), ("storyboard.cli.recipes", "recipe")]
-for _module, _name in _GROUPS:
-    try:
-        _group = import_module(_module)
-    except ModuleNotFoundError:  # pragma: no cover - a command group not built yet
-        continue
-    app.add_typer(_group.app, name=_name)
+
+@app.callback()
+def _root() -> None:
+    """The commands are listed by :class:`~storyboard.cli.lazy.LazyGroup`."""
 
 
 def _terminated(signum: int, frame: FrameType | None) -> None:

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -26,6 +26,8 @@ from storyboard.media.encoding import VideoEncoding
 from storyboard.media.ffmpeg import FFmpegError, run_ffmpeg
 
 from .audio import (
+    MEASURE_FILTER,
+    LoudnessStats,
     Normalisation,
     gain_filter,
     generated_audio_args,
@@ -51,11 +53,19 @@ from .handoff import (
 )
 from .model import Edit, Music, Output
 from .paths import CopyPiece, PathChoice, RenderPiece, choose_path, needs_bridges
-from .probe import stream_extradata
+from .probe import stream_head
 from .report import AssemblyReport, LoudnessReport, ScenePlacement
 from .scenes import probe_sources, resolve_scenes
 from .smart import BridgeEncoder, find_bridge_encoder
-from .streamcopy import concat_list, copy_piece_args, encode_audio_args, mux_args, run_all
+from .streamcopy import (
+    concat_list,
+    copy_pieces_args,
+    encode_audio_args,
+    mux_args,
+    mux_encode_args,
+    retime_args,
+    run_all,
+)
 from .subtitles import Cue, subtitle_cues, write_sidecars
 from .timeline import Timeline
 from .titles import burn_in, render_overlays, subtitles_from
@@ -64,6 +74,9 @@ __all__ = ["ProgressCallback", "assemble", "build_sound_track"]
 
 ProgressCallback = Callable[[str, float], None]
 T = TypeVar("T")
+SHEET = "contact-sheet.png"
+COPIES_PER_RUN = 16
+"""Stream-copied pieces remuxed by one ffmpeg run (inputs are only demuxed: cheap)."""
 
 
 def assemble(
@@ -105,10 +118,23 @@ def assemble(
             lambda: render_overlays(timeline, first, edit.subtitles, base_dir, work, infos),
         )
         titles = overlays.images
-        with ThreadPoolExecutor(max_workers=1) as background:  # the sound, while video runs
+        # With stream copy the video is ready long before the sound: the AAC is then
+        # encoded straight into the output by the mux; otherwise alongside the video.
+        encode = choice.path != "stream-copy"
+        with ThreadPoolExecutor(max_workers=2) as background:  # sound and sheet, alongside
             sound = background.submit(
-                steps.run, "audio", lambda: _build_audio(timeline, infos, edit, output, music, work)
+                steps.run,
+                "audio",
+                lambda: _build_audio(timeline, infos, edit, output, music, work, encode=encode),
             )
+            # The sheet is written in the work folder, moved next to the output at the end.
+            # Both run alongside the video, but before a full render (their decoders would
+            # add to its memory; they take a few percent of its time).
+            sheet = _sheet_job(background, plain, infos, work) if handoffs else None
+            if choice.path == "full":
+                sound.exception()
+                if sheet is not None:
+                    sheet.exception()
             choice, video = steps.run(
                 "video",
                 lambda: _build_video(
@@ -116,13 +142,17 @@ def assemble(
                 ),
             )
             audio = sound.result()
-        steps.run("mux", lambda: _mux(video, audio, timeline, out_path))
-        loudness = steps.run("measure", lambda: _measure_output(out_path, edit, audio))
-        report = _report(out_path, choice, timeline, clips, infos, loudness, steps)
-        report = replace(report, warnings=tuple(overlays.warnings))
-        if handoffs:
-            made = _Made(plain, clips, infos, cues, music)
-            report = _write_handoffs(report, made, edit, work, steps)
+            measured = steps.run(
+                "mux", lambda: _mux(video, audio, timeline, out_path, output.audio_bitrate)
+            )
+            loudness = steps.run(
+                "measure", lambda: _measure_output(out_path, edit, audio, measured)
+            )
+            report = _report(out_path, choice, timeline, clips, infos, loudness, steps)
+            report = replace(report, warnings=tuple(overlays.warnings))
+            if sheet is not None:
+                made = _Made(plain, clips, infos, cues, music)
+                report = _write_handoffs(report, made, edit, sheet, steps)
     return report
 
 
@@ -165,6 +195,12 @@ def _work_folder(work_dir: Path | None) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _sheet_job(
+    pool: ThreadPoolExecutor, timeline: Timeline, infos: Sequence[ClipInfo], work: Path
+) -> Future[Path]:
+    return pool.submit(write_contact_sheet, timeline, infos, work, work / SHEET)
 
 
 def _music_path(edit: Edit, base_dir: Path) -> Path | None:
@@ -232,7 +268,9 @@ def _build_video(
     """Write every piece (copies, then renders) and the concat list; returns the list."""
     files = [work / f"piece-{n:04d}.mp4" for n in range(len(choice.pieces))]
     copies = [(p, f) for p, f in zip(choice.pieces, files, strict=True) if isinstance(p, CopyPiece)]
-    run_all([copy_piece_args(p, infos[timeline.scenes[p.scene].clip], f) for p, f in copies])
+    jobs = [(p, infos[timeline.scenes[p.scene].clip], f) for p, f in copies]
+    batches = [jobs[i : i + COPIES_PER_RUN] for i in range(0, len(jobs), COPIES_PER_RUN)]
+    run_all([copy_pieces_args(batch) for batch in batches])
     smart = choice.path == "smart" and bridge is not None
     encoding = bridge.encoding if smart and bridge else _output_encoding(output)
     bridge_for = _copied_info(timeline, infos) if smart else None
@@ -241,9 +279,39 @@ def _build_video(
         reason = f"{choice.reason}; but a bridge's SPS/PPS differed, so re-rendered in full"
         full = replace(choose_path(timeline, infos, fast_path=False), reason=reason)
         return _build_video(full, None, timeline, infos, titles, output, work, steps, pictures)
+    _align_decode_delays(choice, files, timeline, infos)
     list_file = work / "pieces.txt"
     list_file.write_text(concat_list(files), encoding="utf-8")
     return choice, list_file
+
+
+def _align_decode_delays(
+    choice: PathChoice, files: list[Path], timeline: Timeline, infos: Sequence[ClipInfo]
+) -> None:
+    """Give every rendered piece the decode delay of the deepest piece (pure timestamps).
+
+    The concat demuxer only offsets each piece's timestamps. A piece whose first packet
+    is decoded D frames before it is shown, after one with a smaller delay (a short
+    bridge that x264 wrote without B-frames), would get decode times at or before the
+    previous piece's last ones: ffmpeg then squeezes them and the frame timing breaks.
+    Shifting a rendered piece's decode times earlier by the difference (``setts``, a
+    stream-copy remux) keeps decode times rising everywhere.
+    """
+    delays = {
+        f: stream_head(f).decode_delay
+        for p, f in zip(choice.pieces, files, strict=True)
+        if isinstance(p, RenderPiece)
+    }
+    copied = [
+        infos[timeline.scenes[p.scene].clip].decode_delay
+        for p in choice.pieces
+        if isinstance(p, CopyPiece)
+    ]
+    deepest = max([*delays.values(), *copied], default=0)
+    shifts = [(f, deepest - d) for f, d in delays.items() if d < deepest]
+    run_all([retime_args(f, shift) for f, shift in shifts])
+    for f, _ in shifts:
+        f.with_name(f"retimed-{f.name}").replace(f)
 
 
 def _render_pieces(
@@ -285,7 +353,7 @@ def _video_progress(steps: _Steps, done: int, total: int, frames: int) -> None:
 
 def _bridges_match(choice: PathChoice, files: list[Path], source: ClipInfo) -> bool:
     return all(
-        stream_extradata(f) == source.params.extradata
+        stream_head(f).extradata == source.params.extradata
         for p, f in zip(choice.pieces, files, strict=True)
         if isinstance(p, RenderPiece)
     )
@@ -296,8 +364,12 @@ def _bridges_match(choice: PathChoice, files: list[Path], source: ClipInfo) -> b
 
 @dataclass(frozen=True)
 class _Audio:
-    encoded: Path
-    """The finished sound track, AAC in an .m4a, encoded once."""
+    raw: Path
+    """The mixed sound track, raw float32 PCM."""
+    audio_filter: str
+    """What the one AAC encode applies to ``raw`` (the loudness gain, or nothing)."""
+    encoded: Path | None
+    """The finished sound track, AAC in an .m4a (None: the mux encodes ``raw``)."""
     normalisation: Normalisation
     before: float | None
 
@@ -309,8 +381,11 @@ def _build_audio(
     output: Output,
     music: Path | None,
     work: Path,
+    *,
+    encode: bool = True,
 ) -> _Audio:
-    """Generated sound (+ music), measured, normalised, encoded to AAC once."""
+    """Generated sound (+ music), measured, normalised, encoded to AAC once (here when
+    ``encode``, else by the mux)."""
     gen = work / "generated.f32"
     measure_now = edit.loudness.enabled and music is None
     args = generated_audio_args(timeline, infos, sound=edit.sound, out=gen, measure=measure_now)
@@ -326,10 +401,12 @@ def _build_audio(
     if kind == "limited" and stats is not None:
         limit_to_target(mix, work / "limited.f32", stats, edit.loudness)
         mix = work / "limited.f32"
+    if not encode:
+        return _Audio(mix, audio_filter, None, kind, before)
     encoded = work / "sound.m4a"
-    encode = encode_audio_args(raw_input_args(mix), audio_filter, output.audio_bitrate, encoded)
-    run_ffmpeg(["-v", "error", *encode])
-    return _Audio(encoded, kind, before)
+    args = encode_audio_args(raw_input_args(mix), audio_filter, output.audio_bitrate, encoded)
+    run_ffmpeg(["-v", "error", *args])
+    return _Audio(mix, audio_filter, encoded, kind, before)
 
 
 def build_sound_track(
@@ -341,7 +418,10 @@ def build_sound_track(
     work: Path,
 ) -> Path:
     """The edit's finished sound track (what :func:`assemble` muxes), as an .m4a in work."""
-    return _build_audio(timeline, infos, edit, output, _music_path(edit, base_dir), work).encoded
+    music = _music_path(edit, base_dir)
+    encoded = _build_audio(timeline, infos, edit, output, music, work, encode=True).encoded
+    assert encoded is not None  # encode=True always writes the .m4a
+    return encoded
 
 
 def _mix_music(gen: Path, music: Path, spec: Music, sound: bool, work: Path) -> Path:
@@ -357,14 +437,30 @@ def _mix_music(gen: Path, music: Path, spec: Music, sound: bool, work: Path) -> 
 # --- mux, measure, report -------------------------------------------------------------------------
 
 
-def _mux(video: Path, audio: _Audio, timeline: Timeline, out_path: Path) -> None:
-    """Write the output to a temporary name, then rename it into place."""
+def _mux(
+    video: Path, audio: _Audio, timeline: Timeline, out_path: Path, bitrate: str
+) -> LoudnessStats | None:
+    """Write the output to a temporary name, then rename it into place.
+
+    When the mux encodes the sound it also measures it as written (returned); else None.
+    """
+    measured = None
     with atomic_path(out_path) as partial:
-        run_ffmpeg(["-v", "error", *mux_args(video, audio.encoded, timeline, partial)])
+        if audio.encoded is not None:
+            run_ffmpeg(["-v", "error", *mux_args(video, audio.encoded, timeline, partial)])
+        else:
+            raw = raw_input_args(audio.raw)
+            args = mux_encode_args(
+                video, raw, audio.audio_filter, bitrate, timeline, partial, MEASURE_FILTER
+            )
+            measured = parse_ebur128(run_ffmpeg(["-v", "info", "-nostats", *args]))
+    return measured
 
 
-def _measure_output(out_path: Path, edit: Edit, audio: _Audio) -> LoudnessReport:
-    stats = measure_loudness(["-i", str(out_path)])
+def _measure_output(
+    out_path: Path, edit: Edit, audio: _Audio, measured: LoudnessStats | None
+) -> LoudnessReport:
+    stats = measured or measure_loudness(["-i", str(out_path)])
     return LoudnessReport(
         integrated=None if stats.silent else stats.integrated,
         true_peak=None if stats.silent else stats.true_peak,
@@ -427,7 +523,7 @@ class _Made:
 
 
 def _write_handoffs(
-    report: AssemblyReport, made: _Made, edit: Edit, work: Path, steps: _Steps
+    report: AssemblyReport, made: _Made, edit: Edit, sheet: Future[Path], steps: _Steps
 ) -> AssemblyReport:
     paths = handoff_paths(report.path)
     name = report.path.stem
@@ -437,7 +533,9 @@ def _write_handoffs(
         handoff = otio_timeline(timeline, clips, infos, edit, report, name=name, cues=made.cues)
         write_otio(handoff, paths["otio"])
         steps.report("handoffs", 0.3)
-        write_contact_sheet(timeline, infos, work, paths["contact_sheet"])
+        made_sheet = sheet.result()  # made while the video was
+        with atomic_path(paths["contact_sheet"]) as temp:
+            shutil.copyfile(made_sheet, temp)
 
     def sidecars_and_exports() -> None:
         if made.cues:

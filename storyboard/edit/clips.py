@@ -96,6 +96,25 @@ class ClipInfo:
     video_start: float
     """Presentation time (s) of the first video frame."""
     has_audio: bool
+    cut_points: tuple[int, ...] = ()
+    """Frame counts where a stream copy from the clip's start may end mid-GOP: the first
+    ``n`` packets in decode order are the first ``n`` frames (empty: only before a
+    keyframe or at the end)."""
+
+    decode_delay: int = 0
+    """Frames by which the first packet is decoded before it is shown (B-frame delay)."""
+
+    def copy_starts(self) -> tuple[int, ...]:
+        """Keyframes a copied run may start at: with the decode order known, only those
+        that close everything before them (no open-GOP leading B-frames)."""
+        if not self.cut_points:
+            return self.keyframes
+        clean = {0, *self.cut_points}
+        return tuple(k for k in self.keyframes if k in clean)
+
+    def copy_ends(self) -> tuple[int, ...]:
+        """Every frame index a copied run may end before, sorted (the end included)."""
+        return tuple(sorted({*self.keyframes, *self.cut_points, self.frames}))
 
     @property
     def fps(self) -> float:

@@ -22,15 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import opentimelineio as otio
-from PIL import Image, ImageDraw, ImageFont
 
 from storyboard.atomic import atomic_path, write_text_atomic
 
 from .clips import ClipInfo, EditClip
-from .compose import conform_filter, keyframe_seek
+from .contact import contact_sheet, thumbnail_args, write_contact_sheet
 from .model import Edit
 from .report import AssemblyReport
-from .streamcopy import run_all
 from .subtitles import Cue, cut_span
 from .timeline import Join, Scene, Timeline
 
@@ -340,86 +338,6 @@ def _fcp7_sequence_format(timeline: Timeline) -> dict[str, Any]:
         "pixelaspectratio": "square", "fielddominance": "none",
     }  # fmt: skip
     return {"media": {"video": {"format": {"samplecharacteristics": sample}}}}
-
-
-# --- contact sheet ------------------------------------------------------------------------------
-
-THUMB_WIDTH = 320
-LABEL_HEIGHT = 26
-GAP = 8
-
-
-def thumbnail_args(
-    info: ClipInfo,
-    frames: tuple[int, int],
-    size: tuple[int, int],
-    timeline: Timeline,
-    outs: tuple[Path, Path],
-) -> list[str]:
-    """One ffmpeg run writing two source frames, conformed and scaled to ``size``."""
-    conform = conform_filter(info.size, (timeline.width, timeline.height), timeline.conform)
-    inputs: list[str] = []
-    outputs: list[str] = []
-    for n, (frame, out) in enumerate(zip(frames, outs, strict=True)):
-        seek, lead = keyframe_seek(info, frame)
-        inputs += seek
-        vf = f"trim=start_frame={lead},{conform},scale={size[0]}:{size[1]}"
-        outputs += ["-map", f"{n}:v:0", "-frames:v", "1", "-vf", vf, "-y", str(out)]
-    return inputs + outputs
-
-
-def _label(scene: Scene, fps: int) -> str:
-    return (
-        f"{scene.scene_id}  {scene.frames / fps:.2f} s  "
-        f"({scene.start / fps:.2f}-{scene.end / fps:.2f})"
-    )
-
-
-def contact_sheet(
-    pairs: Sequence[tuple[Image.Image, Image.Image]], labels: Sequence[str], per_row: int = 2
-) -> Image.Image:
-    """Lay out (first, last) thumbnail pairs with their labels, ``per_row`` scenes a row."""
-    tw, th = pairs[0][0].size
-    cell_w, cell_h = 2 * tw + GAP, th + LABEL_HEIGHT
-    cols = min(per_row, len(pairs))
-    rows = -(-len(pairs) // cols)
-    sheet = Image.new(
-        "RGB", (cols * cell_w + (cols + 1) * GAP, rows * cell_h + (rows + 1) * GAP), (24, 24, 24)
-    )
-    draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default(size=15)
-    for n, ((first, last), label) in enumerate(zip(pairs, labels, strict=True)):
-        x = GAP + (n % cols) * (cell_w + GAP)
-        y = GAP + (n // cols) * (cell_h + GAP)
-        draw.text((x, y + 4), label, fill=(235, 235, 235), font=font)
-        sheet.paste(first, (x, y + LABEL_HEIGHT))
-        sheet.paste(last, (x + tw + GAP, y + LABEL_HEIGHT))
-    return sheet
-
-
-def write_contact_sheet(
-    timeline: Timeline, infos: Sequence[ClipInfo], work: Path, path: Path
-) -> None:
-    """Extract the first and last frame of every scene and write the contact sheet PNG."""
-    tw = min(THUMB_WIDTH, timeline.width)
-    size = (tw, max(2, round(tw * timeline.height / timeline.width / 2) * 2))
-    jobs: list[list[str]] = []
-    files: list[tuple[Path, Path]] = []
-    for i, scene in enumerate(timeline.scenes):
-        info = infos[scene.clip]
-        first, last = work / f"thumb-{i}-a.png", work / f"thumb-{i}-b.png"
-        still = info.params.codec == "still"  # an image: its one frame
-        frames = (0, 0) if still else (scene.src_in, scene.src_out - 1)
-        jobs.append(thumbnail_args(info, frames, size, timeline, (first, last)))
-        files.append((first, last))
-    run_all(jobs)
-    pairs = []
-    for first, last in files:
-        with Image.open(first) as a, Image.open(last) as b:
-            pairs.append((a.convert("RGB"), b.convert("RGB")))
-    labels = [_label(s, timeline.fps) for s in timeline.scenes]
-    with atomic_path(path) as temp:
-        contact_sheet(pairs, labels).save(temp, format="PNG")
 
 
 def write_report(report: AssemblyReport, path: Path) -> None:

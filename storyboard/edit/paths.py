@@ -49,8 +49,9 @@ __all__ = [
 AssemblyPath = Literal["stream-copy", "smart", "full"]
 Renderer = Literal["ffmpeg", "moviepy"]
 
-MAX_SCENES_PER_RENDER = 4
-"""At most this many clips are decoded by one ffmpeg process (about 160 MB each at 1080p)."""
+MAX_SCENES_PER_RENDER = 2
+"""At most this many clips are decoded by one ffmpeg process (about 160 MB each at 1080p;
+with 3 a 20-clip 1080p full render's process tree peaked at 508 MB, over our 500 MB)."""
 
 
 @dataclass(frozen=True)
@@ -220,8 +221,9 @@ def copy_runs(scene: Scene, info: ClipInfo, busy: list[tuple[int, int]]) -> list
     offset = scene.start - scene.src_in
     runs: list[tuple[int, int]] = []
     for c0, c1 in _subtract((scene.start, scene.end), busy):
-        k1 = next_keyframe(info.keyframes, c0 - offset)
-        k2 = last_boundary_at_or_before(info.keyframes, info.frames, c1 - offset)
+        k1 = next_keyframe(info.copy_starts(), c0 - offset)
+        # A run may end mid-GOP at a clean cut: only the partial GOP after it is rendered.
+        k2 = last_boundary_at_or_before(info.copy_ends(), info.frames, c1 - offset)
         if k1 is not None and k1 < k2:
             runs.append((k1, k2))
     return runs
@@ -271,8 +273,7 @@ def reencode_reasons(timeline: Timeline, infos: Sequence[ClipInfo]) -> list[str]
 
 
 def _trim_on_keyframes(scene: Scene, info: ClipInfo) -> bool:
-    keys = set(info.keyframes)
-    return scene.src_in in keys and (scene.src_out in keys or scene.src_out == info.frames)
+    return scene.src_in in info.copy_starts() and scene.src_out in info.copy_ends()
 
 
 # --- the decision ----------------------------------------------------------------------------

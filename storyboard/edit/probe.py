@@ -9,6 +9,8 @@ header gives a checksum of the SPS/PPS. The parsers are pure and tested on saved
 from __future__ import annotations
 
 import re
+import tempfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
@@ -21,15 +23,18 @@ from .errors import AssemblyError
 
 __all__ = [
     "PacketTable",
+    "clean_cut_points",
     "clip_info",
     "parse_colour",
     "parse_framecrc",
     "parse_input_section",
+    "parse_input_sections",
     "parse_time_base",
     "parse_video_profile",
     "probe_clip",
     "probe_clips",
     "stream_extradata",
+    "stream_head",
 ]
 
 _EXTRADATA = re.compile(r"^#extradata 0:\s*(\d+),\s*(0x[0-9a-fA-F]+)", re.M)
@@ -51,10 +56,39 @@ class PacketTable:
     pts: tuple[int, ...]
     """Presentation timestamps in display order (time-base units)."""
     key_pts: frozenset[int]
+    decode_pts: tuple[int, ...] = ()
+    """Presentation timestamps in decode (file) order."""
+    decode_delay: int = 0
+    """Frames the first packet's decode time precedes its presentation (B-frame delay)."""
 
     @property
     def keyframe_indices(self) -> tuple[int, ...]:
         return tuple(i for i, p in enumerate(self.pts) if p in self.key_pts)
+
+    @property
+    def cut_points(self) -> tuple[int, ...]:
+        """Frame counts ``n`` at which the first ``n`` packets in decode order are exactly
+        display frames ``0 .. n-1`` (see :func:`clean_cut_points`)."""
+        return clean_cut_points(self.pts, self.decode_pts)
+
+
+def clean_cut_points(display_pts: Sequence[int], decode_pts: Sequence[int]) -> tuple[int, ...]:
+    """Where a stream copy may stop mid-GOP without a dangling B-frame (pure).
+
+    ``n`` is a clean cut when the first ``n`` packets in decode order hold exactly the
+    first ``n`` frames in display order: nothing before the cut needs a frame after it
+    (every reference precedes its user in decode order), and ``-frames:v n`` copies
+    exactly those frames. With x264's defaults (3 B-frames) these fall every 1-4 frames;
+    the end of every closed GOP is one.
+    """
+    index = {p: i for i, p in enumerate(display_pts)}
+    cuts: list[int] = []
+    highest = -1
+    for count, pts in enumerate(decode_pts, start=1):
+        highest = max(highest, index[pts])
+        if highest == count - 1:
+            cuts.append(count)
+    return tuple(cuts)
 
 
 def parse_framecrc(text: str) -> PacketTable:
@@ -64,7 +98,10 @@ def parse_framecrc(text: str) -> PacketTable:
     extra = _EXTRADATA.search(text)
     pts: list[int] = []
     keys: set[int] = set()
+    delay = 0
     for m in _PACKET.finditer(text):
+        if not pts and int(m[3]) > 0:
+            delay = round((int(m[2]) - int(m[1])) / int(m[3]))
         flags = _FLAGS.search(m[5])
         is_key = flags is None or bool(int(flags[1], 16) & 1)
         pts.append(int(m[2]))
@@ -75,6 +112,8 @@ def parse_framecrc(text: str) -> PacketTable:
         extradata=f"{extra[1]}:{extra[2].lower()}" if extra else None,
         pts=tuple(sorted(pts)),
         key_pts=frozenset(keys),
+        decode_pts=tuple(pts),
+        decode_delay=delay,
     )
 
 
@@ -133,6 +172,8 @@ def clip_info(path: Path, stderr: str, framecrc: str) -> ClipInfo:
         params=params,
         frames=len(packets.pts),
         keyframes=packets.keyframe_indices,
+        cut_points=packets.cut_points,
+        decode_delay=packets.decode_delay,
         video_start=float(packets.pts[0] * packets.time_base),
         has_audio=media.has_audio,
     )
@@ -151,14 +192,54 @@ def probe_clip(path: Path) -> ClipInfo:
         raise AssemblyError("probe", f"cannot read {path}: {exc}") from exc
 
 
+PROBES_PER_RUN = 16
+"""Clips probed by one ffmpeg run (each is only demuxed; one process instead of many)."""
+
+
 def probe_clips(paths: list[Path], workers: int = 2) -> list[ClipInfo]:
-    """Probe several clips, a few at a time (each run is mostly process start-up)."""
+    """Probe several clips, up to :data:`PROBES_PER_RUN` per ffmpeg run.
+
+    When a run fails (an unreadable clip), its clips are probed one by one, so the error
+    names the clip.
+    """
+    batches = [paths[i : i + PROBES_PER_RUN] for i in range(0, len(paths), PROBES_PER_RUN)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(probe_clip, paths))
+        return [info for batch in pool.map(_probe_batch, batches) for info in batch]
+
+
+def _probe_batch(paths: list[Path]) -> list[ClipInfo]:
+    if len(paths) == 1:
+        return [probe_clip(paths[0])]
+    with tempfile.TemporaryDirectory(prefix="storyboard-probe-") as folder:
+        outs = [Path(folder) / f"{k}.crc" for k in range(len(paths))]
+        args = [a for p in paths for a in ("-i", str(p))]
+        for k, out in enumerate(outs):
+            args += ["-map", f"{k}:v:0", "-c", "copy", "-f", "framecrc", "-y", str(out)]
+        try:
+            _, err = run_ffmpeg_capture(args)
+            sections = parse_input_sections(err)
+            return [
+                clip_info(p, section, out.read_text(encoding="utf-8", errors="replace"))
+                for p, section, out in zip(paths, sections, outs, strict=True)
+            ]
+        except (FFmpegError, ValueError, OSError):
+            return [probe_clip(p) for p in paths]
+
+
+def parse_input_sections(text: str) -> list[str]:
+    """The ``Input #k`` parts of ffmpeg's stderr, one per input, in order."""
+    inputs = parse_input_section(text)
+    parts = re.split(r"^(?=Input #\d+)", inputs, flags=re.M)
+    return [p for p in parts if p.startswith("Input #")]
 
 
 def stream_extradata(path: Path) -> str | None:
     """Size and CRC of a file's video extradata (SPS/PPS), for comparing encoders."""
+    return stream_head(path).extradata
+
+
+def stream_head(path: Path) -> PacketTable:
+    """The extradata and first packet (decode delay) of a file's video, from one packet."""
     out, _ = run_ffmpeg_capture(
         [
             "-v",
@@ -176,4 +257,4 @@ def stream_extradata(path: Path) -> str | None:
             "-",
         ]
     )
-    return parse_framecrc(out.decode("utf-8", "replace")).extradata
+    return parse_framecrc(out.decode("utf-8", "replace"))

@@ -21,17 +21,46 @@ from .clips import ClipInfo
 from .paths import CopyPiece
 from .timeline import Timeline
 
-__all__ = ["concat_list", "copy_piece_args", "encode_audio_args", "mux_args", "run_all"]
+__all__ = [
+    "concat_list",
+    "copy_piece_args",
+    "copy_pieces_args",
+    "encode_audio_args",
+    "mux_args",
+    "mux_encode_args",
+    "retime_args",
+    "run_all",
+]
 
 
 def copy_piece_args(piece: CopyPiece, info: ClipInfo, out: Path) -> list[str]:
     """ffmpeg arguments that stream-copy source frames ``[src_in, src_out)`` video-only."""
+    return [*_copy_input(piece, info), *_copy_output(piece, info, 0, out)]
+
+
+def copy_pieces_args(jobs: Sequence[tuple[CopyPiece, ClipInfo, Path]]) -> list[str]:
+    """:func:`copy_piece_args` for several pieces in one ffmpeg run (one input each).
+
+    The remuxes are mostly process start-up: one process for all of them costs a tenth.
+    """
+    inputs = [a for piece, info, _ in jobs for a in _copy_input(piece, info)]
+    outputs = [
+        a for k, (piece, info, out) in enumerate(jobs) for a in _copy_output(piece, info, k, out)
+    ]
+    return [*inputs, *outputs]
+
+
+def _copy_input(piece: CopyPiece, info: ClipInfo) -> list[str]:
     args: list[str] = []
     if piece.src_in:
         # Just past the keyframe's own timestamp: the copy seek goes back to it exactly.
         t = info.video_start + piece.src_in / info.fps + 0.25 / info.fps
         args += ["-seek_timestamp", "1", "-ss", f"{t:.6f}"]
-    args += ["-i", str(info.path), "-map", "0:v:0", "-c", "copy", "-an", "-sn", "-dn"]
+    return [*args, "-i", str(info.path)]
+
+
+def _copy_output(piece: CopyPiece, info: ClipInfo, k: int, out: Path) -> list[str]:
+    args = ["-map", f"{k}:v:0", "-c", "copy", "-an", "-sn", "-dn"]
     if piece.src_in or piece.src_out < info.frames:
         args += ["-frames:v", str(piece.frames), "-avoid_negative_ts", "make_zero"]
     return [*args, "-map_metadata", "-1", "-f", "mp4", "-y", str(out)]
@@ -70,6 +99,49 @@ def mux_args(list_file: Path, audio: Path, timeline: Timeline, out: Path) -> lis
         "-map", "0:v:0", "-map", "1:a:0", "-c", "copy",
         "-frames:v", str(timeline.total_frames), "-map_metadata", "-1",
         "-movflags", "+faststart", "-f", container, "-y", str(out),
+    ]  # fmt: skip
+
+
+def mux_encode_args(
+    list_file: Path,
+    raw_input: list[str],
+    audio_filter: str,
+    bitrate: str,
+    timeline: Timeline,
+    out: Path,
+    measure_filter: str | None = None,
+) -> list[str]:
+    """Join the video pieces by stream copy and encode the sound track, in one run.
+
+    Used when the video is ready long before the sound (stream copy): the one AAC encode
+    then writes straight into the output instead of into an .m4a that is copied again.
+    With ``measure_filter`` the encoded sound is also decoded again as it is written (a
+    loopback decoder, ``-dec``) and measured by that filter on its own thread: the
+    loudness of exactly the packets in the file, without reading the file again.
+    """
+    container = "mov" if out.suffix.lower() == ".mov" else "mp4"
+    args = [
+        "-f", "concat", "-safe", "0", "-i", str(list_file), *raw_input,
+        "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-af", audio_filter,
+        "-c:a", "aac", "-b:a", bitrate, "-ar", str(AUDIO_RATE), "-ac", "2",
+        "-frames:v", str(timeline.total_frames), "-map_metadata", "-1",
+        "-movflags", "+faststart", "-f", container, "-y", str(out),
+    ]  # fmt: skip
+    if measure_filter:
+        args += [
+            "-dec", "0:1", "-filter_complex", f"[dec:0]{measure_filter}[loudness]",
+            "-map", "[loudness]", "-f", "null", "-",
+        ]  # fmt: skip
+    return args
+
+
+def retime_args(piece: Path, frames: int) -> list[str]:
+    """Remux ``piece`` with its decode times ``frames`` frames earlier (shown times kept),
+    to ``retimed-<name>`` next to it."""
+    out = piece.with_name(f"retimed-{piece.name}")
+    return [
+        "-i", str(piece), "-map", "0:v:0", "-c", "copy",
+        "-bsf:v", f"setts=dts=DTS-{frames}*DURATION", "-f", "mp4", "-y", str(out),
     ]  # fmt: skip
 
 

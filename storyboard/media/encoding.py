@@ -28,6 +28,8 @@ class VideoEncoding:
     pix_fmt: str = "yuv420p"
     profile: str = "high"
     audio_bitrate: str = "128k"
+    x264_params: str = ""
+    """Extra ``-x264-params`` (``key=value:...``), e.g. faster analysis for bridges."""
 
     def video_args(self) -> list[str]:
         """ffmpeg output arguments for the video stream."""
@@ -48,6 +50,7 @@ class VideoEncoding:
             str(self.gop),
             "-sc_threshold",
             "0",
+            *(["-x264-params", self.x264_params] if self.x264_params else []),
         ]
 
     def audio_args(self) -> list[str]:

@@ -110,6 +110,14 @@ def test_framecrc_gives_frames_keyframes_and_extradata() -> None:
     assert float(table.time_base) == 1 / 12288
 
 
+def test_framecrc_gives_decode_order_cut_points_and_delay() -> None:
+    table = parse_framecrc(FRAMECRC)
+    assert table.decode_pts == (0, 1024, 512, 1536, 2560, 2048)
+    assert table.decode_delay == 2  # the first packet is decoded 2 frames before shown
+    # I0 P2 B1 | I3 P5 B4: the first 1 packet (I0) and each whole GOP are clean cuts.
+    assert table.cut_points == (1, 3, 4, 6)
+
+
 def test_probe_text_uses_the_input_section_only() -> None:
     assert parse_video_profile(PROBE_STDERR) == "High"
     assert parse_time_base(PROBE_STDERR) == "12288"

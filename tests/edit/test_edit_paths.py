@@ -21,6 +21,7 @@ from storyboard.edit.paths import (
     plan_pieces,
     split_range,
 )
+from storyboard.edit.probe import clean_cut_points
 from storyboard.edit.timeline import Timeline, resolve_timeline
 
 PARAMS = VideoParams("h264", "High", "yuv420p", 320, 180, 24.0, "12288", "45:0x1")
@@ -159,3 +160,54 @@ def test_pieces_tile_the_timeline(lengths: list[int], kinds: list[str], ins: lis
             for a, b in busy_ranges(tl):
                 assert p.out_end <= a or p.out_start >= b
     assert cursor == tl.total_frames
+
+
+# --- GOP-fragment smart render ------------------------------------------------------------------
+
+# x264 defaults, decode order of the first frames (display indices): I0 P4 B2 b1 b3 P8 B6 b5 b7
+X264_DECODE_ORDER = (0, 4, 2, 1, 3, 8, 6, 5, 7)
+
+
+def test_clean_cut_points_close_every_mini_gop() -> None:
+    display = tuple(range(9))
+    assert clean_cut_points(display, X264_DECODE_ORDER) == (1, 5, 9)
+    assert clean_cut_points(display, display) == tuple(range(1, 10))  # no B-frames
+    # An open GOP: the second keyframe (4) is decoded before frames displayed ahead of it.
+    assert clean_cut_points(tuple(range(6)), (0, 1, 4, 2, 3, 5)) == (1, 2, 5, 6)
+
+
+def single_idr(frames: int = 72) -> ClipInfo:
+    """x264 defaults: one IDR, clean cuts after every mini-GOP of 4 frames."""
+    cuts = (1, *range(5, frames, 4), frames)
+    return ClipInfo(Path("/c.mp4"), PARAMS, frames, (0,), 0.0, True, cut_points=cuts)
+
+
+def test_crossfade_on_single_idr_clips_renders_only_a_partial_gop() -> None:
+    infos = [single_idr(), single_idr(), single_idr()]
+    tl = timeline(Edit(transitions=[Transition(between=("s0", "s1"), duration=0.5)]), infos)
+    pieces = plan_pieces(tl, infos)
+    # s0 is copied up to the last clean cut before the crossfade (frame 60 starts it):
+    # frames 0-56, then 57-59 + 12 crossfade frames + s1's partial GOP 12-71 are rendered.
+    assert pieces == (
+        CopyPiece(0, 0, 57, 0),
+        RenderPiece(57, 132),
+        CopyPiece(2, 0, 72, 132),
+    )
+    rendered = sum(p.frames for p in pieces if isinstance(p, RenderPiece))
+    assert rendered <= 2 * 12 + (72 - 12)  # the issue's bound: 2x transition + a partial GOP
+
+
+def test_copies_start_only_at_keyframes_that_close_the_past() -> None:
+    # Keyframe 24 is an open-GOP I-frame (frames 22-23 decode after it): no copy starts there.
+    cuts = tuple(c for c in range(1, 73) if c not in (23, 24))
+    open_gop = ClipInfo(Path("/c.mp4"), PARAMS, 72, (0, 24, 48), 0.0, True, cut_points=cuts)
+    assert open_gop.copy_starts() == (0, 48)
+    trimmed = Edit(trims={"s0": Trim(**{"in": 1.0})})
+    pieces = plan_pieces(timeline(trimmed, [open_gop, info()]), [open_gop, info()])
+    assert isinstance(pieces[0], RenderPiece) and pieces[0].frames == 24
+
+
+def test_old_probes_without_cut_points_keep_whole_gops() -> None:
+    infos = [info(gop=72), info(gop=72)]
+    tl = timeline(Edit(transitions=[Transition(between=("s0", "s1"), duration=0.5)]), infos)
+    assert plan_pieces(tl, infos) == (RenderPiece(0, 132),)

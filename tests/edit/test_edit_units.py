@@ -25,10 +25,11 @@ from storyboard.edit.audio import (
 )
 from storyboard.edit.clips import ClipInfo, VideoParams
 from storyboard.edit.compose import TitleImage, conform_filter, keyframe_seek, render_args
-from storyboard.edit.handoff import contact_sheet, handoff_paths, otio_timeline
+from storyboard.edit.contact import contact_sheet, thumbnail_plan
+from storyboard.edit.handoff import handoff_paths, otio_timeline
 from storyboard.edit.model import Edit, Loudness, Music, Output, Title, Transition
 from storyboard.edit.paths import CopyPiece
-from storyboard.edit.streamcopy import concat_list, copy_piece_args
+from storyboard.edit.streamcopy import concat_list, copy_piece_args, copy_pieces_args
 from storyboard.edit.timeline import resolve_timeline
 from storyboard.edit.titles import render_title
 from storyboard.media.encoding import ANIMATIC_ENCODING
@@ -233,3 +234,43 @@ def test_public_api_is_complete() -> None:
     for name in edit.__all__:
         assert getattr(edit, name) is not None
     assert {"EditClip", "AssemblyReport", "assemble"} <= set(edit.__all__)
+
+
+def test_thumbnails_decode_at_most_a_few_frames_past_a_keyframe() -> None:
+    keys = (0, 24, 48)
+    assert thumbnail_plan(keys, 0).exact and thumbnail_plan(keys, 0).lead == 0
+    near = thumbnail_plan(keys, 27)  # 3 frames past keyframe 24: decoded exactly
+    assert near.exact and (near.keyframe, near.lead) == (24, 3)
+    far = thumbnail_plan((0,), 71)  # one IDR: the keyframe is shown instead (one decode)
+    assert not far.exact and (far.shown, far.lead) == (0, 0)
+
+
+def test_copy_pieces_share_one_run() -> None:
+    jobs = [
+        (CopyPiece(0, 0, 72, 0), INFOS[0], Path("/w/p0.mp4")),
+        (CopyPiece(0, 24, 48, 72), INFOS[0], Path("/w/p1.mp4")),
+    ]
+    args = copy_pieces_args(jobs)
+    assert args.count("-i") == 2 and args.index("-i") < args.index("-map")
+    assert args[args.index("/w/p0.mp4") - 1] == "-y"  # each output ends its options
+    maps = [args[i + 1] for i, a in enumerate(args) if a == "-map"]
+    assert maps == ["0:v:0", "1:v:0"]
+    assert args[args.index("-frames:v") + 1] == "24"  # only the trimmed piece is counted
+
+
+def test_input_sections_of_a_multi_input_probe() -> None:
+    from storyboard.edit.probe import parse_input_sections
+
+    text = (
+        "ffmpeg version n9.0.2\n"
+        "Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'a.mp4':\n"
+        "  Stream #0:0[0x1](und): Video: h264 (High) (avc1), yuv420p, 320x180, 24 fps\n"
+        "Input #1, mov,mp4,m4a,3gp,3g2,mj2, from 'b.mp4':\n"
+        "  Stream #1:0[0x1](und): Video: h264 (Main) (avc1), yuv420p, 640x360, 30 fps\n"
+        "Stream mapping:\n"
+        "Output #0, framecrc, to 'x.crc':\n"
+        "  Stream #0:0: Video: h264 (High) (avc1), yuv420p, 320x180\n"
+    )
+    first, second = parse_input_sections(text)
+    assert "a.mp4" in first and "640x360" not in first
+    assert "b.mp4" in second and "(Main)" in second and "Output" not in second
