@@ -9,7 +9,6 @@ back at the storyboard line that caused it.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -25,6 +24,7 @@ from storyboard.kling import (
     KlingElement,
     KlingInput,
     KlingLimits,
+    Rule,
     Violation,
     check_request,
     element_refs,
@@ -341,9 +341,9 @@ class _SceneCompiler:
         self, violation: Violation, here: FieldPath, smap: dict[str, FieldPath]
     ) -> Diagnostic:
         path = here
-        ref = re.match(r"@([\w-]+)", violation.message)
-        if ref and f"@{ref[1]}" in smap:
-            path = smap[f"@{ref[1]}"]
+        ref = f"@{violation.element}"
+        if violation.code is Rule.ELEMENT_UNDEFINED and ref in smap:
+            path = smap[ref]  # the prompt that references the missing element
         else:
             for prefix in _prefixes(violation.path):
                 if prefix in smap:
@@ -400,23 +400,27 @@ def _tail(full: str, prefix: str, target: FieldPath) -> FieldPath:
     return ()
 
 
-_RULE_HINTS = {
-    "input.duration": "a scene lasts 3-15 s in total: shorten its shots or split the scene",
-    "input.image_urls": "give the scene a first_frame (elements need one); multi-shot "
-    "scenes take no last_frame",
-    "input.multi_prompt": "split the scene into two scenes",
-    "input.kling_elements": "define the element under `elements:` or fix the @name",
+_SCENE_LENGTH_HINT = "a scene lasts 3-15 s in total: shorten its shots or split the scene"
+_FRAME_HINT = (
+    "give the scene a first_frame (elements need one); multi-shot scenes take no last_frame"
+)
+_ELEMENT_HINT = "define the element under `elements:` or fix the @name"
+_RULE_HINTS: dict[Rule, str] = {
+    Rule.DURATION: _SCENE_LENGTH_HINT,
+    Rule.DURATION_SUM: _SCENE_LENGTH_HINT,
+    Rule.FRAME_COUNT: _FRAME_HINT,
+    Rule.FRAME_REQUIRED: _FRAME_HINT,
+    Rule.SHOT_COUNT: "split the scene into two scenes",
+    Rule.SHOT_DURATION: "shots last 1-12 s each",
+    Rule.PROMPT_LENGTH: "shorten the prompt",
+    Rule.ELEMENT_COUNT: _ELEMENT_HINT,
+    Rule.ELEMENT_UNDEFINED: _ELEMENT_HINT,
+    Rule.ELEMENT_UNUSED: _ELEMENT_HINT,
 }
 
 
 def _rule_hint(violation: Violation) -> str | None:
-    if violation.path in _RULE_HINTS:
-        return _RULE_HINTS[violation.path]
-    if violation.path.startswith("input.multi_prompt[") and "duration" in violation.path:
-        return "shots last 1-12 s each"
-    if violation.path.endswith(".prompt") and "characters" in violation.message:
-        return "shorten the prompt"
-    return None
+    return _RULE_HINTS.get(violation.code)
 
 
 def _template_hint(problem: TemplateProblem) -> str | None:

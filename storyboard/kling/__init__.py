@@ -8,7 +8,7 @@ from storyboard.kling.request import (
     KlingInput,
     ShotPrompt,
 )
-from storyboard.kling.rules import Violation, check_request, element_refs
+from storyboard.kling.rules import Rule, Violation, check_request, element_refs
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -17,6 +17,7 @@ __all__ = [
     "KlingElement",
     "KlingInput",
     "KlingLimits",
+    "Rule",
     "ShotPrompt",
     "Violation",
     "check_request",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -18,7 +19,7 @@ from urllib.parse import urlparse
 from storyboard.kling.limits import DEFAULT_LIMITS, KlingLimits
 from storyboard.kling.request import MODEL
 
-__all__ = ["REQUIRED_INPUT_FIELDS", "Violation", "check_request", "element_refs"]
+__all__ = ["REQUIRED_INPUT_FIELDS", "Rule", "Violation", "check_request", "element_refs"]
 
 REQUIRED_INPUT_FIELDS = ("prompt", "sound", "duration", "mode", "multi_shots", "multi_prompt")
 """The ``input`` fields the seed's schema lists as required."""
@@ -28,13 +29,54 @@ _ELEMENT_REF = re.compile(r"(?<![\w@.])@([A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+
 Severity = Literal["error", "warning"]
 
 
+class Rule(StrEnum):
+    """Which rule a violation breaks: a stable code programs act on (never the message)."""
+
+    NOT_AN_OBJECT = "not-an-object"
+    MODEL = "model"
+    CALLBACK_URL = "callback-url"
+    REQUIRED = "required"
+    TYPE = "type"
+    UNKNOWN_FIELD = "unknown-field"
+    DURATION = "duration"
+    DURATION_SUM = "duration-sum"
+    MODE = "mode"
+    LIVE_MODE = "live-mode"
+    ASPECT_RATIO = "aspect-ratio"
+    EMPTY_PROMPT = "empty-prompt"
+    PROMPT_LENGTH = "prompt-length"
+    MULTI_SHOT_SOUND = "multi-shot-sound"
+    NO_SHOTS = "no-shots"
+    SHOT_COUNT = "shot-count"
+    SHOT_DURATION = "shot-duration"
+    FRAME_COUNT = "frame-count"
+    FRAME_REQUIRED = "frame-required"
+    ELEMENT_COUNT = "element-count"
+    ELEMENT_DUPLICATE = "element-duplicate"
+    ELEMENT_UNDEFINED = "element-undefined"
+    ELEMENT_UNUSED = "element-unused"
+    ELEMENT_FIELD = "element-field"
+    ELEMENT_MEDIA = "element-media"
+    DESCRIPTION_LENGTH = "description-length"
+    URL_LIST = "url-list"
+    URL_COUNT = "url-count"
+    URL = "url"
+    URL_FORMAT = "url-format"
+
+
 @dataclass(frozen=True)
 class Violation:
-    """One broken rule: where in the body, what is wrong, and how bad."""
+    """One broken rule: which rule, where in the body, what is wrong, and how bad.
 
+    ``element`` names the element the rule concerns (an ``@name`` reference or a
+    ``kling_elements`` entry), so callers locate it without reading the message.
+    """
+
+    code: Rule
     path: str
     message: str
     severity: Severity = "error"
+    element: str | None = None
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -48,21 +90,24 @@ def element_refs(prompt: str) -> list[str]:
 def check_request(body: Any, limits: KlingLimits = DEFAULT_LIMITS) -> list[Violation]:
     """Check a createTask body against every Kling 3.0 rule; empty list when valid."""
     if not isinstance(body, Mapping):
-        return [Violation("", "the request body must be a JSON object")]
+        return [Violation(Rule.NOT_AN_OBJECT, "", "the request body must be a JSON object")]
     found = list(_check_model(body))
     data = body.get("input")
     if not isinstance(data, Mapping):
-        return [*found, Violation("input", "input is required and must be an object")]
+        return [
+            *found,
+            Violation(Rule.NOT_AN_OBJECT, "input", "input is required and must be an object"),
+        ]
     found += _check_input(data, limits)
     return found
 
 
 def _check_model(body: Mapping[str, Any]) -> Iterator[Violation]:
     if body.get("model") != MODEL:
-        yield Violation("model", f"model must be {MODEL!r}, got {body.get('model')!r}")
+        yield Violation(Rule.MODEL, "model", f"model must be {MODEL!r}, got {body.get('model')!r}")
     callback = body.get("callBackUrl")
     if callback is not None and not _is_http_url(callback):
-        yield Violation("callBackUrl", "callBackUrl must be an http(s) URL")
+        yield Violation(Rule.CALLBACK_URL, "callBackUrl", "callBackUrl must be an http(s) URL")
 
 
 def _check_input(data: Mapping[str, Any], limits: KlingLimits) -> list[Violation]:
@@ -78,7 +123,9 @@ def _check_input(data: Mapping[str, Any], limits: KlingLimits) -> list[Violation
 def _check_required(data: Mapping[str, Any]) -> Iterator[Violation]:
     for name in REQUIRED_INPUT_FIELDS:
         if name not in data:
-            yield Violation(f"input.{name}", f"{name} is required by the createTask schema")
+            yield Violation(
+                Rule.REQUIRED, f"input.{name}", f"{name} is required by the createTask schema"
+            )
     types: dict[str, type | tuple[type, ...]] = {
         "prompt": str, "sound": bool, "duration": str, "mode": str,
         "multi_shots": bool, "multi_prompt": list, "image_urls": list,
@@ -86,11 +133,11 @@ def _check_required(data: Mapping[str, Any]) -> Iterator[Violation]:
     }  # fmt: skip
     for name, kind in types.items():
         if name in data and not isinstance(data[name], kind):
-            yield Violation(f"input.{name}", f"{name} must be a {_type_name(kind)}")
+            yield Violation(Rule.TYPE, f"input.{name}", f"{name} must be a {_type_name(kind)}")
     known = {*types}
     for name in data:
         if name not in known:
-            yield Violation(f"input.{name}", f"unknown input field {name!r}")
+            yield Violation(Rule.UNKNOWN_FIELD, f"input.{name}", f"unknown input field {name!r}")
 
 
 def _check_scalars(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Violation]:
@@ -98,12 +145,14 @@ def _check_scalars(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Vio
     duration = data.get("duration")
     if isinstance(duration, str) and not (duration.isdigit() and low <= int(duration) <= high):
         yield Violation(
+            Rule.DURATION,
             "input.duration",
             f'duration must be a whole number of seconds "{low}".."{high}", got {duration!r}',
         )
     mode = data.get("mode")
     if isinstance(mode, str) and mode in limits.live_modes:
         yield Violation(
+            Rule.LIVE_MODE,
             "input.mode",
             f"mode {mode!r} is outside the seed's enum ({', '.join(limits.modes)}); the live "
             "service accepts it (priced by an assumed rate, see storyboard.pricing)",
@@ -111,11 +160,13 @@ def _check_scalars(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Vio
         )
     elif isinstance(mode, str) and mode not in limits.modes:
         modes = (*limits.modes, *limits.live_modes)
-        yield Violation("input.mode", f"mode must be one of {', '.join(modes)}")
+        yield Violation(Rule.MODE, "input.mode", f"mode must be one of {', '.join(modes)}")
     ratio = data.get("aspect_ratio")
     if isinstance(ratio, str) and ratio not in limits.aspect_ratios:
         yield Violation(
-            "input.aspect_ratio", f"aspect_ratio must be one of {', '.join(limits.aspect_ratios)}"
+            Rule.ASPECT_RATIO,
+            "input.aspect_ratio",
+            f"aspect_ratio must be one of {', '.join(limits.aspect_ratios)}",
         )
 
 
@@ -123,9 +174,12 @@ def _check_single(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Viol
     prompt = data.get("prompt")
     if isinstance(prompt, str):
         if not prompt.strip():
-            yield Violation("input.prompt", "prompt must not be empty in single-shot mode")
+            yield Violation(
+                Rule.EMPTY_PROMPT, "input.prompt", "prompt must not be empty in single-shot mode"
+            )
         elif len(prompt) > limits.single_prompt_chars:
             yield Violation(
+                Rule.PROMPT_LENGTH,
                 "input.prompt",
                 f"prompt is {len(prompt)} characters; hosts of Kling 3.0 accept at most "
                 f"{limits.single_prompt_chars}",
@@ -134,14 +188,19 @@ def _check_single(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Viol
 
 def _check_shots(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Violation]:
     if data.get("sound") is not True:
-        yield Violation("input.sound", "multi-shot requires sound: set sound to true")
+        yield Violation(
+            Rule.MULTI_SHOT_SOUND, "input.sound", "multi-shot requires sound: set sound to true"
+        )
     shots = data.get("multi_prompt")
     if not isinstance(shots, list):
         return
     if not shots:
-        yield Violation("input.multi_prompt", "multi-shot mode needs at least one shot")
+        yield Violation(
+            Rule.NO_SHOTS, "input.multi_prompt", "multi-shot mode needs at least one shot"
+        )
     if len(shots) > limits.max_shots:
         yield Violation(
+            Rule.SHOT_COUNT,
             "input.multi_prompt",
             f"{len(shots)} shots; Kling 3.0 takes at most {limits.max_shots} per generation",
         )
@@ -154,6 +213,7 @@ def _check_shots(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Viola
     duration = data.get("duration")
     if shots and isinstance(duration, str) and duration.isdigit() and total != int(duration):
         yield Violation(
+            Rule.DURATION_SUM,
             "input.duration",
             f"duration {duration} should equal the sum of the shot durations ({total})",
             _host_severity(limits),
@@ -162,26 +222,35 @@ def _check_shots(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Viola
 
 def _check_shot(path: str, shot: Any, limits: KlingLimits) -> Iterator[Violation]:
     if not isinstance(shot, Mapping):
-        yield Violation(path, "each shot must be an object with prompt and duration")
+        yield Violation(
+            Rule.NOT_AN_OBJECT, path, "each shot must be an object with prompt and duration"
+        )
         return
     prompt, duration = shot.get("prompt"), shot.get("duration")
     if not isinstance(prompt, str) or not prompt.strip():
-        yield Violation(f"{path}.prompt", "each shot needs a non-empty prompt")
+        yield Violation(Rule.EMPTY_PROMPT, f"{path}.prompt", "each shot needs a non-empty prompt")
     elif len(prompt) > limits.shot_prompt_chars:
         yield Violation(
+            Rule.PROMPT_LENGTH,
             f"{path}.prompt",
             f"shot prompt is {len(prompt)} characters; the limit is {limits.shot_prompt_chars}",
         )
     low, high = limits.shot_duration
     if isinstance(duration, bool) or not isinstance(duration, int):
-        yield Violation(f"{path}.duration", "shot duration must be a whole number of seconds")
+        yield Violation(
+            Rule.SHOT_DURATION,
+            f"{path}.duration",
+            "shot duration must be a whole number of seconds",
+        )
     elif not low <= duration <= high:
         yield Violation(
-            f"{path}.duration", f"shot duration must be {low}-{high} seconds, got {duration}"
+            Rule.SHOT_DURATION,
+            f"{path}.duration",
+            f"shot duration must be {low}-{high} seconds, got {duration}",
         )
     for name in shot:
         if name not in {"prompt", "duration"}:
-            yield Violation(f"{path}.{name}", f"unknown shot field {name!r}")
+            yield Violation(Rule.UNKNOWN_FIELD, f"{path}.{name}", f"unknown shot field {name!r}")
 
 
 def _check_frames(data: Mapping[str, Any], limits: KlingLimits, multi: bool) -> Iterator[Violation]:
@@ -191,6 +260,7 @@ def _check_frames(data: Mapping[str, Any], limits: KlingLimits, multi: bool) -> 
         if not 1 <= len(urls) <= most:
             what = "only a first frame" if multi else "a first frame and optionally a last frame"
             yield Violation(
+                Rule.FRAME_COUNT,
                 "input.image_urls",
                 f"image_urls takes {what} ({'1' if multi else '1-2'} URLs), got {len(urls)}",
             )
@@ -199,6 +269,7 @@ def _check_frames(data: Mapping[str, Any], limits: KlingLimits, multi: bool) -> 
     refs = _all_refs(data)
     if refs and not urls:
         yield Violation(
+            Rule.FRAME_REQUIRED,
             "input.image_urls",
             f"image_urls (a first frame) is required when elements are referenced "
             f"(@{', @'.join(refs)})",
@@ -211,6 +282,7 @@ def _check_elements(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Vi
     if isinstance(elements, list):
         if len(elements) > limits.max_elements:
             yield Violation(
+                Rule.ELEMENT_COUNT,
                 "input.kling_elements",
                 f"{len(elements)} elements; hosts of Kling 3.0 accept at most "
                 f"{limits.max_elements} per task",
@@ -221,33 +293,44 @@ def _check_elements(data: Mapping[str, Any], limits: KlingLimits) -> Iterator[Vi
             yield from _check_element(path, element, limits)
             if isinstance(element, Mapping) and isinstance(element.get("name"), str):
                 if element["name"] in defined:
-                    yield Violation(f"{path}.name", f"element {element['name']!r} is defined twice")
+                    yield Violation(
+                        Rule.ELEMENT_DUPLICATE,
+                        f"{path}.name",
+                        f"element {element['name']!r} is defined twice",
+                        element=element["name"],
+                    )
                 defined.append(element["name"])
     refs = _all_refs(data)
     for name in refs:
         if name not in defined:
             yield Violation(
-                "input.kling_elements", f"@{name} is referenced but not defined in kling_elements"
+                Rule.ELEMENT_UNDEFINED,
+                "input.kling_elements",
+                f"@{name} is referenced but not defined in kling_elements",
+                element=name,
             )
     for name in defined:
         if name not in refs:
             yield Violation(
+                Rule.ELEMENT_UNUSED,
                 "input.kling_elements",
                 f"element {name!r} is not referenced by any prompt",
                 "warning",
+                element=name,
             )
 
 
 def _check_element(path: str, element: Any, limits: KlingLimits) -> Iterator[Violation]:
     if not isinstance(element, Mapping):
-        yield Violation(path, "each element must be an object")
+        yield Violation(Rule.NOT_AN_OBJECT, path, "each element must be an object")
         return
     for name in ("name", "description"):
         if not isinstance(element.get(name), str) or not element[name].strip():
-            yield Violation(f"{path}.{name}", f"element {name} is required")
+            yield Violation(Rule.ELEMENT_FIELD, f"{path}.{name}", f"element {name} is required")
     description = element.get("description")
     if isinstance(description, str) and len(description) > limits.element_description_chars:
         yield Violation(
+            Rule.DESCRIPTION_LENGTH,
             f"{path}.description",
             f"element description is {len(description)} characters; the limit is "
             f"{limits.element_description_chars}",
@@ -255,7 +338,11 @@ def _check_element(path: str, element: Any, limits: KlingLimits) -> Iterator[Vio
     images = element.get("element_input_urls")
     videos = element.get("element_input_video_urls")
     if (images is None) == (videos is None):
-        yield Violation(path, "an element needs either 2-4 reference images or 1 reference video")
+        yield Violation(
+            Rule.ELEMENT_MEDIA,
+            path,
+            "an element needs either 2-4 reference images or 1 reference video",
+        )
     if images is not None:
         yield from _check_urls(
             f"{path}.element_input_urls",
@@ -278,23 +365,27 @@ def _check_urls(
     path: str, urls: Any, count: tuple[int, int], formats: frozenset[str], what: str
 ) -> Iterator[Violation]:
     if not isinstance(urls, list):
-        yield Violation(path, f"{what} must be a list of URLs")
+        yield Violation(Rule.URL_LIST, path, f"{what} must be a list of URLs")
         return
     low, high = count
     if not low <= len(urls) <= high:
         wanted = str(low) if low == high else f"{low}-{high}"
-        yield Violation(path, f"an element takes {wanted} {what}, got {len(urls)}")
+        yield Violation(Rule.URL_COUNT, path, f"an element takes {wanted} {what}, got {len(urls)}")
     for index, url in enumerate(urls):
         yield from _check_url(f"{path}[{index}]", url, formats)
 
 
 def _check_url(path: str, url: Any, formats: frozenset[str]) -> Iterator[Violation]:
     if not isinstance(url, str) or not url:
-        yield Violation(path, "must be a URL string")
+        yield Violation(Rule.URL, path, "must be a URL string")
         return
     suffix = PurePosixPath(urlparse(url).path).suffix.lower().lstrip(".")
     if suffix and suffix not in formats:
-        yield Violation(path, f"format .{suffix} is not accepted; use {', '.join(sorted(formats))}")
+        yield Violation(
+            Rule.URL_FORMAT,
+            path,
+            f"format .{suffix} is not accepted; use {', '.join(sorted(formats))}",
+        )
 
 
 def _all_refs(data: Mapping[str, Any]) -> list[str]:
