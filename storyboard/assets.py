@@ -19,6 +19,7 @@ from PIL import Image, ImageFont, UnidentifiedImageError
 from storyboard.compile import AssetSlot, Generation, normalise_path
 from storyboard.diagnostics import Diagnostic, FieldPath
 from storyboard.kling import DEFAULT_LIMITS, KlingLimits
+from storyboard.kling.limits import aspect_shape
 from storyboard.media.ffmpeg import MediaInfo
 from storyboard.media.inspect import audio_problem, read_media, video_problem
 from storyboard.source import SourceMap
@@ -32,7 +33,6 @@ so a small file claiming a huge picture never fills the memory."""
 
 _PIXELS = re.compile(r"\((\d+) pixels\)")
 _PIL_FORMATS = {"JPEG": "jpg", "PNG": "png", "MPO": "jpg"}
-_RATIOS = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0}
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,10 @@ class _AssetChecker:
         if first is None or first.kind != "file" or ratio is None:
             return
         info = self.image(resolve_asset(self.base_dir, first.source))
-        if isinstance(info, ImageInfo) and abs(info.width / info.height - _RATIOS[ratio]) > 0.02:
+        if (
+            isinstance(info, ImageInfo)
+            and abs(info.width / info.height - _aspect_value(ratio)) > 0.02
+        ):
             self.problems.append(self.source.diagnostic(
                 first.field, f"the first frame is {info.width}x{info.height}, not {ratio}; "
                 "Kling follows the frame's own aspect ratio", severity="warning",
@@ -250,3 +253,8 @@ def _too_large(pixels: int | None, size: tuple[int, int] | None = None) -> str:
 
 def _mb(file: Path) -> str:
     return f"{file.stat().st_size / 1024 / 1024:.1f}"
+
+
+def _aspect_value(ratio: str) -> float:
+    width, height = aspect_shape(ratio)
+    return width / height

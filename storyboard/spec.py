@@ -24,7 +24,7 @@ from pydantic import (
 
 from storyboard.edit.model import Edit, Output
 from storyboard.edit.sources import Effect, Footage, Still
-from storyboard.kling.limits import DEFAULT_LIMITS
+from storyboard.kling.limits import DEFAULT_LIMITS, AspectRatio, Mode
 
 __all__ = [
     "FORMAT_VERSION",
@@ -47,8 +47,6 @@ DIALOGUE_MAX = 400
 SCENE_ID_MAX = 64
 """Longest scene id: ids name clip and frame files, which must stay short and portable."""
 
-Mode = Literal["std", "pro", "4K"]
-AspectRatio = Literal["16:9", "9:16", "1:1"]
 MAX_TAKES = 4
 """Most takes a storyboard asks for per scene (``storyboard reroll`` may add more)."""
 Takes = Annotated[int, Field(ge=1, le=MAX_TAKES)]

@@ -1,4 +1,8 @@
-"""Every numeric and format limit of Kling 3.0 on kie.ai, in one overridable table.
+"""Every constant and limit of Kling 3.0 on kie.ai, in one place.
+
+The modes, aspect ratios, durations and resolutions are declared once here; the request
+models, the storyboard format, the asset checks and the animatic all read them from
+this module. :class:`KlingLimits` is the overridable table the rules check against.
 
 Limits marked *seed* come from the provider's createTask contract; *live service* ones
 from recorded kie.ai traffic (shared/kie-real-traffic.md); the others are reported by
@@ -9,16 +13,54 @@ other hosts of the same model and are checked as warnings by default
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
-__all__ = ["DEFAULT_LIMITS", "KlingLimits"]
+__all__ = [
+    "ASPECT_RATIOS",
+    "DEFAULT_LIMITS",
+    "LIVE_MODES",
+    "MODES",
+    "SEED_MODES",
+    "SHORT_SIDES",
+    "SHOT_SECONDS",
+    "TOTAL_SECONDS",
+    "AspectRatio",
+    "KlingLimits",
+    "Mode",
+    "aspect_shape",
+]
+
+SeedMode = Literal["std", "pro"]
+"""The modes of the seed's enum: std renders 720p, pro 1080p."""
+LiveMode = Literal["4K"]
+"""Modes the live service accepts outside the seed's enum (2160p)."""
+Mode = Literal[SeedMode, LiveMode]
+AspectRatio = Literal["16:9", "9:16", "1:1"]
+
+SEED_MODES: tuple[str, ...] = get_args(SeedMode)
+LIVE_MODES: tuple[str, ...] = get_args(LiveMode)
+MODES: tuple[str, ...] = get_args(Mode)
+ASPECT_RATIOS: tuple[str, ...] = get_args(AspectRatio)
+TOTAL_SECONDS = (3, 15)
+"""Range of ``input.duration`` (seed: "3".."15" seconds)."""
+SHOT_SECONDS = (1, 12)
+"""Range of one multi-shot prompt's duration (seed)."""
+SHORT_SIDES: dict[str, int] = {"std": 720, "pro": 1080, "4K": 2160}
+"""Short side in pixels of a clip of each mode."""
+
+
+def aspect_shape(ratio: str) -> tuple[int, int]:
+    """``"16:9"`` -> ``(16, 9)``."""
+    width, _, height = ratio.partition(":")
+    return int(width), int(height)
 
 
 @dataclass(frozen=True)
 class KlingLimits:
     """Limits of one Kling 3.0 generation."""
 
-    total_duration: tuple[int, int] = (3, 15)  # seed: "3".."15" seconds
-    shot_duration: tuple[int, int] = (1, 12)  # seed: per multi-shot prompt
+    total_duration: tuple[int, int] = TOTAL_SECONDS  # seed
+    shot_duration: tuple[int, int] = SHOT_SECONDS  # seed
     shot_prompt_chars: int = 500  # seed: each multi_prompt prompt
     element_images: tuple[int, int] = (2, 4)  # seed
     element_videos: tuple[int, int] = (1, 1)  # seed
@@ -28,18 +70,16 @@ class KlingLimits:
     frame_image_formats: frozenset[str] = frozenset({"jpg", "jpeg", "png"})  # seed
     element_image_formats: frozenset[str] = frozenset({"jpg", "jpeg", "png"})  # seed
     element_video_formats: frozenset[str] = frozenset({"mp4", "mov"})  # seed
-    aspect_ratios: tuple[str, ...] = ("16:9", "9:16", "1:1")  # seed
-    modes: tuple[str, ...] = ("std", "pro")  # seed
-    live_modes: tuple[str, ...] = ("4K",)  # live service: accepted, outside the seed's enum
+    aspect_ratios: tuple[str, ...] = ASPECT_RATIOS  # seed
+    modes: tuple[str, ...] = SEED_MODES  # seed
+    live_modes: tuple[str, ...] = LIVE_MODES  # live service: accepted, outside the seed's enum
     element_description_chars: int = 100  # live service: a 422 beyond (kie-real-traffic.md)
     max_shots: int = 6  # other hosts (5 or 6); an error: a 7-shot request is refused there
     single_prompt_chars: int = 2500  # other hosts; an error: a longer prompt is refused there
     # Other hosts of the same model (warnings unless strict_host_limits):
     max_elements: int = 3
     strict_host_limits: bool = False
-    resolutions: dict[str, int] = field(
-        default_factory=lambda: {"std": 720, "pro": 1080, "4K": 2160}
-    )
+    resolutions: dict[str, int] = field(default_factory=lambda: dict(SHORT_SIDES))
 
 
 DEFAULT_LIMITS = KlingLimits()

@@ -6,14 +6,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from storyboard.kling.limits import AspectRatio, Mode
+
 __all__ = ["MODEL", "CreateTaskRequest", "KlingElement", "KlingInput", "ShotPrompt"]
 
 MODEL = "kling-3.0/video"
 """The model name; the seed's schema enum (its prose examples say ``kling-3.0``)."""
-
-AspectRatio = Literal["16:9", "9:16", "1:1"]
-Mode = Literal["std", "pro", "4K"]
-"""std and pro are the seed's enum; 4K is accepted by the live service."""
 
 
 class _Body(BaseModel):

@@ -13,16 +13,46 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlparse
 
+from pydantic import BaseModel
+
 from storyboard.kling.limits import DEFAULT_LIMITS, KlingLimits
-from storyboard.kling.request import MODEL
+from storyboard.kling.request import MODEL, KlingInput, ShotPrompt
 
 __all__ = ["REQUIRED_INPUT_FIELDS", "Rule", "Violation", "check_request", "element_refs"]
 
-REQUIRED_INPUT_FIELDS = ("prompt", "sound", "duration", "mode", "multi_shots", "multi_prompt")
-"""The ``input`` fields the seed's schema lists as required."""
+
+def _json_type(annotation: Any) -> type:
+    """The JSON type a model field's annotation takes: ``str | None`` -> str, ``Literal["a"]``
+    -> str, ``list[X]`` -> list."""
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        [inner] = [arg for arg in get_args(annotation) if arg is not type(None)]
+        return _json_type(inner)
+    if origin is Literal:
+        return type(get_args(annotation)[0])
+    if origin is not None:
+        return _json_type(origin)
+    assert isinstance(annotation, type)
+    return annotation
+
+
+def _field_types(model: type[BaseModel]) -> dict[str, type]:
+    return {name: _json_type(info.annotation) for name, info in model.model_fields.items()}
+
+
+REQUIRED_INPUT_FIELDS = tuple(
+    name for name, info in KlingInput.model_fields.items() if info.is_required()
+)
+"""The ``input`` fields the seed's schema lists as required (read from :class:`KlingInput`)."""
+_INPUT_TYPES = dict(
+    sorted(_field_types(KlingInput).items(), key=lambda item: item[0] not in REQUIRED_INPUT_FIELDS)
+)
+"""Each ``input`` field's JSON type, required fields first (the order violations are listed)."""
+_SHOT_FIELDS = frozenset(ShotPrompt.model_fields)
 
 _ELEMENT_REF = re.compile(r"(?<![\w@.])@([A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)")
 
@@ -126,17 +156,11 @@ def _check_required(data: Mapping[str, Any]) -> Iterator[Violation]:
             yield Violation(
                 Rule.REQUIRED, f"input.{name}", f"{name} is required by the createTask schema"
             )
-    types: dict[str, type | tuple[type, ...]] = {
-        "prompt": str, "sound": bool, "duration": str, "mode": str,
-        "multi_shots": bool, "multi_prompt": list, "image_urls": list,
-        "kling_elements": list, "aspect_ratio": str,
-    }  # fmt: skip
-    for name, kind in types.items():
+    for name, kind in _INPUT_TYPES.items():
         if name in data and not isinstance(data[name], kind):
             yield Violation(Rule.TYPE, f"input.{name}", f"{name} must be a {_type_name(kind)}")
-    known = {*types}
     for name in data:
-        if name not in known:
+        if name not in _INPUT_TYPES:
             yield Violation(Rule.UNKNOWN_FIELD, f"input.{name}", f"unknown input field {name!r}")
 
 
@@ -249,7 +273,7 @@ def _check_shot(path: str, shot: Any, limits: KlingLimits) -> Iterator[Violation
             f"shot duration must be {low}-{high} seconds, got {duration}",
         )
     for name in shot:
-        if name not in {"prompt", "duration"}:
+        if name not in _SHOT_FIELDS:
             yield Violation(Rule.UNKNOWN_FIELD, f"{path}.{name}", f"unknown shot field {name!r}")
 
 
@@ -406,6 +430,6 @@ def _host_severity(limits: KlingLimits) -> Severity:
     return "error" if limits.strict_host_limits else "warning"
 
 
-def _type_name(kind: type | tuple[type, ...]) -> str:
+def _type_name(kind: type) -> str:
     names = {str: "string", bool: "boolean", list: "list", int: "integer"}
-    return names.get(kind, "value") if isinstance(kind, type) else "value"
+    return names.get(kind, "value")

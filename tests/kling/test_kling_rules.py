@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from importlib.resources import files
 from typing import Any
 
 from storyboard.kling import Rule, check_request
+from storyboard.kling.limits import ASPECT_RATIOS, LIVE_MODES, MODES, aspect_shape
+from storyboard.kling.rules import REQUIRED_INPUT_FIELDS
 
 
 def _body(**changes: Any) -> dict[str, Any]:
@@ -54,3 +58,23 @@ def test_codes_tell_apart_rules_on_the_same_field() -> None:
 def test_a_too_long_prompt_is_a_prompt_length_violation() -> None:
     [violation] = check_request(_body(prompt="x" * 2501))
     assert (violation.code, violation.severity) == (Rule.PROMPT_LENGTH, "warning")
+
+
+def test_required_fields_and_enums_match_the_seed_schema() -> None:
+    schema = json.loads((files("storyboard.kling") / "createtask.schema.json").read_text())
+    data = schema["properties"]["input"]
+    assert set(REQUIRED_INPUT_FIELDS) == set(data["required"])
+    assert set(ASPECT_RATIOS) == set(data["properties"]["aspect_ratio"]["enum"])
+    assert set(data["properties"]["mode"]["enum"]) == set(MODES) - set(LIVE_MODES)
+
+
+def test_a_field_of_the_wrong_type_is_named_with_its_json_type() -> None:
+    messages = [str(v) for v in check_request(_body(sound="yes", multi_prompt={}))]
+    assert messages[:2] == [
+        "input.sound: sound must be a boolean",
+        "input.multi_prompt: multi_prompt must be a list",
+    ]
+
+
+def test_aspect_shapes_are_read_from_the_ratio() -> None:
+    assert [aspect_shape(r) for r in ASPECT_RATIOS] == [(16, 9), (9, 16), (1, 1)]

@@ -7,6 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from storyboard.kling.limits import SHORT_SIDES as REPORTED_SHORT_SIDES
+from storyboard.kling.limits import aspect_shape
+
 from .spec import parse_body
 
 __all__ = [
@@ -28,14 +31,11 @@ __all__ = [
     "timeline_boxes",
 ]
 
-SHORT_SIDES = {"std": 720, "pro": 1080, "4K": 1080}
+SHORT_SIDES = {mode: min(side, 1080) for mode, side in REPORTED_SHORT_SIDES.items()}
 """Short side of the frame (pixels) for each generation mode; 4K is rendered as a
-1080p stand-in (a true 2160p animatic costs four times the time for nothing more)."""
-
-REPORTED_SHORT_SIDES = {"std": 720, "pro": 1080, "4K": 2160}
-"""Short side a real clip of each mode has: what the animatic's card reports."""
-
-_ASPECT_SHAPES = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
+1080p stand-in (a true 2160p animatic costs four times the time for nothing more).
+``REPORTED_SHORT_SIDES`` (a real clip's short side, what the card reports) comes from
+:mod:`storyboard.kling.limits`."""
 
 MAX_IMAGE_ASPECT = 2.5
 """A first-frame image wider or taller than this is letterboxed into a frame of this shape."""
@@ -73,7 +73,7 @@ def even(value: float) -> int:
 def frame_size(mode: str, aspect_ratio: str) -> tuple[int, int]:
     """``(width, height)`` for a mode (std/pro) and an aspect ratio (16:9, 9:16, 1:1)."""
     short = SHORT_SIDES[mode]
-    w, h = _ASPECT_SHAPES[aspect_ratio]
+    w, h = aspect_shape(aspect_ratio)
     if w >= h:
         return (even(short * w / h), short)
     return (short, even(short * h / w))

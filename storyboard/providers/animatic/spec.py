@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from storyboard.kling.limits import ASPECT_RATIOS, MODES, TOTAL_SECONDS
+
 __all__ = [
     "ASPECT_RATIOS",
     "MAX_SECONDS",
@@ -21,16 +23,8 @@ __all__ = [
     "parse_body",
 ]
 
-MODES = ("std", "pro", "4K")
-"""Generation modes: ``std`` renders 720p, ``pro`` 1080p, ``4K`` a 1080p stand-in whose
-card reports the 2160p size (4K is accepted live, outside the seed's enum)."""
-
-ASPECT_RATIOS = ("16:9", "9:16", "1:1")
-"""Aspect ratios Kling 3.0 accepts."""
-
-MIN_SECONDS = 3
-MAX_SECONDS = 15
-"""Range of ``input.duration`` (seconds) that Kling 3.0 accepts."""
+MIN_SECONDS, MAX_SECONDS = TOTAL_SECONDS
+"""Range of ``input.duration`` (seconds) that Kling 3.0 accepts (from storyboard.kling)."""
 
 DEFAULT_MODE = "pro"
 DEFAULT_ASPECT_RATIO = "1:1"
