@@ -26,7 +26,7 @@ from storyboard.kling import (
     KlingLimits,
     Rule,
     Violation,
-    check_request,
+    check_model,
     element_refs,
 )
 from storyboard.load import LoadedStoryboard
@@ -173,7 +173,7 @@ class _SceneCompiler:
             self.problems.append(self.source.diagnostic(here, f"internal compile error: {exc}"))
             return None
         generation = Generation(scene.id, index, request, tuple(assets), smap)
-        for violation in check_request(generation.body, self.limits):
+        for violation in check_model(request, self.limits):
             self.problems.append(self._locate(violation, here, smap))
         return generation
 

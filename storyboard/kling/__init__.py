@@ -8,7 +8,7 @@ from storyboard.kling.request import (
     KlingInput,
     ShotPrompt,
 )
-from storyboard.kling.rules import Rule, Violation, check_request, element_refs
+from storyboard.kling.rules import Rule, Violation, check_model, check_request, element_refs
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -20,6 +20,7 @@ __all__ = [
     "Rule",
     "ShotPrompt",
     "Violation",
+    "check_model",
     "check_request",
     "element_refs",
 ]

@@ -1,7 +1,8 @@
 """Every Kling 3.0 rule, checked on a raw createTask body.
 
 :func:`check_request` is pure and works on plain JSON data, so the same rules guard what
-``compile`` emits and what the emulator accepts. Each :class:`Violation` names the body
+``compile`` emits (through :func:`check_model`, on its typed request) and the raw bodies the
+emulator accepts. Each :class:`Violation` names the body
 path it concerns (``input.multi_prompt[2].prompt``); compile maps those paths back to
 storyboard lines.
 """
@@ -20,9 +21,16 @@ from urllib.parse import urlparse
 from pydantic import BaseModel
 
 from storyboard.kling.limits import DEFAULT_LIMITS, KlingLimits
-from storyboard.kling.request import MODEL, KlingInput, ShotPrompt
+from storyboard.kling.request import MODEL, CreateTaskRequest, KlingInput, ShotPrompt
 
-__all__ = ["REQUIRED_INPUT_FIELDS", "Rule", "Violation", "check_request", "element_refs"]
+__all__ = [
+    "REQUIRED_INPUT_FIELDS",
+    "Rule",
+    "Violation",
+    "check_model",
+    "check_request",
+    "element_refs",
+]
 
 
 def _json_type(annotation: Any) -> type:
@@ -115,6 +123,14 @@ class Violation:
 def element_refs(prompt: str) -> list[str]:
     """The element names a prompt references with ``@name``, in order, without repeats."""
     return list(dict.fromkeys(_ELEMENT_REF.findall(prompt)))
+
+
+def check_model(
+    request: CreateTaskRequest, limits: KlingLimits = DEFAULT_LIMITS
+) -> list[Violation]:
+    """Check a typed request against every Kling 3.0 rule: the rules the models' types
+    cannot express (lengths, counts, sums, references), on the body exactly as sent."""
+    return check_request(request.to_body(), limits)
 
 
 def check_request(body: Any, limits: KlingLimits = DEFAULT_LIMITS) -> list[Violation]:
