@@ -13,8 +13,9 @@ from types import FrameType
 
 import typer
 
-from storyboard.cli.console import EXIT_FAILED, err
+from storyboard.cli.console import EXIT_FAILED, EXIT_INVALID, err
 from storyboard.cli.lazy import LazyGroup
+from storyboard.settings import SettingsError
 
 __all__ = ["app", "main"]
 
@@ -48,6 +49,9 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("storyboard: interrupted")
         sys.exit(130)
+    except SettingsError as exc:  # a bad environment variable: named, never its secret
+        err.print(f"storyboard: {exc}", markup=False)
+        sys.exit(EXIT_INVALID)
     except Exception as exc:
         if os.environ.get("STORYBOARD_DEBUG"):
             raise

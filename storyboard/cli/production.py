@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -44,6 +43,7 @@ from storyboard.run.render import (
 )
 from storyboard.run.steps import RunOptions
 from storyboard.run.watch import WatchPass, watch_render
+from storyboard.settings import Settings
 from storyboard.store import JournalError, StateStore
 from storyboard.validate import StoryboardInvalid
 
@@ -361,7 +361,7 @@ def cost_gate(
     if budget is not None and cost.credits > budget:
         fail(f"the estimate ({cost.credits} credits) exceeds --budget {budget:g}; nothing was "
              "submitted", EXIT_REFUSED)  # fmt: skip
-    threshold = float(os.environ.get("STORYBOARD_CONFIRM_ABOVE", "100"))
+    threshold = Settings.from_env().storyboard_confirm_above
     if prepared.backend.billed and cost.credits > threshold and not yes:
         if not sys.stdin.isatty():
             fail(f"about to spend ~{cost.credits} credits on kie.ai; pass --yes to confirm",

@@ -34,6 +34,7 @@ from storyboard.recipes.model import Recipe
 from storyboard.recipes.params import parse_assignment
 from storyboard.recipes.rows import RowsInvalid
 from storyboard.run.backend import BackendName, BackendUnavailable
+from storyboard.settings import Settings
 
 __all__ = ["EXIT_REFUSED", "app"]
 
@@ -278,7 +279,7 @@ def _cost_gate(plan: BatchPlan, yes: bool) -> None:
     if plan.budget is not None and credits > plan.budget:
         fail(f"the estimate ({credits} credits) exceeds the budget of {plan.budget:g}; nothing "
              "was submitted", EXIT_REFUSED)  # fmt: skip
-    threshold = float(os.environ.get("STORYBOARD_CONFIRM_ABOVE", "100"))
+    threshold = Settings.from_env().storyboard_confirm_above
     if plan.backend.billed and credits > threshold and not yes:
         if not sys.stdin.isatty():
             fail(f"about to spend ~{credits} credits on kie.ai; pass --yes to confirm",

@@ -1,19 +1,21 @@
 """Client settings, from code or from ``KIE_*`` environment variables.
 
-The API key is a :class:`~pydantic.SecretStr`: its repr, str and JSON dump are masked.
+The variables are parsed by :class:`storyboard.settings.Settings`; this module maps them
+onto the client's fields and keeps the defaults. The API key is a
+:class:`~pydantic.SecretStr`: its repr, str and JSON dump are masked.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from storyboard.providers.kie.polling import PollPolicy
 from storyboard.providers.kie.retry import RetryPolicy
+from storyboard.settings import Settings, SettingsError, describe_errors
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_UPLOAD_BASE_URL", "ENV_VARS", "KieSettings"]
 
@@ -73,15 +75,26 @@ class KieSettings(BaseModel):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> KieSettings:
-        """Settings from ``KIE_*`` variables (see :data:`ENV_VARS`); ``overrides`` win."""
-        source = os.environ if env is None else env
+        """Settings from ``KIE_*`` variables (see :data:`ENV_VARS`); ``overrides`` win.
+
+        A bad value raises :class:`~storyboard.settings.SettingsError` naming the variable.
+        """
+        variables = Settings.from_env(env).values()
         values: dict[str, Any] = {}
         for var, field in ENV_VARS.items():
-            if source.get(var):
-                _set_dotted(values, field, source[var])
+            if var in variables:
+                _set_dotted(values, field, variables[var])
         for field, value in overrides.items():
             _set_dotted(values, field, value)
-        return cls.model_validate(values)
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            names = {
+                field: var
+                for var, field in ENV_VARS.items()
+                if var in variables and field not in overrides
+            }
+            raise SettingsError(describe_errors(exc, names)) from None
 
     def is_authorized_host(self, url: str) -> bool:
         """True when ``url`` is on the API or the upload host: only these get the key."""
