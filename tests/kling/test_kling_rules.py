@@ -57,7 +57,7 @@ def test_codes_tell_apart_rules_on_the_same_field() -> None:
 
 def test_a_too_long_prompt_is_a_prompt_length_violation() -> None:
     [violation] = check_request(_body(prompt="x" * 2501))
-    assert (violation.code, violation.severity) == (Rule.PROMPT_LENGTH, "warning")
+    assert (violation.code, violation.severity) == (Rule.PROMPT_LENGTH, "error")
 
 
 def test_required_fields_and_enums_match_the_seed_schema() -> None:
