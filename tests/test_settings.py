@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -52,8 +53,12 @@ def test_the_cli_reports_a_bad_variable_with_exit_2(
     monkeypatch.setenv("KIE_API_KEY", SECRET)
     monkeypatch.setenv("KIE_POLL_TIMEOUT", "soon")
     monkeypatch.setattr("sys.argv", ["storyboard", "plan", str(EXAMPLE)])
-    with pytest.raises(SystemExit) as exited:
-        main()
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main()
+    finally:
+        signal.signal(signal.SIGTERM, before)  # main() installs its own handler
     assert exited.value.code == 2
     captured = capsys.readouterr()
     assert "environment variable KIE_POLL_TIMEOUT" in captured.err
