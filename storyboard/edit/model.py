@@ -11,7 +11,15 @@ from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
 from PIL import ImageColor
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -68,6 +76,18 @@ def frame_size_problem(size: tuple[int, int]) -> str | None:
     if width % 2 or height % 2:
         return f"size {list(size)}: width and height must be even (yuv420p)"
     return None
+
+
+def _known_colour(value: str) -> str:
+    """``value`` if Pillow knows the colour (a CSS name or #rrggbb)."""
+    try:
+        ImageColor.getrgb(value)
+    except ValueError:
+        raise ValueError(f"unknown colour {value!r}: use a CSS colour name or #rrggbb") from None
+    return value
+
+
+Colour = Annotated[str, AfterValidator(_known_colour)]
 
 
 class _Model(BaseModel):
@@ -142,7 +162,7 @@ class Title(_Model):
         None,
         description="Text height as a fraction of the frame's short side (default by style).",
     )
-    color: str = Field("#ffffff", description="Text colour (CSS name or #rrggbb).")
+    color: Colour = Field("#ffffff", description="Text colour (CSS name or #rrggbb).")
     fade: Seconds = Field(0.3, description="Fade in/out time of the text (s).")
 
     @field_validator("style", mode="before")
@@ -155,17 +175,6 @@ class Title(_Model):
     def _visible(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("a title needs some visible text")
-        return value
-
-    @field_validator("color")
-    @classmethod
-    def _known_colour(cls, value: str) -> str:
-        try:
-            ImageColor.getrgb(value)
-        except ValueError:
-            raise ValueError(
-                f"unknown colour {value!r}: use a CSS colour name or #rrggbb"
-            ) from None
         return value
 
 
@@ -182,18 +191,7 @@ class Subtitles(_Model):
     font: FontFile | None = Field(
         None, description="A .ttf/.otf/.ttc file; default: a system font with every glyph."
     )
-    color: str = Field("#ffffff", description="Text colour (CSS name or #rrggbb).")
-
-    @field_validator("color")
-    @classmethod
-    def _known_colour(cls, value: str) -> str:
-        try:
-            ImageColor.getrgb(value)
-        except ValueError:
-            raise ValueError(
-                f"unknown colour {value!r}: use a CSS colour name or #rrggbb"
-            ) from None
-        return value
+    color: Colour = Field("#ffffff", description="Text colour (CSS name or #rrggbb).")
 
 
 Fraction01 = Annotated[float, Field(ge=0, le=1)]
