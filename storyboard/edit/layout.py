@@ -21,6 +21,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from storyboard.media.geometry import Box
+
 __all__ = [
     "SAFE_MARGIN",
     "Box",
@@ -38,40 +40,6 @@ PREFERENCE_PENALTY = 0.04
 """Detail a less preferred place must save to be chosen (detail runs 0 flat .. 1 busy)."""
 
 DetailMap = NDArray[np.float32]
-
-
-@dataclass(frozen=True)
-class Box:
-    """A rectangle in pixels: left, top, width, height."""
-
-    x: int
-    y: int
-    w: int
-    h: int
-
-    @property
-    def right(self) -> int:
-        return self.x + self.w
-
-    @property
-    def bottom(self) -> int:
-        return self.y + self.h
-
-    def overlaps(self, other: Box) -> bool:
-        return (
-            self.x < other.right
-            and other.x < self.right
-            and self.y < other.bottom
-            and other.y < self.bottom
-        )
-
-    def inside(self, other: Box) -> bool:
-        return (
-            self.x >= other.x
-            and self.y >= other.y
-            and self.right <= other.right
-            and self.bottom <= other.bottom
-        )
 
 
 def safe_area(frame: tuple[int, int]) -> Box:

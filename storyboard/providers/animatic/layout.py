@@ -9,6 +9,7 @@ from typing import Any
 
 from storyboard.kling.limits import SHORT_SIDES as REPORTED_SHORT_SIDES
 from storyboard.kling.limits import aspect_shape
+from storyboard.media.geometry import Box
 
 from .spec import parse_body
 
@@ -39,30 +40,6 @@ SHORT_SIDES = {mode: min(side, 1080) for mode, side in REPORTED_SHORT_SIDES.item
 
 MAX_IMAGE_ASPECT = 2.5
 """A first-frame image wider or taller than this is letterboxed into a frame of this shape."""
-
-
-@dataclass(frozen=True)
-class Box:
-    """An axis-aligned rectangle in pixels: left, top, width, height."""
-
-    x: int
-    y: int
-    w: int
-    h: int
-
-    @property
-    def right(self) -> int:
-        """x of the first column past the box."""
-        return self.x + self.w
-
-    @property
-    def bottom(self) -> int:
-        """y of the first row past the box."""
-        return self.y + self.h
-
-    def corners(self) -> tuple[int, int, int, int]:
-        """``(left, top, right, bottom)``, the form Pillow takes."""
-        return (self.x, self.y, self.right, self.bottom)
 
 
 def even(value: float) -> int:
