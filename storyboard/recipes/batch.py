@@ -22,6 +22,7 @@ from storyboard.diagnostics import Diagnostic
 from storyboard.load import load_text
 from storyboard.plan import PlanError, build_plan
 from storyboard.pricing import Estimate
+from storyboard.ratelimit import RateLimiter
 from storyboard.recipes.instantiate import InstanceInvalid, file_values, instantiate
 from storyboard.recipes.jobs import Job, JobResult, RenderSettings, render_job
 from storyboard.recipes.load import LoadedRecipe, RecipeInvalid
@@ -29,7 +30,6 @@ from storyboard.recipes.params import Layer, check_layer, resolve_values
 from storyboard.recipes.rows import Row, read_rows
 from storyboard.recipes.workdir import WORK_FOLDER, staged_names, write_instance
 from storyboard.run.backend import Backend, BackendName, choose_backend
-from storyboard.run.ratelimit import RateLimiter
 from storyboard.run.render import Prepared, assembly_key, default_state_path
 from storyboard.run.status import GenerationStatus, plan_status
 from storyboard.run.steps import file_sha256

@@ -17,9 +17,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from storyboard.ratelimit import Limiter
 from storyboard.run.backend import Backend, BackendName, BackendUnavailable, choose_backend
 from storyboard.run.render import RenderOutcome, render_async
-from storyboard.run.steps import Limiter, RunOptions
+from storyboard.run.steps import RunOptions
 from storyboard.validate import StoryboardInvalid
 
 if TYPE_CHECKING:

@@ -7,9 +7,10 @@ across every worker. These implement :class:`~storyboard.run.steps.RunOptions`' 
 - slots: a ``distributed.Semaphore(max_leases=concurrency)``. Its leases are refreshed
   by the holder and expire when a worker dies (``distributed.scheduler.locks.
   lease-timeout``), so a killed worker's slots come back.
-- rate: a token bucket kept as the "theoretical arrival time" of the next request
-  (GCRA, :func:`reserve`) in a ``distributed.Variable``, updated under a
-  ``distributed.Lock``; each request reserves its send time and sleeps until then.
+- rate: the token bucket of :mod:`storyboard.ratelimit`, its one number (the
+  "theoretical arrival time" of the next request, :func:`~storyboard.ratelimit.reserve`)
+  kept in a ``distributed.Variable`` and updated under a ``distributed.Lock``; each
+  request reserves its send time and sleeps until then.
 
 The distributed API is synchronous from a task's threads; its blocking calls run on a
 small thread pool per job, sized so a release always finds a free thread (an asyncio
@@ -31,23 +32,14 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-__all__ = ["ClusterLimits", "ClusterRateLimiter", "ClusterSlots", "distributed", "reserve"]
+from storyboard.ratelimit import reserve
+
+__all__ = ["ClusterLimits", "ClusterRateLimiter", "ClusterSlots", "distributed"]
 
 
 def distributed() -> Any:
     """``dask.distributed``, imported on first use (it is an optional dependency)."""
     return importlib.import_module("distributed")
-
-
-def reserve(tat: float, now: float, rate: float, burst: int) -> tuple[float, float]:
-    """One request under a token bucket (GCRA): ``(next tat, seconds to wait)``.
-
-    ``tat`` is the theoretical arrival time after the requests reserved so far; up to
-    ``burst`` requests may go at once, then one every ``1/rate`` seconds.
-    """
-    interval = 1.0 / rate
-    new_tat = max(tat, now) + interval
-    return new_tat, max(0.0, new_tat - max(1, burst) * interval - now)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import networkx as nx
 
@@ -40,8 +40,8 @@ from storyboard.providers.kie import (
     TaskRecord,
 )
 from storyboard.providers.kie.polling import NotVisibleWindow, poll_delays, raise_if_failed
+from storyboard.ratelimit import Limiter, RateLimiter
 from storyboard.run.events import Event, EventSink, NodeState
-from storyboard.run.ratelimit import RateLimiter
 from storyboard.run.sidecar import ClipSidecar, clip_name, write_sidecar
 from storyboard.run.slots import PrioritySlots, chain_lengths
 from storyboard.store import GenerationRecord, StateStore
@@ -62,12 +62,6 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-class Limiter(Protocol):
-    """Anything with ``await acquire()`` that paces requests."""
-
-    async def acquire(self) -> None: ...
 
 
 class GenerationError(Exception):

@@ -110,10 +110,10 @@ async def test_injected_429_carries_retry_after(profile: str, status: int) -> No
         assert response.json()["msg"] == "Your call frequency is too high. Please try again later."
 
 
-def test_rate_limiter_is_a_token_bucket() -> None:
-    from storyboard.providers.emulator.state import RateLimiter
+def test_the_emulators_limiter_is_a_token_bucket() -> None:
+    from storyboard.ratelimit import TokenBucket
 
-    bucket = RateLimiter(rate=2, burst=2)
+    bucket = TokenBucket(rate=2, burst=2)
     assert [bucket.admit(0.0) for _ in range(3)] == [None, None, 0.5]
     assert bucket.admit(0.5) is None and bucket.admit(0.5) == 0.5
 

@@ -15,7 +15,7 @@ import pytest
 
 from storyboard.providers.emulator import ServedEmulator
 from storyboard.recipes import BatchResult, JobResult, connect, load_recipe, plan_batch, run_batch
-from storyboard.recipes.limits import ClusterLimits, reserve
+from storyboard.recipes.limits import ClusterLimits
 
 from .recipe_helpers import distinct_keys, output_facts, stats, write_rows
 
@@ -26,15 +26,6 @@ pytest.importorskip("distributed")
 def cluster() -> Iterator[Any]:
     with connect("local", workers=2, threads=2) as client:
         yield client
-
-
-def test_reserve_paces_requests_after_a_burst() -> None:
-    tat, waits = 0.0, []
-    for _ in range(6):
-        tat, wait = reserve(tat, 100.0, rate=2.0, burst=3)
-        waits.append(wait)
-    assert waits == [0.0, 0.0, 0.0, 0.5, 1.0, 1.5]
-    assert reserve(tat, 1000.0, rate=2.0, burst=3) == (1000.5, 0.0)  # idle: a fresh burst
 
 
 def test_slots_are_global_across_workers(cluster: Any) -> None:

@@ -41,7 +41,6 @@ from storyboard.providers.emulator.live import (
 from storyboard.providers.emulator.state import (
     ApiFailure,
     Counters,
-    RateLimiter,
     StoredFile,
     Task,
     envelope,
@@ -52,6 +51,7 @@ from storyboard.providers.emulator.state import (
 )
 from storyboard.providers.emulator.uploads import decode_base64_data
 from storyboard.providers.kie.callbacks import signature_headers
+from storyboard.ratelimit import TokenBucket
 
 __all__ = ["Emulator"]
 
@@ -88,7 +88,7 @@ class Emulator:
         self.storage = Path(self._tmp.name) if self._tmp else Path(self.config.storage_dir or ".")
         self._drivers: set[asyncio.Task[None]] = set()
         rate = self.config.rate_limit
-        self._limiter = RateLimiter(rate, max(1.0, rate)) if rate else None
+        self._limiter = TokenBucket(rate, max(1.0, rate)) if rate else None
         self._timing = random.Random(self.config.faults.seed)
         self._id_rng = random.Random(secrets.randbits(64))
 

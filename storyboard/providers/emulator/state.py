@@ -12,7 +12,6 @@ from typing import Any
 __all__ = [
     "ApiFailure",
     "Counters",
-    "RateLimiter",
     "StoredFile",
     "Task",
     "envelope",
@@ -102,27 +101,6 @@ class Counters:
         data = asdict(self)
         data["rejected_requests"] = {str(k): v for k, v in self.rejected_requests.items()}
         return data
-
-
-@dataclass
-class RateLimiter:
-    """A token bucket: ``rate`` calls per second on average, bursts up to ``burst``."""
-
-    rate: float
-    burst: float
-    tokens: float = -1.0
-    stamp: float = 0.0
-
-    def admit(self, now: float) -> float | None:
-        """None when the call may proceed, else the seconds until it could."""
-        if self.tokens < 0:
-            self.tokens, self.stamp = self.burst, now
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return None
-        return (1 - self.tokens) / self.rate
 
 
 def task_state(task: Task, now: float, *, live: bool = False) -> str:
