@@ -64,8 +64,8 @@ class Backend:
     async def client(self, *, sleep: Sleep | None = None) -> AsyncIterator[KieClient]:
         """A connected client (and, offline, its emulator), closed afterwards.
 
-        ``sleep`` is the client's wait between retries (a run counts them with it); a
-        ``factory``'s client keeps its own.
+        ``sleep`` is the client's wait (between retries and between polls; the client
+        counts its retries in ``client.retries``); a ``factory``'s client keeps its own.
         """
         if self.factory is not None:
             async with self.factory() as client:

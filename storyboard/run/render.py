@@ -326,17 +326,6 @@ class RunResult:
         }
 
 
-class _RetryCounter:
-    """The client's wait between retries, counting them."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    async def __call__(self, seconds: float) -> None:
-        self.count += 1
-        await asyncio.sleep(seconds)
-
-
 async def generate_all(
     prepared: Prepared, options: RunOptions, sink: EventSink, *, only: set[str] | None = None
 ) -> RunResult:
@@ -347,12 +336,11 @@ async def generate_all(
     if prepared.backend.name == "offline" and prepared.backend.factory is None:
         options.preview_hints = True  # the in-process emulator: kie.ai never sees it
     storyboard = str(prepared.path)
-    retries = _RetryCounter()
     with StateStore(prepared.state_path) as store:
         nodes = _nodes_to_run(prepared.plan, store, only)
         run_id = store.start_run(storyboard, prepared.plan.namespace)
         async with AsyncExitStack() as stack:
-            client = await stack.enter_async_context(prepared.backend.client(sleep=retries))
+            client = await stack.enter_async_context(prepared.backend.client())
             if options.callback_url and options.callbacks is None:
                 options.callbacks = await stack.enter_async_context(
                     callback_receiver(prepared.backend.settings, options.callback_listen)
@@ -366,7 +354,7 @@ async def generate_all(
                 raise
         result = _result(prepared, store, outcomes, time.monotonic() - started, steps)
         if prepared.backend.factory is None:
-            result.api_retries = retries.count
+            result.api_retries = client.retries
         store.finish_run(run_id, "ok" if result.ok else "failed", result.to_json())
     return result
 

@@ -36,10 +36,8 @@ from storyboard.providers.kie import (
     PollPolicy,
     PollTimeout,
     ResultExpired,
-    TaskNotVisible,
     TaskRecord,
 )
-from storyboard.providers.kie.polling import NotVisibleWindow, poll_delays, raise_if_failed
 from storyboard.ratelimit import Limiter, RateLimiter
 from storyboard.run.events import Event, EventSink, NodeState
 from storyboard.run.sidecar import ClipSidecar, clip_name, write_sidecar
@@ -354,69 +352,35 @@ class Steps:
         return await self._download(node, planned, task_id, _result_url(record))
 
     async def _wait(self, node: str, planned: PlannedGeneration, task_id: str) -> TaskRecord:
-        """Poll with backoff, reporting state changes; journal the result URL."""
-        last = ""
-        started = time.monotonic()
-        policy = self.options.poll
-        if self.options.callbacks is not None:
-            policy = CALLBACK_SAFETY_POLL.model_copy(update={"timeout": policy.timeout})
-        invisible = NotVisibleWindow(policy, time.monotonic)
-        for delay in poll_delays(policy):
-            await self.limiter.acquire()
-            record = await self._poll(invisible, planned, task_id)
-            if record is None:
-                await self._pause(task_id, delay)
-                continue
-            if record.state != last:
-                last = record.state
-                self.emit(node, "generating", record.state, task_id=task_id)
-            if record.is_final:
-                raise_if_failed(record, planned.scene_id)
-                self.store.task_succeeded(
-                    planned.key, task_id, _result_url(record),
-                    credits_consumed=record.credits_consumed,
-                )  # fmt: skip
-                return record
-            if time.monotonic() - started > self.options.poll.timeout:
-                raise GenerationError(
-                    f"scene {planned.scene_id!r}: task {task_id} still {record.state} after "
-                    f"{self.options.poll.timeout:g} s; the next run resumes polling it"
-                )
-            await self._pause(task_id, delay)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _poll(
-        self, invisible: NotVisibleWindow, planned: PlannedGeneration, task_id: str
-    ) -> TaskRecord | None:
-        """One recordInfo query; None while kie.ai does not show the new task yet (for a
-        bounded time: then an error, and the task id stays journaled for the next run)."""
+        """Wait for the task (the client's one wait loop: polls paced by the run's limiter,
+        woken by the task's callback when one is expected); journal the result URL."""
+        receiver = self.options.callbacks
         try:
-            record = await self.client.get_task(task_id, scene=planned.scene_id)
-        except TaskNotVisible:
-            try:
-                invisible.check(task_id, planned.scene_id)
-            except PollTimeout as exc:
-                raise GenerationError(
-                    f"scene {planned.scene_id!r}: {exc.message.partition(', so')[0]}; task "
-                    f"{task_id} is kept in the journal and the next run resumes polling it"
-                ) from exc
-            self.emit(f"generate:{planned.scene_id}", "generating", "not visible yet",
-                      task_id=task_id)  # fmt: skip
-            return None
-        invisible.since = None
+            record = await self.client.wait_for_task(
+                task_id,
+                scene=planned.scene_id,
+                poll=self._poll_policy(),
+                on_state=lambda state: self.emit(node, "generating", state, task_id=task_id),
+                wake=receiver.wait(task_id) if receiver is not None else None,
+                limiter=self.limiter,
+            )
+        except PollTimeout as exc:
+            raise GenerationError(
+                f"scene {planned.scene_id!r}: {exc.message}; task {task_id} is kept in the "
+                "journal and the next run resumes polling it"
+            ) from exc
+        self.store.task_succeeded(
+            planned.key, task_id, _result_url(record), credits_consumed=record.credits_consumed
+        )
         return record
 
-    async def _pause(self, task_id: str, delay: float) -> None:
-        """Wait ``delay`` seconds before the next poll, or less when a callback arrives."""
-        receiver = self.options.callbacks
-        if receiver is None:
-            await asyncio.sleep(delay)
-            return
-        try:
-            async with asyncio.timeout(delay):
-                await receiver.wait(task_id)
-        except TimeoutError:
-            pass
+    def _poll_policy(self) -> PollPolicy:
+        """The run's poll policy; slowed to a safety net while callbacks are expected."""
+        policy = self.options.poll
+        if self.options.callbacks is None:
+            return policy
+        limits = {"timeout": policy.timeout, "not_visible_timeout": policy.not_visible_timeout}
+        return CALLBACK_SAFETY_POLL.model_copy(update=limits)
 
     async def _download(
         self, node: str, planned: PlannedGeneration, task_id: str, url: str

@@ -23,7 +23,7 @@ from storyboard.providers.kie import (
     wait_with_callback,
 )
 
-from .kie_helpers import body, fake_render
+from .kie_helpers import Clock, body, fake_render
 
 pytestmark = pytest.mark.anyio
 
@@ -129,26 +129,65 @@ async def test_the_emulator_posts_signed_callbacks() -> None:
         assert "authorization" not in request.headers
 
 
-async def test_wait_with_callback_beats_slow_polling() -> None:
-    receiver = CallbackReceiver(KEY)
-    config = EmulatorConfig(
+async def never(seconds: float) -> None:
+    """A poll interval that never ends: only a wake-up can end a pause."""
+    await asyncio.Event().wait()
+
+
+def callback_config(receiver: CallbackReceiver, clock: Clock) -> EmulatorConfig:
+    """Tasks that finish only when the test moves ``clock``, then call ``receiver`` back."""
+    return EmulatorConfig(
         renderer=fake_render,
-        latency=0.1,
+        latency=60,
+        clock=clock,
         hmac_key=KEY,
         callback_transport=InProcessTransport(receiver),
     )
-    slow = PollPolicy(initial=30, timeout=900)
-    async with inprocess(config) as (client, emulator):
+
+
+async def test_a_callback_wakes_the_wait_before_the_next_poll() -> None:
+    """The pause between polls never ends by itself (``never``), so the wait can finish
+    only through the callback's wake-up: one poll sees the task pending, the callback
+    ends the pause, one more poll reads the result from recordInfo."""
+    clock = Clock()
+    receiver = CallbackReceiver(KEY, clock=clock)  # checks signatures at the emulator's time
+    states: list[str] = []
+    pending = asyncio.Event()
+
+    def on_state(state: str) -> None:
+        states.append(state)
+        pending.set()
+
+    async with inprocess(callback_config(receiver, clock), sleep=never) as (client, emulator):
         task_id = await client.create_task({**body(), "callBackUrl": CALLBACK_URL})
-        async with asyncio.timeout(5):
-            record = await wait_with_callback(client, receiver, task_id, poll=slow)
+        waiting = asyncio.ensure_future(
+            client.wait_for_task(task_id, on_state=on_state, wake=receiver.wait(task_id))
+        )
+        async with asyncio.timeout(10):  # a safety bound, not a measurement
+            await pending.wait()
+            assert emulator.stats()["polls"] == 1
+            clock.advance(60)  # the task finishes; the emulator calls back
+            record = await waiting
+        stats = emulator.stats()
+    assert record.state == "success" and record.result_urls
+    assert stats["polls"] == 2 and stats["callbacks_sent"] == 1
+    assert states == ["generating", "success"]
+
+
+async def test_wait_with_callback_is_the_client_wait_woken_by_the_receiver() -> None:
+    clock = Clock()
+    receiver = CallbackReceiver(KEY, clock=clock)  # checks signatures at the emulator's time
+    async with inprocess(callback_config(receiver, clock), sleep=never) as (client, emulator):
         emulator.faults.force("generation_fail")
         failing = await client.create_task({**body(), "callBackUrl": CALLBACK_URL})
-        with pytest.raises(GenerationFailed):
-            async with asyncio.timeout(5):
-                await wait_with_callback(client, receiver, failing, scene="s", poll=slow)
+        done = await client.create_task({**body(), "callBackUrl": CALLBACK_URL})
+        clock.advance(60)
+        async with asyncio.timeout(10):  # a safety bound, not a measurement
+            record = await wait_with_callback(client, receiver, done, poll=PollPolicy())
+            with pytest.raises(GenerationFailed):
+                await wait_with_callback(client, receiver, failing, scene="s")
         polls = emulator.stats()["polls"]
-    assert record.state == "success" and polls == 2  # one poll each, then the callbacks
+    assert record.state == "success" and polls <= 4  # at most one poll each before the wake
 
 
 async def test_receiver_without_a_key_accepts_unsigned_callbacks() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -237,6 +238,45 @@ async def test_polling_survives_a_transient_outage() -> None:
     answers += [record("success", resultJson='{"resultUrls": ["u"]}')]
     async with client_for(answers, seen, time) as client:
         assert (await client.wait_for_task("t1")).state == "success"
+    assert client.retries == 3  # the failed poll's retries; the pauses between polls are not
+
+
+async def test_a_wake_up_cuts_one_pause_then_the_schedule_holds() -> None:
+    """A wake-up (a callback) for a task recordInfo still shows pending — or a forged
+    one — ends one pause; the next pause is a real sleep, not a busy loop of polls."""
+    seen: list[httpx.Request] = []
+    delays: list[float] = []
+    second_pause = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:  # records the pause, which never ends
+        delays.append(seconds)
+        second_pause.set()
+        await asyncio.Event().wait()
+
+    woken = asyncio.Event()
+    woken.set()  # the callback has already arrived
+    answers: list[Answer] = [record("generating")] * 5
+    async with client_for(answers, seen, FakeTime()) as client:
+        client._sleep = sleep
+        waiting = asyncio.ensure_future(client.wait_for_task("t1", wake=woken.wait()))
+        async with asyncio.timeout(10):  # a safety bound, not a measurement
+            while len(delays) < 2:
+                second_pause.clear()
+                await second_pause.wait()
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+    assert delays == [2.5, 3.75] and len(seen) == 2  # the first pause was cut, once
+
+
+async def test_on_state_hears_each_change_of_state_once() -> None:
+    states: list[str] = []
+    answers: list[Answer] = [httpx.Response(200, json={"code": 422, "msg": "recordInfo is null"})]
+    answers += [record(s) for s in ("waiting", "waiting", "generating", "generating")]
+    answers.append(record("success", resultJson='{"resultUrls": ["u"]}'))
+    async with client_for(answers, [], FakeTime()) as client:
+        await client.wait_for_task("t1", on_state=states.append)
+    assert states == ["not visible yet", "waiting", "generating", "success"]
 
 
 async def test_wait_for_task_raises_on_fail_state() -> None:

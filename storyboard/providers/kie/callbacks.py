@@ -26,7 +26,7 @@ from starlette.types import Receive, Scope, Send
 
 from storyboard.providers.kie.client import KieClient
 from storyboard.providers.kie.models import Envelope, TaskRecord
-from storyboard.providers.kie.polling import PollPolicy, raise_if_failed
+from storyboard.providers.kie.polling import PollPolicy
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -173,15 +173,10 @@ async def wait_with_callback(
     scene: str | None = None,
     poll: PollPolicy | None = None,
 ) -> TaskRecord:
-    """The first of: the task's callback, or (safety net) slow polling.
+    """:meth:`KieClient.wait_for_task` woken by the task's callback: polling is the
+    safety net, the callback ends the current pause, and the result comes from
+    recordInfo (a callback alone cannot inject one).
 
-    Returns the successful record; raises GenerationFailed / PollTimeout like
-    :meth:`KieClient.wait_for_task`.
+    Returns the successful record; raises GenerationFailed / PollTimeout.
     """
-    callback = asyncio.ensure_future(receiver.wait(task_id))
-    polling = asyncio.ensure_future(client.wait_for_task(task_id, scene=scene, poll=poll))
-    done, pending = await asyncio.wait({callback, polling}, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    return raise_if_failed(done.pop().result(), scene)
+    return await client.wait_for_task(task_id, scene=scene, poll=poll, wake=receiver.wait(task_id))

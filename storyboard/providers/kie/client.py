@@ -17,7 +17,7 @@ import logging
 import mimetypes
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -42,9 +42,17 @@ from storyboard.providers.kie.errors import (
     error_for_code,
 )
 from storyboard.providers.kie.models import CreateTaskData, Envelope, TaskRecord, UploadedFile
-from storyboard.providers.kie.polling import PollPolicy, poll_until_done
+from storyboard.providers.kie.polling import (
+    OnState,
+    Pause,
+    PollPolicy,
+    TaskWatch,
+    poll_delays,
+    raise_if_failed,
+)
 from storyboard.providers.kie.retry import Sleep, call_with_retries, parse_retry_after
 from storyboard.providers.kie.settings import KieSettings
+from storyboard.ratelimit import Limiter
 
 __all__ = ["KieClient"]
 
@@ -100,6 +108,8 @@ class KieClient:
             headers={"User-Agent": "storyboard-kie/0.1"},
         )
         self._sleep: Sleep = sleep or asyncio.sleep
+        self.retries = 0
+        """API calls and downloads repeated so far after a retryable failure."""
         self._clock = clock or time.monotonic
         self._rng = rng or random.Random()
 
@@ -160,20 +170,41 @@ class KieClient:
         return _data(envelope, TaskRecord, call)
 
     async def wait_for_task(
-        self, task_id: str, *, scene: str | None = None, poll: PollPolicy | None = None
+        self,
+        task_id: str,
+        *,
+        scene: str | None = None,
+        poll: PollPolicy | None = None,
+        on_state: OnState | None = None,
+        wake: Awaitable[object] | None = None,
+        limiter: Limiter | None = None,
     ) -> TaskRecord:
         """Poll until the task succeeds (returned) or fails (:class:`GenerationFailed`).
 
-        Raises :class:`PollTimeout` after ``poll.timeout`` seconds.
+        The one way to wait for a task. Polls recordInfo on ``poll``'s schedule (default:
+        the settings'); a retryable error that outlasts one poll's retries does not end the
+        wait, and "recordInfo is null" answers are tolerated for ``poll.not_visible_timeout``.
+        ``on_state(state)`` hears each change of state (``"not visible yet"`` included).
+        ``wake`` (e.g. ``receiver.wait(task_id)``) cuts the pause it completes in short:
+        the next poll follows at once, and the result still comes from recordInfo.
+        ``limiter`` is awaited before every poll. Raises :class:`PollTimeout` after
+        ``poll.timeout`` seconds, or when the task stays invisible too long.
         """
-        return await poll_until_done(
-            lambda: self.get_task(task_id, scene=scene),
-            poll or self.settings.poll,
-            sleep=self._sleep,
-            clock=self._clock,
-            task_id=task_id,
-            scene=scene,
-        )
+        policy = poll or self.settings.poll
+        watch = TaskWatch(policy, self._clock, task_id, scene, on_state)
+        pause = Pause(self._sleep, wake)
+        try:
+            for delay in poll_delays(policy):
+                if limiter is not None:
+                    await limiter.acquire()
+                record = await watch.poll(lambda: self.get_task(task_id, scene=scene))
+                if record is not None and record.is_final:
+                    return raise_if_failed(record, scene)
+                watch.check_deadline(delay)
+                await pause(delay)
+        finally:
+            pause.close()
+        raise AssertionError("poll_delays is endless")  # pragma: no cover
 
     # -- files -------------------------------------------------------------------------
 
@@ -262,7 +293,7 @@ class KieClient:
             self._http,
             job,
             policy=self.settings.retry,
-            sleep=self._sleep,
+            sleep=self._retry_sleep,
             rng=self._rng,
         )
 
@@ -293,8 +324,13 @@ class KieClient:
 
     async def _envelope(self, call: _Call) -> Envelope:
         return await call_with_retries(
-            lambda: self._attempt(call), self.settings.retry, sleep=self._sleep, rng=self._rng
+            lambda: self._attempt(call), self.settings.retry, sleep=self._retry_sleep, rng=self._rng
         )
+
+    async def _retry_sleep(self, seconds: float) -> None:
+        """The wait before a retry (counted in :attr:`retries`; poll pauses are not)."""
+        self.retries += 1
+        await self._sleep(seconds)
 
     async def _attempt(self, call: _Call) -> Envelope:
         try:
