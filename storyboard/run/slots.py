@@ -9,6 +9,10 @@ generation that is *expected*: one whose upstream generations are done and which
 waiting for cheap steps (an upload, a last-frame extraction). So the next link of a chain
 takes over its predecessor's slot instead of losing it to a scene that happened to be
 ready a few milliseconds earlier.
+
+A run asks its slots only through :class:`Slots`: :class:`PrioritySlots` (the default),
+or :class:`SharedSlot` around a plain slot shared with other runs (a batch's semaphore,
+a cluster-wide lease), which serves first come first served.
 """
 
 from __future__ import annotations
@@ -17,14 +21,15 @@ import asyncio
 import heapq
 import itertools
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
+from typing import Any, Protocol
 
 import networkx as nx
 
 from storyboard.plan import Plan
 
-__all__ = ["PrioritySlots", "chain_lengths"]
+__all__ = ["PrioritySlots", "SharedSlot", "Slots", "chain_lengths", "run_slots"]
 
 
 def chain_lengths(plan: Plan) -> dict[str, int]:
@@ -35,6 +40,48 @@ def chain_lengths(plan: Plan) -> dict[str, int]:
         below = max((length[n] for n in graph.successors(node)), default=0)
         length[node] = below + (1 if node.startswith("generate:") else 0)
     return {n.split(":", 1)[1]: v for n, v in length.items() if n.startswith("generate:")}
+
+
+class Slots(Protocol):
+    """What a run asks of its generation slots."""
+
+    def expect(self, key: str, priority: float) -> None:
+        """``key`` will ask soon, at ``priority``: keep a slot for it if that matters."""
+
+    def withdraw(self, key: str) -> None:
+        """``key`` will not ask after all (or not now)."""
+
+    def hold(
+        self, priority: float = 0.0, key: str | None = None
+    ) -> AbstractAsyncContextManager[object]:
+        """A slot for the ``async with`` block (``key``'s, if it was expected)."""
+        ...
+
+
+class SharedSlot:
+    """A plain slot shared with other runs (``async with slot:`` holds one, e.g. a
+    semaphore or a cluster-wide lease) as :class:`Slots`: first come first served, so
+    priorities and announcements are ignored."""
+
+    def __init__(self, slot: AbstractAsyncContextManager[Any]) -> None:
+        self.slot = slot
+
+    def expect(self, key: str, priority: float) -> None:
+        """Nothing to keep: the shared slot has no priorities."""
+
+    def withdraw(self, key: str) -> None:
+        """Nothing was kept."""
+
+    def hold(
+        self, priority: float = 0.0, key: str | None = None
+    ) -> AbstractAsyncContextManager[object]:
+        """The shared slot itself (each ``async with`` takes one)."""
+        return self.slot
+
+
+def run_slots(shared: AbstractAsyncContextManager[Any] | None, size: int) -> Slots:
+    """A run's slots: the ``shared`` slot when given, else ``size`` local priority slots."""
+    return PrioritySlots(size) if shared is None else SharedSlot(shared)
 
 
 class PrioritySlots:

@@ -41,7 +41,7 @@ from storyboard.providers.kie import (
 from storyboard.ratelimit import Limiter, RateLimiter
 from storyboard.run.events import Event, EventSink, NodeState
 from storyboard.run.sidecar import ClipSidecar, clip_name, write_sidecar
-from storyboard.run.slots import PrioritySlots, chain_lengths
+from storyboard.run.slots import chain_lengths, run_slots
 from storyboard.store import GenerationRecord, StateStore
 
 __all__ = ["GenerationError", "RunOptions", "Steps", "UncertainTask", "file_sha256"]
@@ -115,7 +115,7 @@ class Steps:
     ) -> None:  # fmt: skip
         self.plan, self.store, self.client, self.options = plan, store, client, options
         self.storyboard, self.base_dir, self.sink = storyboard, base_dir, sink
-        self.slots = options.slots or PrioritySlots(options.concurrency)
+        self.slots = run_slots(options.slots, options.concurrency)
         self.limiter = options.limiter or RateLimiter(
             options.requests_per_second, burst=options.concurrency
         )
@@ -219,7 +219,7 @@ class Steps:
 
     def _expect(self, scene: str) -> None:
         """Keep a slot for ``scene``, whose upstream generations are done, if it needs one."""
-        if not isinstance(self.slots, PrioritySlots) or f"generate:{scene}" not in self._nodes:
+        if f"generate:{scene}" not in self._nodes:
             return
         if self._failed & nx.ancestors(self.plan.graph, f"generate:{scene}"):
             return  # an input already failed: it will never ask
@@ -228,8 +228,7 @@ class Steps:
             self.slots.expect(scene, self._chain.get(scene, 1))
 
     def _withdraw(self, scene: str) -> None:
-        if isinstance(self.slots, PrioritySlots):
-            self.slots.withdraw(scene)
+        self.slots.withdraw(scene)
 
     def _slot_key(self, planned: PlannedGeneration) -> str:
         """The picked take holds its scene's slot; other takes are ``scene#take``."""
@@ -336,11 +335,9 @@ class Steps:
             self._done(planned)  # before the slot is freed: the next link keeps it
         return await self._download(node, planned, task_id, _result_url(record))
 
-    def _slot(self, planned: PlannedGeneration) -> AbstractAsyncContextManager[Any]:
-        if isinstance(self.slots, PrioritySlots):
-            chain = self._chain.get(planned.scene_id, 1) if self._picked(planned) else 1
-            return self.slots.hold(chain, self._slot_key(planned))
-        return self.slots
+    def _slot(self, planned: PlannedGeneration) -> AbstractAsyncContextManager[object]:
+        chain = self._chain.get(planned.scene_id, 1) if self._picked(planned) else 1
+        return self.slots.hold(chain, self._slot_key(planned))
 
     def _retrying(self, node: str, planned: PlannedGeneration, message: str, **data: Any) -> None:
         """Announce that the generation will be created again (a new task, more credits)."""

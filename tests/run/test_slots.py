@@ -1,5 +1,6 @@
 """Generation slots: highest priority first, kept for an expected claimant of a longer
-chain, never leaked by cancellation."""
+chain, never leaked by cancellation; a slot shared with other runs behind the same
+interface."""
 
 from __future__ import annotations
 
@@ -9,9 +10,18 @@ from pathlib import Path
 import pytest
 
 from storyboard.plan import build_plan
-from storyboard.run.slots import PrioritySlots, chain_lengths
+from storyboard.providers.emulator import EmulatorConfig
+from storyboard.run.render import generate_all, prepare
+from storyboard.run.slots import PrioritySlots, SharedSlot, chain_lengths, run_slots
 
-from .run_helpers import chain_storyboard, compile_text
+from .run_helpers import (
+    Recorder,
+    TinyRenderer,
+    chain_storyboard,
+    compile_text,
+    fast_options,
+    shared_emulator,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -110,3 +120,50 @@ def test_chain_lengths_count_the_generations_a_scene_unblocks(tmp_path: Path) ->
     plan = build_plan(generations, {"refs/room.png": "a" * 64, "refs/harbour.png": "b" * 64},
                       namespace="offline")  # fmt: skip
     assert chain_lengths(plan) == {"c0s0": 3, "c0s1": 2, "c0s2": 1, "c1s0": 1, "single0": 1}
+
+
+class CountingSlot:
+    """A plain slot shared with other runs (one holder at a time), counting its holders."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Semaphore(1)
+        self.entries = self.holders = self.most = 0
+
+    async def __aenter__(self) -> None:
+        await self._lock.acquire()
+        self.entries, self.holders = self.entries + 1, self.holders + 1
+        self.most = max(self.most, self.holders)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.holders -= 1
+        self._lock.release()
+
+
+async def test_a_shared_slot_answers_the_same_interface_first_come_first_served() -> None:
+    shared = CountingSlot()
+    slots = run_slots(shared, 4)
+    assert isinstance(slots, SharedSlot) and isinstance(run_slots(None, 2), PrioritySlots)
+    slots.expect("high", 5)  # nothing to keep: a shared slot has no priorities
+    order: list[str] = []
+
+    async def claim(name: str, priority: float) -> None:
+        async with slots.hold(priority, name):
+            order.append(name)
+            await asyncio.sleep(0)
+
+    await asyncio.gather(claim("low", 1), claim("high", 3))
+    slots.withdraw("high")
+    assert order == ["low", "high"] and shared.entries == 2 and shared.most == 1
+
+
+async def test_a_run_holds_the_shared_slot_for_each_generation(
+    project: Path, tiny_renderer: TinyRenderer
+) -> None:
+    path = project / "storyboard.yaml"
+    path.write_text(chain_storyboard((2,), singles=2), encoding="utf-8")
+    shared = CountingSlot()
+    config = EmulatorConfig(renderer=tiny_renderer, latency=0.1, credits=10**6)
+    async with shared_emulator(config) as (backend, emulator):
+        result = await generate_all(prepare(path, backend), fast_options(slots=shared), Recorder())
+    assert result.ok, result.to_json()
+    assert shared.entries == emulator.counters.tasks_created == 4 and shared.most == 1
