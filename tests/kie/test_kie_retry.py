@@ -22,6 +22,7 @@ from storyboard.providers.kie import (
     PollPolicy,
     PollTimeout,
     RateLimited,
+    ResultExpired,
     RetryPolicy,
     ServerError,
     poll_delays,
@@ -285,3 +286,24 @@ async def test_wait_for_task_raises_on_fail_state() -> None:
         with pytest.raises(GenerationFailed, match="content policy") as caught:
             await client.wait_for_task("t1", scene="s")
     assert caught.value.fail_code == "501" and caught.value.fail_msg == "content policy"
+
+
+def test_every_error_keeps_its_own_fields_and_the_shared_context() -> None:
+    failed = GenerationFailed(
+        "generation failed",
+        fail_code="501",
+        fail_msg="content policy",
+        retry_after=2.0,
+        endpoint="recordInfo",
+        task_id="t1",
+        scene="beach",
+    )
+    assert (failed.code, failed.fail_code, failed.fail_msg) == (501, "501", "content policy")
+    assert failed.retry_after == 2.0
+    assert str(failed) == (
+        "kie.ai code 501: generation failed (scene=beach, task=t1, endpoint=recordInfo)"
+    )
+    gone = ResultExpired("HTTP 410", status=410, task_id="t1", endpoint="download")
+    assert (gone.status, gone.task_id, gone.scene) == (410, "t1", None)
+    assert str(gone) == "HTTP 410 (task=t1, endpoint=download)"
+    assert ServerError("x", code=502).code == 502 and ServerError("x").code == 500

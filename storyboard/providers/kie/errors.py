@@ -31,12 +31,14 @@ the call. No error message ever contains the API key.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypedDict, Unpack
 
 __all__ = [
+    "ApiErrorContext",
     "CreateTaskUncertain",
     "DownloadError",
     "DownloadTooLarge",
+    "ErrorContext",
     "FeatureDisabled",
     "GenerationFailed",
     "InsufficientCredits",
@@ -93,6 +95,21 @@ class KieError(Exception):
         return f"{type(self).__name__}({str(self)!r})"
 
 
+class ErrorContext(TypedDict, total=False):
+    """Where an error happened: the keywords every error takes."""
+
+    endpoint: str | None
+    task_id: str | None
+    scene: str | None
+
+
+class ApiErrorContext(ErrorContext, total=False):
+    """What an answer with a non-200 code adds."""
+
+    code: int | None
+    retry_after: float | None
+
+
 class KieApiError(KieError):
     """The service answered with a non-200 envelope ``code``."""
 
@@ -103,15 +120,13 @@ class KieApiError(KieError):
         message: str,
         *,
         code: int | None = None,
-        endpoint: str | None = None,
-        task_id: str | None = None,
-        scene: str | None = None,
         retry_after: float | None = None,
+        **context: Unpack[ErrorContext],
     ) -> None:
         if code is not None:
             self.code = code
         self.retry_after = retry_after
-        super().__init__(message, endpoint=endpoint, task_id=task_id, scene=scene)
+        super().__init__(message, **context)
 
     def _describe(self) -> str:
         return f"kie.ai code {self.code}: {super()._describe()}"
@@ -179,22 +194,11 @@ class GenerationFailed(KieApiError):
         *,
         fail_code: str | None = None,
         fail_msg: str | None = None,
-        code: int | None = None,
-        endpoint: str | None = None,
-        task_id: str | None = None,
-        scene: str | None = None,
-        retry_after: float | None = None,
+        **rest: Unpack[ApiErrorContext],
     ) -> None:
         self.fail_code = fail_code
         self.fail_msg = fail_msg
-        super().__init__(
-            message,
-            code=code,
-            endpoint=endpoint,
-            task_id=task_id,
-            scene=scene,
-            retry_after=retry_after,
-        )
+        super().__init__(message, **rest)
 
 
 class FeatureDisabled(KieApiError):
@@ -231,16 +235,10 @@ class DownloadError(KieError):
     """A result file could not be downloaded."""
 
     def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        endpoint: str | None = None,
-        task_id: str | None = None,
-        scene: str | None = None,
+        self, message: str, *, status: int | None = None, **context: Unpack[ErrorContext]
     ) -> None:
         self.status = status
-        super().__init__(message, endpoint=endpoint, task_id=task_id, scene=scene)
+        super().__init__(message, **context)
 
 
 class ResultExpired(DownloadError):
