@@ -185,8 +185,9 @@ class KieClient:
         the settings'); a retryable error that outlasts one poll's retries does not end the
         wait, and "recordInfo is null" answers are tolerated for ``poll.not_visible_timeout``.
         ``on_state(state)`` hears each change of state (``"not visible yet"`` included).
-        ``wake`` (e.g. ``receiver.wait(task_id)``) cuts the pause it completes in short:
-        the next poll follows at once, and the result still comes from recordInfo.
+        When ``wake`` (e.g. ``receiver.wait(task_id)``) completes, the current pause ends
+        and the next poll follows at once (once per wait); the result still comes from
+        recordInfo.
         ``limiter`` is awaited before every poll. Raises :class:`PollTimeout` after
         ``poll.timeout`` seconds, or when the task stays invisible too long.
         """
