@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageFont, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from storyboard.compile import AssetSlot, Generation, normalise_path
 from storyboard.diagnostics import Diagnostic, FieldPath
@@ -208,6 +208,8 @@ def _media(key: _FileKey) -> MediaInfo | None:
 
 @functools.lru_cache(maxsize=64)
 def _is_font(key: _FileKey) -> bool:
+    from PIL import ImageFont  # its FreeType module costs start-up: only when a font is named
+
     try:
         ImageFont.truetype(str(key.path), 24)  # as storyboard.edit.fonts loads it
     except (OSError, ValueError):

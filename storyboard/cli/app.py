@@ -15,7 +15,6 @@ import typer
 
 from storyboard.cli.console import EXIT_FAILED, EXIT_INVALID, err
 from storyboard.cli.lazy import LazyGroup
-from storyboard.settings import SettingsError
 
 __all__ = ["app", "main"]
 
@@ -41,6 +40,16 @@ def _terminated(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _is_settings_error(exc: Exception) -> bool:
+    """Whether ``exc`` is a :class:`~storyboard.settings.SettingsError`.
+
+    Looked up in ``sys.modules`` rather than imported: pydantic-settings costs ~0.1 s of
+    start-up, and a command that never read its settings cannot have raised one.
+    """
+    settings = sys.modules.get("storyboard.settings")
+    return settings is not None and isinstance(exc, settings.SettingsError)
+
+
 def main() -> None:
     """Console-script entry point: no traceback reaches the user unless STORYBOARD_DEBUG=1."""
     signal.signal(signal.SIGTERM, _terminated)
@@ -49,10 +58,10 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("storyboard: interrupted")
         sys.exit(130)
-    except SettingsError as exc:  # a bad environment variable: named, never its secret
-        err.print(f"storyboard: {exc}", markup=False)
-        sys.exit(EXIT_INVALID)
     except Exception as exc:
+        if _is_settings_error(exc):  # a bad environment variable: named, never its secret
+            err.print(f"storyboard: {exc}", markup=False)
+            sys.exit(EXIT_INVALID)
         if os.environ.get("STORYBOARD_DEBUG"):
             raise
         err.print(f"storyboard: internal error: {type(exc).__name__}: {exc}", markup=False)

@@ -12,7 +12,23 @@ text fitting, :mod:`.assets` fetches images, :mod:`.cards` paints the stills, an
 :mod:`.render` encodes them with ffmpeg.
 """
 
+from __future__ import annotations
+
+import typing as _typing
+
 from .layout import animatic_size
-from .render import render_animatic
+
+if _typing.TYPE_CHECKING:
+    from .render import render_animatic
 
 __all__ = ["animatic_size", "render_animatic"]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    # The renderer (Pillow's drawing and fonts) is imported on first use: validating a
+    # storyboard needs only the layout (``storyboard validate`` starts faster).
+    if name == "render_animatic":
+        from .render import render_animatic
+
+        return render_animatic
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
