@@ -36,9 +36,11 @@ THUMB_WIDTH = 320
 LABEL_HEIGHT = 26
 GAP = 8
 EXACT_LEAD = 6
+"""Frames past a keyframe still decoded for an exact thumbnail (a few ms each)."""
 INPUTS_PER_RUN = 8
 """Thumbnails per ffmpeg run: few processes, few decoders open at once (memory)."""
-"""Frames past a keyframe still decoded for an exact thumbnail (a few ms each)."""
+KEYFRAME_ONLY = r"noise=drop=gt(n\,0)"
+"""Input bitstream filter passing only the first packet (a seeked input's keyframe)."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,12 @@ def thumbnail_plan(
 
 def _input_args(info: ClipInfo, thumb: Thumbnail) -> list[str]:
     args = ["-threads", "1"]  # many small decoders in one process: keep each one lean
-    if not thumb.exact:  # decode the keyframe and nothing else, without deblocking
+    if not thumb.lead:  # the keyframe is shown: decode it and nothing else, no deblocking
         args += ["-skip_frame", "nokey", "-skip_loop_filter", "all"]
+        if thumb.keyframe in info.keyframes:  # the first packet read is that keyframe
+            # Hand the decoder that one packet: it decodes ahead of the output (later
+            # keyframes, ~30 ms each at 1080p) until ffmpeg stops the input.
+            args += ["-bsf:v", KEYFRAME_ONLY]
     if thumb.keyframe:
         t = info.video_start + (thumb.keyframe + 0.5) / info.fps
         args += ["-noaccurate_seek", "-seek_timestamp", "1", "-ss", f"{t:.6f}"]
