@@ -26,6 +26,7 @@ from storyboard.media.encoding import VideoEncoding
 from storyboard.media.ffmpeg import FFmpegError, run_ffmpeg
 
 from .audio import (
+    FIRST_PASS_FILTER,
     MEASURE_FILTER,
     LoudnessStats,
     Normalisation,
@@ -36,7 +37,7 @@ from .audio import (
     mix_music,
     music_args,
     parse_ebur128,
-    plan_normalisation,
+    plan_from_first_pass,
     raw_input_args,
 )
 from .clips import ClipInfo, EditClip
@@ -394,8 +395,9 @@ def _build_audio(
     mix = gen
     if music is not None and edit.music is not None:
         mix = _mix_music(gen, music, edit.music, edit.sound, work)
-        stats = measure_loudness(raw_input_args(mix)) if edit.loudness.enabled else None
-    kind, gain = plan_normalisation(stats, edit.loudness)
+        enabled = edit.loudness.enabled
+        stats = measure_loudness(raw_input_args(mix), FIRST_PASS_FILTER) if enabled else None
+    stats, kind, gain = plan_from_first_pass(stats, edit.loudness, mix)
     before = None if stats is None or stats.silent else stats.integrated
     audio_filter = gain_filter(gain) if kind == "linear" else "anull"
     if kind == "limited" and stats is not None:

@@ -151,10 +151,13 @@ def test_ebur128_summary() -> None:
     assert (stats.integrated, stats.threshold, stats.lra, stats.true_peak) == (
         -14.3, -24.3, 1.8, -14.3,
     )  # fmt: skip
+    assert stats.peak == "true"
     silent = parse_ebur128(EBUR128_SILENCE)
     assert silent.silent and silent.true_peak == -math.inf
     with pytest.raises(ValueError):
         parse_ebur128("")
+    sample = parse_ebur128(EBUR128.replace("True peak:", "Sample peak:"))
+    assert (sample.true_peak, sample.peak) == (-14.3, "sample")  # only the sample peak
 
 
 def test_progress_block() -> None:

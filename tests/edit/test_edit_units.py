@@ -12,6 +12,7 @@ import pytest
 from storyboard.edit import AssemblyReport, EditClip, LoudnessReport, ScenePlacement
 from storyboard.edit.audio import (
     AAC_PEAK_MARGIN,
+    SAMPLE_PEAK_ALLOWANCE,
     LoudnessStats,
     duck_gain,
     fade_gain,
@@ -106,6 +107,12 @@ def test_normalisation_plan() -> None:
     edge = -1.0 - AAC_PEAK_MARGIN - 6.0
     assert plan_normalisation(LoudnessStats(-20.0, edge), spec)[0] == "linear"
     assert plan_normalisation(LoudnessStats(-20.0, edge + 0.1), spec) == ("limited", 6.0)
+    # A sample peak leaves room for the true peak above it; near the ceiling: "limited"
+    # (the first pass then measures the true peak before deciding).
+    sample = edge - SAMPLE_PEAK_ALLOWANCE
+    assert plan_normalisation(LoudnessStats(-20.0, sample, peak="sample"), spec)[0] == "linear"
+    near = LoudnessStats(-20.0, sample + 0.1, peak="sample")
+    assert plan_normalisation(near, spec) == ("limited", 6.0)
     assert plan_normalisation(LoudnessStats(-20.0, -12.0), Loudness(enabled=False))[0] == "none"
     assert next_gain(6.0, LoudnessStats(-14.2, -1.6), spec) is None
     assert next_gain(6.0, LoudnessStats(-15.0, -1.6), spec) == pytest.approx(7.0)
