@@ -25,6 +25,7 @@ from typing import Any
 import networkx as nx
 
 from storyboard.compile import PLACEHOLDER_SCHEME, AssetSlot, Generation
+from storyboard.gcpause import gc_paused
 from storyboard.pricing import DEFAULT_PRICES, Estimate, PriceTable, estimate
 
 __all__ = [
@@ -139,6 +140,7 @@ class Plan:
         return {n.split(":", 1)[1] for n in nodes if n.startswith("generate:")}
 
 
+@gc_paused()  # linear time at 10,000 scenes (storyboard/gcpause.py)
 def build_plan(
     generations: list[Generation],
     file_hashes: Mapping[str, str],

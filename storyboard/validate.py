@@ -16,6 +16,7 @@ from storyboard.compile import Compiled, Generation, compile_storyboard
 from storyboard.compositing_checks import check_compositing
 from storyboard.diagnostics import Diagnostic, sort_diagnostics
 from storyboard.edit_checks import check_edit
+from storyboard.gcpause import gc_paused
 from storyboard.kling import DEFAULT_LIMITS, KlingLimits
 from storyboard.load import LoadedStoryboard, load_file
 from storyboard.spec import Storyboard
@@ -70,6 +71,7 @@ class StoryboardInvalid(Exception):
         self.diagnostics = diagnostics
 
 
+@gc_paused()
 def validate(
     path: str | Path,
     *,
@@ -86,6 +88,7 @@ def validate(
     )  # fmt: skip
 
 
+@gc_paused()
 def validate_loaded(
     loaded: LoadedStoryboard,
     *,
