@@ -163,7 +163,9 @@ def run_assemble(
     return assemble(clips, edit, output, out, base_dir=out.parent, handoffs=handoffs)
 
 
-def bench_set(name: str, paths: list[Path], out: Path, runs: int) -> dict[str, float]:
+def bench_set(
+    name: str, paths: list[Path], out: Path, runs: int, *, renders: bool = True
+) -> dict[str, float]:
     xfade = Edit(transitions=[Transition(between=("s3", "s4"), type="crossfade", duration=0.5)])
     results: dict[str, float] = {}
     print(f"\n== {name}: {N_CLIPS} x {SECONDS} s 1080p ==")
@@ -185,7 +187,7 @@ def bench_set(name: str, paths: list[Path], out: Path, runs: int) -> dict[str, f
         ("cuts-only + hand-offs", Edit(), Output(), True),
         ("one crossfade", xfade, Output(), False),
         ("one crossfade, full render", xfade, Output(fast_path=False), False),
-    ]
+    ][: None if renders else 2]
     for label, edit, output, handoffs in cases:
         n = 1 if "full" in label else runs
         med, times, report = timed(
@@ -202,11 +204,11 @@ def bench_set(name: str, paths: list[Path], out: Path, runs: int) -> dict[str, f
             f"    steps: {steps}\n"
             f"    loudness {report.loudness.integrated} LUFS, TP {report.loudness.true_peak} dBTP"
         )
-    _targets(results, paths)
+    _targets(results, paths, renders=renders)
     return results
 
 
-def _targets(results: dict[str, float], paths: list[Path]) -> None:
+def _targets(results: dict[str, float], paths: list[Path], *, renders: bool = True) -> None:
     from storyboard.edit.probe import probe_clip
 
     a2, cuts = results["a2"], results["cuts-only"]
@@ -223,10 +225,14 @@ def _targets(results: dict[str, float], paths: list[Path]) -> None:
         f"    hand-offs (cuts + hand-offs - cuts)   {handoffs:6.2f} s   target <= 0.5 s"
         f"   (CPU {handoffs_cpu:.2f} s)\n"
         f"    cuts-only / (a2)                      {cuts / a2:6.2f} x   target <= 1.3 x"
-        f"   (CPU {cpu_ratio:.2f} x)\n"
-        f"    crossfade re-encoded frames           {results['one crossfade frames']:6.0f}     "
-        f"target <= {bound} (2 x {transition} transition + {partial_gop} partial GOP)"
+        f"   (CPU {cpu_ratio:.2f} x)"
     )
+    if renders:
+        print(
+            f"    crossfade re-encoded frames           "
+            f"{results['one crossfade frames']:6.0f}     "
+            f"target <= {bound} (2 x {transition} transition + {partial_gop} partial GOP)"
+        )
 
 
 def bench_memory(paths: list[Path], out: Path) -> None:
@@ -257,6 +263,9 @@ def main() -> None:
     parser.add_argument("--only-x264", action="store_true", help="only the x264-default clips")
     parser.add_argument("--memory", action="store_true", help="20-clip full render, peak RSS")
     parser.add_argument("--memory-only", action="store_true", help="only the 20-clip render")
+    parser.add_argument(
+        "--no-renders", action="store_true", help="skip the crossfade and full renders"
+    )
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
     root = args.workdir or Path(tempfile.mkdtemp(prefix="bench-edit-"))
@@ -275,8 +284,10 @@ def main() -> None:
         started = time.perf_counter()
         paths = last = make_clips(folder, encoding)
         print(f"\nclips in {folder} ({time.perf_counter() - started:.1f} s to make)")
-        results = bench_set(name, paths, folder, args.runs)
-        if args.moviepy and folder == sets[-1][2]:  # once, on the last (hardest) set
+        results = bench_set(name, paths, folder, args.runs, renders=not args.no_renders)
+        if (
+            args.moviepy and not args.no_renders and folder == sets[-1][2]
+        ):  # once, on the last (hardest) set
             med, _, _ = timed(lambda p=paths, f=folder: moviepy_concat(p, f / "b.mp4"), 1)
             ratio = med / results["one crossfade"]
             print(
