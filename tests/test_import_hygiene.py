@@ -85,3 +85,22 @@ def test_submodules_are_modules_and_still_callable(tmp_path: Path) -> None:
     assert [g.scene_id for g in generations] == [
         g.scene_id for g in storyboard.validate(EXAMPLE).generations
     ]
+
+
+def test_no_command_group_hides_behind_an_import_error() -> None:
+    """Every command's module is imported by name when it runs (issue 14): none is
+    skipped because an import failed, so a missing dependency is an error, not a
+    command that silently disappears from ``--help``."""
+    import ast
+
+    cli = Path(storyboard.__file__).resolve().parent / "cli"
+    for name in ("app.py", "lazy.py", "__init__.py"):
+        tree = ast.parse((cli / name).read_text(encoding="utf-8"))
+        caught = [
+            ast.unparse(handler.type)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Try)
+            for handler in node.handlers
+            if handler.type is not None
+        ]
+        assert not [c for c in caught if "ImportError" in c or "ModuleNotFoundError" in c], name
