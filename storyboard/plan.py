@@ -20,7 +20,8 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, Literal
 
 import networkx as nx
 
@@ -29,13 +30,16 @@ from storyboard.gcpause import gc_paused
 from storyboard.pricing import DEFAULT_PRICES, Estimate, PriceTable, estimate
 
 __all__ = [
+    "UPSTREAM_PREFIXES",
+    "NodeId",
+    "NodeKind",
     "Plan",
     "PlanError",
     "PlannedGeneration",
+    "asset_node",
     "build_plan",
     "changed_inputs",
     "content_key",
-    "node_id",
     "take_canonical",
     "take_key",
     "take_name",
@@ -48,9 +52,45 @@ class PlanError(Exception):
     """The dependencies cannot be ordered (a cycle, a missing scene); the message says how."""
 
 
-def node_id(kind: str, name: str = "") -> str:
-    """``upload:refs/a.png``, ``generate:wake-up``, ``frame:wake-up``, ``clip:x``, ``assemble``."""
-    return f"{kind}:{name}" if name else kind
+NodeKind = Literal["upload", "generate", "take", "frame", "clip", "assemble"]
+"""What a plan node does: upload a file, generate a scene's picked take or another take,
+extract a clip's last frame, upload a clip as an element, assemble the edit."""
+
+
+class NodeId(str):
+    """A plan node: its ``kind`` and ``name``, and as text ``kind:name`` (``assemble``).
+
+    ``upload:refs/a.png``, ``generate:wake-up``, ``take:wake-up#2``, ``frame:wake-up``,
+    ``clip:wake-up``, ``assemble``. The parts are kept, never parsed back out of the text;
+    the text (a ``str``, equal to and hashed as the plain string) is what events, the
+    journal and ``--json`` show, so they read exactly as before ids were typed.
+    """
+
+    kind: NodeKind
+    name: str
+    """The scene (``generate``, ``frame``, ``clip``), ``scene#take`` (``take``), the
+    file's path (``upload``), or empty (``assemble``)."""
+
+    def __new__(cls, kind: NodeKind, name: str = "") -> NodeId:
+        self = super().__new__(cls, f"{kind}:{name}" if name else kind)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "name", name)
+        return self
+
+    def __setattr__(self, attribute: str, value: object) -> None:
+        raise AttributeError(f"NodeId is immutable: cannot set {attribute!r}")
+
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]  # pickle, copy
+        return self.kind, self.name
+
+    @property
+    def scene(self) -> str | None:
+        """The scene id of a ``generate`` node, ``scene#take`` of a ``take`` node."""
+        return self.name if self.kind in {"generate", "take"} else None
+
+
+UPSTREAM_PREFIXES = {"last_frame": "last-frame-of:", "clip": "clip-of:"}
+"""How a canonical request names another generation's output: a prefix and its key."""
 
 
 def content_key(canonical: Mapping[str, Any]) -> str:
@@ -108,25 +148,25 @@ class Plan:
         return [p for scene, takes in self.takes.items() for p in takes.values()
                 if p.take != self.generations[scene].take]  # fmt: skip
 
-    def take_node(self, planned: PlannedGeneration) -> str:
+    def take_node(self, planned: PlannedGeneration) -> NodeId:
         """The graph node of a take: ``generate:<scene>`` when picked, else ``take:...``."""
         if self.generations[planned.scene_id].take == planned.take:
-            return node_id("generate", planned.scene_id)
-        return node_id("take", planned.name)
+            return NodeId("generate", planned.scene_id)
+        return NodeId("take", planned.name)
 
     def planned_for(self, node: str) -> PlannedGeneration:
         """The take a ``generate:`` or ``take:`` node generates."""
-        kind, _, name = node.partition(":")
-        if kind == "generate":
-            return self.generations[name]
-        scene, _, take = name.rpartition("#")
-        return self.takes[scene][int(take)]
+        return self._planned_by_node[node]
 
-    def order(self) -> list[str]:
+    @cached_property
+    def _planned_by_node(self) -> dict[str, PlannedGeneration]:
+        return {self.take_node(p): p for takes in self.takes.values() for p in takes.values()}
+
+    def order(self) -> list[NodeId]:
         """Node ids in a dependency-respecting order."""
         return list(nx.topological_sort(self.graph))
 
-    def dependencies(self, node: str) -> list[str]:
+    def dependencies(self, node: str) -> list[NodeId]:
         """The nodes ``node`` needs first."""
         return sorted(self.graph.predecessors(node))
 
@@ -136,8 +176,8 @@ class Plan:
 
     def downstream(self, scene_id: str) -> set[str]:
         """Scene ids that (transitively) need ``scene_id``'s clip."""
-        nodes = nx.descendants(self.graph, node_id("generate", scene_id))
-        return {n.split(":", 1)[1] for n in nodes if n.startswith("generate:")}
+        nodes = nx.descendants(self.graph, NodeId("generate", scene_id))
+        return {n.name for n in nodes if n.kind == "generate"}
 
 
 @gc_paused()  # linear time at 10,000 scenes (storyboard/gcpause.py)
@@ -161,8 +201,8 @@ def build_plan(
     picked: dict[str, PlannedGeneration] = {}
     all_takes: dict[str, dict[int, PlannedGeneration]] = {}
     for node in list(nx.topological_sort(graph)):
-        if node.startswith("generate:"):
-            gen = by_scene[node.split(":", 1)[1]]
+        if node.kind == "generate":
+            gen = by_scene[node.name]
             pick = (picks or {}).get(gen.scene_id, 1)
             count = max((takes or {}).get(gen.scene_id, 1), pick)
             base = _canonical(gen, file_hashes, picked)
@@ -192,21 +232,21 @@ def _add_take_nodes(
 ) -> None:
     """A ``take:`` node per unpicked take, fed by the same inputs as the scene."""
     for gen in generations:
-        inputs = list(graph.predecessors(node_id("generate", gen.scene_id)))
+        inputs = list(graph.predecessors(NodeId("generate", gen.scene_id)))
         for planned in takes[gen.scene_id].values():
             if planned.take == picked[gen.scene_id].take:
                 continue
-            node = node_id("take", planned.name)
+            node = NodeId("take", planned.name)
             graph.add_node(node, kind="take", label=f"take {planned.take} of {gen.scene_id}")
             graph.add_edges_from((source, node) for source in inputs)
 
 
 def _graph(generations: list[Generation]) -> nx.DiGraph:
     graph = nx.DiGraph()
-    assemble = node_id("assemble")
+    assemble = NodeId("assemble")
     graph.add_node(assemble, kind="assemble", label="assemble the edit")
     for gen in generations:
-        generate = node_id("generate", gen.scene_id)
+        generate = NodeId("generate", gen.scene_id)
         graph.add_node(generate, kind="generate", label=f"generate {gen.scene_id}")
         graph.add_edge(generate, assemble)
         for slot in gen.assets:
@@ -215,16 +255,20 @@ def _graph(generations: list[Generation]) -> nx.DiGraph:
     return graph
 
 
-def _asset_node(graph: nx.DiGraph, slot: AssetSlot) -> str:
-    if slot.kind == "file":
-        node = node_id("upload", slot.source)
+def asset_node(slot: AssetSlot) -> NodeId:
+    """The node whose result fills ``slot``: an upload, a last frame or a clip."""
+    kinds: dict[str, NodeKind] = {"file": "upload", "last_frame": "frame", "clip": "clip"}
+    return NodeId(kinds[slot.kind], slot.source)
+
+
+def _asset_node(graph: nx.DiGraph, slot: AssetSlot) -> NodeId:
+    node = asset_node(slot)
+    if node.kind == "upload":
         graph.add_node(node, kind="upload", label=f"upload {slot.source}", path=slot.source)
         return node
-    kind = "frame" if slot.kind == "last_frame" else "clip"
-    node = node_id(kind, slot.source)
-    label = f"last frame of {slot.source}" if kind == "frame" else f"clip of {slot.source}"
-    graph.add_node(node, kind=kind, label=label, scene=slot.source)
-    graph.add_edge(node_id("generate", slot.source), node)
+    label = f"last frame of {slot.source}" if node.kind == "frame" else f"clip of {slot.source}"
+    graph.add_node(node, kind=node.kind, label=label, scene=slot.source)
+    graph.add_edge(NodeId("generate", slot.source), node)
     return node
 
 
@@ -239,7 +283,7 @@ def _check(graph: nx.DiGraph, generations: list[Generation]) -> None:
     if nx.is_directed_acyclic_graph(graph):  # linear; find_cycle is far slower on a DAG
         return
     cycle = nx.find_cycle(graph)
-    scenes_in_cycle = [a.split(":", 1)[1] for a, _ in cycle if a.startswith("generate:")]
+    scenes_in_cycle = [a.name for a, _ in cycle if a.kind == "generate"]
     names = " -> ".join([*scenes_in_cycle, scenes_in_cycle[0]])
     raise PlanError(f"scenes depend on each other in a cycle: {names}")
 
@@ -253,8 +297,8 @@ def _canonical(
         if slot.kind == "file":
             replacements[slot.placeholder] = f"sha256:{file_hashes[slot.source]}"
         else:
-            what = "last-frame-of" if slot.kind == "last_frame" else "clip-of"
-            replacements[slot.placeholder] = f"{what}:{planned[slot.source].key}"
+            prefix = UPSTREAM_PREFIXES[slot.kind]
+            replacements[slot.placeholder] = f"{prefix}{planned[slot.source].key}"
     return {"request": _replace(gen.body, replacements)}
 
 

@@ -407,7 +407,7 @@ def _generate(
     prepared: Prepared, options: RunOptions, as_json: bool, only: set[str] | None = None
 ) -> RunResult:
     plan = prepared.plan
-    scenes = [plan.take_node(p).split(":", 1)[1] for t in plan.takes.values()
+    scenes = [plan.take_node(p).name for t in plan.takes.values()
               for p in t.values() if only is None or p.name in only]  # fmt: skip
     try:
         if as_json:

@@ -103,7 +103,7 @@ class ReviewApp:
     def _dag(self) -> str:
         prepared = self.service.prepare()
         every = prepared.all_status()
-        status = {prepared.plan.take_node(p): every[p.name].kind
+        status: dict[str, str] = {prepared.plan.take_node(p): every[p.name].kind
                   for t in prepared.plan.takes.values() for p in t.values()}  # fmt: skip
         return dag_svg(prepared.plan, status)
 

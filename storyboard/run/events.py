@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from storyboard.plan import NodeId
+
 __all__ = ["Event", "EventSink", "NodeState"]
 
 NodeState = Literal[
@@ -17,7 +19,7 @@ NodeState = Literal[
 
 @dataclass(frozen=True)
 class Event:
-    """A node changed state (``node`` is a plan node id such as ``generate:wake-up``)."""
+    """A node changed state (``node`` is a plan :class:`NodeId` such as ``generate:wake-up``)."""
 
     node: str
     state: NodeState
@@ -28,8 +30,7 @@ class Event:
     @property
     def scene(self) -> str | None:
         """The scene id of a picked take's node, ``scene#take`` of another take's."""
-        kind, _, name = self.node.partition(":")
-        return name if kind in {"generate", "take"} else None
+        return self.node.scene if isinstance(self.node, NodeId) else None
 
     def to_json(self) -> dict[str, Any]:
         return {"event": "node", **asdict(self)}

@@ -13,6 +13,7 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from storyboard.plan import NodeId
 from storyboard.run.events import Event
 
 __all__ = ["JsonLines", "LiveProgress"]
@@ -70,7 +71,7 @@ class LiveProgress:
 
     def fail(self, scene: str, message: str) -> None:
         """Mark a generation failed after the run (its error is in the summary)."""
-        self(Event(f"generate:{scene}", "failed", message))
+        self(Event(NodeId("generate", scene), "failed", message))
 
     def _view(self) -> Group:
         table = Table(box=None, show_header=False, pad_edge=False)

@@ -22,7 +22,7 @@ from storyboard.edit.burnin import burn_in, burn_in_spans
 from storyboard.edit.report import ScenePlacement
 from storyboard.edit.subtitles import shot_lines
 from storyboard.lock import LockFile, LockState, lock_state, read_lock
-from storyboard.plan import Plan, build_plan, content_key, take_key
+from storyboard.plan import NodeId, Plan, build_plan, content_key, take_key
 from storyboard.pricing import DEFAULT_PRICES, PriceTable
 from storyboard.run.backend import Backend
 from storyboard.run.callbacks import callback_receiver
@@ -359,7 +359,7 @@ async def generate_all(
     return result
 
 
-def _nodes_to_run(plan: Plan, store: StateStore, only: set[str] | None = None) -> set[str]:
+def _nodes_to_run(plan: Plan, store: StateStore, only: set[str] | None = None) -> set[NodeId]:
     """Every take (or those named in ``only``), and the uploads, frames and generations that the
     takes without a clip need (a storyboard whose clips are all cached makes no request)."""
     wanted = {plan.take_node(p) for takes in plan.takes.values() for p in takes.values()
@@ -373,8 +373,8 @@ def _nodes_to_run(plan: Plan, store: StateStore, only: set[str] | None = None) -
 
 
 def _result(
-    prepared: Prepared, store: StateStore, outcomes: dict[str, NodeOutcome], elapsed: float,
-    steps: Steps,
+    prepared: Prepared, store: StateStore, outcomes: dict[NodeId, NodeOutcome[NodeId]],
+    elapsed: float, steps: Steps,
 ) -> RunResult:  # fmt: skip
     generations, takes, failed = {}, {}, {}
     submitted = set(steps.submitted)
@@ -403,8 +403,8 @@ def _result(
             generations[planned.scene_id] = result
         else:
             takes[planned.name] = result
-    others = {n: str(o.error) for n, o in outcomes.items()
-              if not o.ok and not n.startswith(("generate:", "take:"))}  # fmt: skip
+    others: dict[str, str] = {n: str(o.error) for n, o in outcomes.items()
+                              if not o.ok and n.kind not in {"generate", "take"}}  # fmt: skip
     return RunResult(generations, others, elapsed, steps.submitted, failed, takes=takes)
 
 

@@ -9,30 +9,32 @@ so each step's own cleanup (and its journal writes) completes.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import networkx as nx
 
 __all__ = ["Blocked", "NodeOutcome", "execute"]
 
-RunNode = Callable[[str, Mapping[str, Any]], Awaitable[Any]]
+N = TypeVar("N", bound=Hashable)
+"""The graph's node type (the plan's :class:`~storyboard.plan.NodeId`, or any hashable)."""
+RunNode = Callable[[N, Mapping[N, Any]], Awaitable[Any]]
 
 
 class Blocked(Exception):
     """A node did not run because a node it needs failed."""
 
-    def __init__(self, node: str, failed: list[str]) -> None:
-        super().__init__(f"not run: {', '.join(failed)} failed")
+    def __init__(self, node: Hashable, failed: list[Any]) -> None:
+        super().__init__(f"not run: {', '.join(map(str, failed))} failed")
         self.node, self.failed = node, failed
 
 
 @dataclass(frozen=True)
-class NodeOutcome:
+class NodeOutcome(Generic[N]):
     """What became of one node: a result, or the exception that ended it."""
 
-    node: str
+    node: N
     result: Any = None
     error: BaseException | None = None
 
@@ -42,17 +44,18 @@ class NodeOutcome:
 
 
 async def execute(
-    graph: nx.DiGraph, run_node: RunNode, *, nodes: set[str] | None = None
-) -> dict[str, NodeOutcome]:
+    graph: nx.DiGraph, run_node: RunNode[N], *, nodes: set[N] | None = None
+) -> dict[N, NodeOutcome[N]]:
     """Run ``nodes`` (default: all) of ``graph`` in dependency order, concurrently."""
     wanted = set(graph.nodes) if nodes is None else nodes
-    futures: dict[str, asyncio.Future[Any]] = {}
+    futures: dict[N, asyncio.Future[Any]] = {}
     loop = asyncio.get_running_loop()
     for node in nx.topological_sort(graph):
         if node in wanted:
             futures[node] = loop.create_future()
     tasks = [
-        asyncio.create_task(_run(node, graph, futures, run_node), name=node) for node in futures
+        asyncio.create_task(_run(node, graph, futures, run_node), name=str(node))
+        for node in futures
     ]
     try:
         await asyncio.gather(*tasks)
@@ -66,10 +69,10 @@ async def execute(
 
 
 async def _run(
-    node: str, graph: nx.DiGraph, futures: dict[str, asyncio.Future[Any]], run_node: RunNode
+    node: N, graph: nx.DiGraph, futures: dict[N, asyncio.Future[Any]], run_node: RunNode[N]
 ) -> None:
-    inputs: dict[str, Any] = {}
-    failed: list[str] = []
+    inputs: dict[N, Any] = {}
+    failed: list[N] = []
     for dep in graph.predecessors(node):
         if dep not in futures:
             continue
@@ -90,7 +93,7 @@ async def _run(
         future.set_exception(exc)
 
 
-def _outcome(node: str, future: asyncio.Future[Any]) -> NodeOutcome:
+def _outcome(node: N, future: asyncio.Future[Any]) -> NodeOutcome[N]:
     if future.cancelled():
         return NodeOutcome(node, error=asyncio.CancelledError())
     error = future.exception()

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import networkx as nx
 
-from storyboard.plan import Plan
+from storyboard.plan import NodeId, Plan
 
 __all__ = ["PrioritySlots", "SharedSlot", "Slots", "chain_lengths", "run_slots"]
 
@@ -35,11 +35,11 @@ __all__ = ["PrioritySlots", "SharedSlot", "Slots", "chain_lengths", "run_slots"]
 def chain_lengths(plan: Plan) -> dict[str, int]:
     """Per scene: the most generations on one path from it to the end, itself included."""
     graph = plan.graph
-    length: dict[str, int] = {}
+    length: dict[NodeId, int] = {}
     for node in reversed(list(nx.topological_sort(graph))):
         below = max((length[n] for n in graph.successors(node)), default=0)
-        length[node] = below + (1 if node.startswith("generate:") else 0)
-    return {n.split(":", 1)[1]: v for n, v in length.items() if n.startswith("generate:")}
+        length[node] = below + (1 if node.kind == "generate" else 0)
+    return {n.name: v for n, v in length.items() if n.kind == "generate"}
 
 
 class Slots(Protocol):

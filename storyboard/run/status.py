@@ -10,7 +10,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from storyboard.plan import Plan, PlannedGeneration, changed_inputs, take_canonical
+from storyboard.plan import (
+    UPSTREAM_PREFIXES,
+    Plan,
+    PlannedGeneration,
+    changed_inputs,
+    take_canonical,
+)
 from storyboard.store import StateStore
 
 __all__ = [
@@ -113,13 +119,22 @@ def _explain(
     for path in changes:
         value = _value_at(planned.canonical, path)
         label = path.removeprefix("request.input.").removeprefix("request.")
-        if isinstance(value, str) and value.startswith(("last-frame-of:", "clip-of:")):
-            upstream = scene_of_key.get(value.split(":", 1)[1], "an upstream scene")
-            what = "last frame" if value.startswith("last-frame-of:") else "clip"
-            reasons.append(f"{label}: the {what} of {upstream!r} changed")
+        upstream = _upstream(value, scene_of_key)
+        if upstream is not None:
+            what, scene = upstream
+            reasons.append(f"{label}: the {what} of {scene!r} changed")
         else:
             reasons.append(f"{label} changed")
     return reasons or ["inputs changed"]
+
+
+def _upstream(value: Any, scene_of_key: dict[str, str]) -> tuple[str, str] | None:
+    """``(what, scene)`` when ``value`` names another generation's last frame or clip."""
+    whats = {"last_frame": "last frame", "clip": "clip"}
+    for kind, prefix in UPSTREAM_PREFIXES.items():
+        if isinstance(value, str) and value.startswith(prefix):
+            return whats[kind], scene_of_key.get(value.removeprefix(prefix), "an upstream scene")
+    return None
 
 
 def _value_at(data: Any, path: str) -> Any:

@@ -23,7 +23,7 @@ import networkx as nx
 from storyboard.atomic import atomic_path
 from storyboard.compile import placeholder_for
 from storyboard.media.ffmpeg import run_ffmpeg
-from storyboard.plan import Plan, PlannedGeneration
+from storyboard.plan import NodeId, Plan, PlannedGeneration, asset_node
 from storyboard.providers.emulator.config import PREVIEW_HINT
 from storyboard.providers.kie import (
     CallbackReceiver,
@@ -111,7 +111,7 @@ class Steps:
 
     def __init__(
         self, plan: Plan, store: StateStore, client: KieClient, options: RunOptions,
-        *, storyboard: str, base_dir: Path, sink: EventSink, nodes: set[str] | None = None,
+        *, storyboard: str, base_dir: Path, sink: EventSink, nodes: set[NodeId] | None = None,
     ) -> None:  # fmt: skip
         self.plan, self.store, self.client, self.options = plan, store, client, options
         self.storyboard, self.base_dir, self.sink = storyboard, base_dir, sink
@@ -134,25 +134,25 @@ class Steps:
     def emit(self, node: str, state: NodeState, message: str = "", **data: Any) -> None:
         self.sink(Event(node, state, message, data))
 
-    async def run_node(self, node: str, inputs: Mapping[str, Any]) -> Any:
+    async def run_node(self, node: NodeId, inputs: Mapping[NodeId, Any]) -> Any:
         """Dispatch on the node kind (the scheduler's callback)."""
         try:
             return await self._run_node(node, inputs)
         except BaseException:
             self._failed.add(node)
             for later in nx.descendants(self.plan.graph, node):  # blocked now: slot not needed
-                if later.startswith("generate:"):
-                    self._withdraw(later.split(":", 1)[1])
+                if later.kind == "generate":
+                    self._withdraw(later.name)
             raise
 
-    async def _run_node(self, node: str, inputs: Mapping[str, Any]) -> Any:
-        kind, _, name = node.partition(":")
+    async def _run_node(self, node: NodeId, inputs: Mapping[NodeId, Any]) -> Any:
+        kind, name = node.kind, node.name
         if kind == "upload":
             return await self.upload(node, self.base_dir / name)
         if kind == "frame":
-            return await self.frame(node, name, inputs[f"generate:{name}"])
+            return await self.frame(node, name, inputs[NodeId("generate", name)])
         if kind == "clip":
-            return await self.upload(node, inputs[f"generate:{name}"])
+            return await self.upload(node, inputs[NodeId("generate", name)])
         if kind in {"generate", "take"}:
             return await self.generate(node, self.plan.planned_for(node), inputs)
         raise ValueError(f"unknown node {node!r}")
@@ -189,7 +189,7 @@ class Steps:
     # -- generations -------------------------------------------------------------------
 
     async def generate(
-        self, node: str, planned: PlannedGeneration, inputs: Mapping[str, Any]
+        self, node: str, planned: PlannedGeneration, inputs: Mapping[NodeId, Any]
     ) -> Path:
         """A clip for this generation, paying only when no clip or task exists."""
         try:
@@ -200,7 +200,7 @@ class Steps:
         return clip
 
     async def _generate(
-        self, node: str, planned: PlannedGeneration, inputs: Mapping[str, Any]
+        self, node: str, planned: PlannedGeneration, inputs: Mapping[NodeId, Any]
     ) -> Path:
         record = self.store.generation(planned.key)
         if record and record.clip:
@@ -219,9 +219,10 @@ class Steps:
 
     def _expect(self, scene: str) -> None:
         """Keep a slot for ``scene``, whose upstream generations are done, if it needs one."""
-        if f"generate:{scene}" not in self._nodes:
+        node = NodeId("generate", scene)
+        if node not in self._nodes:
             return
-        if self._failed & nx.ancestors(self.plan.graph, f"generate:{scene}"):
+        if self._failed & nx.ancestors(self.plan.graph, node):
             return  # an input already failed: it will never ask
         record = self.store.generation(self.plan.generations[scene].key)
         if record is None or record.state in {"failed", "creating", "uncertain"}:
@@ -410,12 +411,11 @@ class Steps:
         )
 
     def _resolved_body(
-        self, planned: PlannedGeneration, inputs: Mapping[str, Any]
+        self, planned: PlannedGeneration, inputs: Mapping[NodeId, Any]
     ) -> dict[str, Any]:
         urls: dict[str, str] = {}
         for slot in planned.generation.assets:
-            kind = {"file": "upload", "last_frame": "frame", "clip": "clip"}[slot.kind]
-            urls[placeholder_for(slot.kind, slot.source)] = inputs[f"{kind}:{slot.source}"]
+            urls[placeholder_for(slot.kind, slot.source)] = inputs[asset_node(slot)]
         body: dict[str, Any] = _substitute(planned.generation.body, urls)
         return body
 

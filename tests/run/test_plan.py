@@ -10,7 +10,7 @@ import pytest
 
 from storyboard.compile import AssetSlot, Generation
 from storyboard.diagnostics import FieldPath
-from storyboard.plan import PlanError, build_plan, changed_inputs, node_id, to_dot, to_mermaid
+from storyboard.plan import NodeId, PlanError, build_plan, changed_inputs, to_dot, to_mermaid
 
 from .run_helpers import EXAMPLES, compile_text
 
@@ -41,7 +41,7 @@ def test_the_graph_has_uploads_frames_generations_and_assembly(tmp_path: Path) -
     assert plan.downstream("wake-up") == {"spotted", "chase"}
     assert plan.downstream("chase") == set()
     assert plan.order().index("generate:wake-up") < plan.order().index("generate:chase")
-    assert plan.dependencies(node_id("assemble")) == [
+    assert plan.dependencies(NodeId("assemble")) == [
         "generate:chase", "generate:spotted", "generate:wake-up",
     ]  # fmt: skip
     assert '"frame:wake-up" -> "generate:spotted";' in to_dot(plan)

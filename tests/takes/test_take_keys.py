@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from storyboard.load import load_text
-from storyboard.plan import build_plan, node_id
+from storyboard.plan import NodeId, build_plan
 from storyboard.validate import validate_loaded
 
 TEXT = """\
@@ -41,7 +41,7 @@ def test_take_one_keeps_the_key_of_a_scene_without_takes(tmp_path: Path) -> None
     assert sorted(n for n in takes.graph if n.startswith("take:")) == [
         "take:a#2", "take:a#3", "take:b#2",
     ]  # fmt: skip
-    assert set(takes.graph.predecessors("take:b#2")) == {node_id("frame", "a")}
+    assert set(takes.graph.predecessors("take:b#2")) == {NodeId("frame", "a")}
 
 
 def test_continuity_follows_the_picked_take(tmp_path: Path) -> None:
