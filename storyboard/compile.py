@@ -211,7 +211,7 @@ class _SceneCompiler:
     def _template_problem(self, exc: TemplateProblem, path: FieldPath, hint: str | None) -> None:
         self.stopped = self.stopped or exc.limit
         where = exc.field if exc.field is not None else path
-        if exc.field is not None and "outside" in str(exc):
+        if exc.field is not None and exc.cause == "outside":
             hint = _OUTSIDE_HINT
         self.problems.append(self.source.diagnostic(where, str(exc), hint=hint))
 
@@ -423,13 +423,14 @@ def _rule_hint(violation: Violation) -> str | None:
     return _RULE_HINTS.get(violation.code)
 
 
+_TEMPLATE_HINTS: dict[str | None, str] = {
+    "undefined": "define it under `vars:` or escape the braces with {% raw %}...{% endraw %}",
+    "sandbox": "prompts may use variables and filters only",
+}
+
+
 def _template_hint(problem: TemplateProblem) -> str | None:
-    text = str(problem)
-    if "undefined" in text:
-        return "define it under `vars:` or escape the braces with {% raw %}...{% endraw %}"
-    if "sandbox" in text:
-        return "prompts may use variables and filters only"
-    return None
+    return _TEMPLATE_HINTS.get(problem.cause)
 
 
 def _compile_file() -> Any:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import jinja2
 import jinja2.bccache
@@ -45,6 +45,11 @@ __all__ = [
 ]
 
 
+TemplateCause = Literal["undefined", "sandbox", "outside"]
+"""Why a template failed, where callers act on it (a hint): an undefined variable, a
+sandbox refusal, a template file outside the storyboard's folder."""
+
+
 class TemplateProblem(Exception):
     """A template could not be rendered; the message says why, in the user's terms.
 
@@ -53,20 +58,24 @@ class TemplateProblem(Exception):
     """
 
     def __init__(
-        self, message: str, field: FieldPath | None = None, *, limit: bool = False
-    ) -> None:
+        self, message: str, field: FieldPath | None = None, *, limit: bool = False,
+        cause: TemplateCause | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(message)
         self.field = field
         self.limit = limit
         """True when a sandbox limit (work, size, time, depth) was hit."""
+        self.cause = cause
+        """Why, when callers act on it (never read from the message)."""
 
 
 class _TemplateFileProblem(jinja2.TemplateError):
     """A template file that must not or cannot be read (raised by the loader)."""
 
-    def __init__(self, message: str, folder_index: int | None) -> None:
+    def __init__(self, message: str, folder_index: int | None, *, outside: bool = False) -> None:
         super().__init__(message)
         self.folder_index = folder_index
+        self.outside = outside
 
 
 def builtin_dir(kind: str) -> Path:
@@ -134,7 +143,7 @@ class _ConfinedLoader(jinja2.BaseLoader):
         if index is not None and self.root is not None and not is_inside(self.root, candidate):
             real = os.path.realpath(candidate)
             raise _TemplateFileProblem(f"template {name!r} is a link to {real}, outside the "
-                                       "storyboard's folder", index)  # fmt: skip
+                                       "storyboard's folder", index, outside=True)  # fmt: skip
         try:
             text = read_text_file(candidate, limit=MAX_DOCUMENT_BYTES)
         except UnreadableFile as exc:
@@ -328,9 +337,12 @@ def _render(template: jinja2.Template, context: dict[str, Any], prefix: str) -> 
             f"{exc.name!r} in the storyboard's template folders"
         ) from exc
     except jinja2.exceptions.SecurityError as exc:
-        raise TemplateProblem(f"{prefix}not allowed in the sandbox: {exc}") from exc
+        raise TemplateProblem(
+            f"{prefix}not allowed in the sandbox: {exc}", cause="sandbox"
+        ) from exc
     except jinja2.UndefinedError as exc:
-        raise TemplateProblem(f"{prefix}undefined variable: {exc.message}") from exc
+        message = f"{prefix}undefined variable: {exc.message}"
+        raise TemplateProblem(message, cause="undefined") from exc
     except jinja2.TemplateError as exc:
         raise TemplateProblem(f"{prefix}template error: {exc}") from exc
     except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
@@ -339,7 +351,7 @@ def _render(template: jinja2.Template, context: dict[str, Any], prefix: str) -> 
 
 def _file_problem(exc: _TemplateFileProblem) -> TemplateProblem:
     field = ("templates", exc.folder_index) if exc.folder_index is not None else None
-    return TemplateProblem(str(exc.message), field)
+    return TemplateProblem(str(exc.message), field, cause="outside" if exc.outside else None)
 
 
 def _where(traceback: TracebackType | None) -> str:
