@@ -25,6 +25,7 @@ from storyboard.kling import (
     KlingInput,
     KlingLimits,
     Rule,
+    ShotPrompt,
     Violation,
     check_model,
     element_refs,
@@ -166,10 +167,9 @@ class _SceneCompiler:
             return None
         assets: list[AssetSlot] = []
         smap: dict[str, FieldPath] = {}
-        data = self._input(index, scene, prompts, assets, smap)
         try:
-            request = CreateTaskRequest(input=KlingInput.model_validate(data))
-        except ValueError as exc:  # the models mirror the schema; a bug if this fires
+            request = CreateTaskRequest(input=self._input(index, scene, prompts, assets, smap))
+        except ValueError as exc:  # the storyboard's types are the request's; a bug if so
             self.problems.append(self.source.diagnostic(here, f"internal compile error: {exc}"))
             return None
         generation = Generation(scene.id, index, request, tuple(assets), smap)
@@ -242,22 +242,10 @@ class _SceneCompiler:
     def _input(
         self, index: int, scene: Scene, prompts: list[str],
         assets: list[AssetSlot], smap: dict[str, FieldPath],
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> KlingInput:  # fmt: skip
         here: FieldPath = ("scenes", index)
         defaults = self.board.defaults
         multi = len(scene.shots) > 1
-        data: dict[str, Any] = {
-            "prompt": " ".join(prompts) if multi else prompts[0],
-            "sound": True if multi else _pick(scene.sound, defaults.sound),
-            "duration": str(sum(s.duration for s in scene.shots)),
-            "aspect_ratio": _pick(scene.aspect_ratio, defaults.aspect_ratio),
-            "mode": _pick(scene.mode, defaults.mode),
-            "multi_shots": multi,
-            "multi_prompt": [
-                {"prompt": p, "duration": s.duration}
-                for p, s in zip(prompts, scene.shots, strict=True)
-            ] if multi else [],
-        }  # fmt: skip
         smap.update(_shot_map(here, len(scene.shots)))
         smap["input.sound"] = (*here, "sound") if scene.sound is not None else ("defaults", "sound")
         smap["input.mode"] = (*here, "mode") if scene.mode else ("defaults", "mode")
@@ -265,17 +253,26 @@ class _SceneCompiler:
             (*here, "aspect_ratio") if scene.aspect_ratio else ("defaults", "aspect_ratio")
         )
         frames = self._frames(here, scene, assets, smap)
-        if frames:
-            data["image_urls"] = frames
         elements = self._elements(prompts, here, scene, assets, smap)
-        if elements:
-            data["kling_elements"] = elements
         if multi and _pick(scene.sound, defaults.sound) is False:
             self.problems.append(self.source.diagnostic(
                 smap["input.sound"], "multi-shot scenes always generate sound; sound: false "
                 "is ignored here", severity="warning",
             ))  # fmt: skip
-        return data
+        return KlingInput(
+            prompt=" ".join(prompts) if multi else prompts[0],
+            image_urls=frames or None,
+            sound=True if multi else _pick(scene.sound, defaults.sound),
+            duration=str(sum(s.duration for s in scene.shots)),
+            aspect_ratio=_pick(scene.aspect_ratio, defaults.aspect_ratio),
+            mode=_pick(scene.mode, defaults.mode),
+            multi_shots=multi,
+            multi_prompt=[
+                ShotPrompt(prompt=p, duration=s.duration)
+                for p, s in zip(prompts, scene.shots, strict=True)
+            ] if multi else [],
+            kling_elements=elements or None,
+        )  # fmt: skip
 
     def _frames(
         self, here: FieldPath, scene: Scene, assets: list[AssetSlot], smap: dict[str, FieldPath]
@@ -296,8 +293,8 @@ class _SceneCompiler:
     def _elements(
         self, prompts: list[str], here: FieldPath, scene: Scene,
         assets: list[AssetSlot], smap: dict[str, FieldPath],
-    ) -> list[dict[str, Any]]:  # fmt: skip
-        result: list[dict[str, Any]] = []
+    ) -> list[KlingElement]:  # fmt: skip
+        result: list[KlingElement] = []
         for number, prompt in enumerate(prompts):
             for name in element_refs(prompt):
                 smap.setdefault(f"@{name}", (*here, "shots", number, "prompt"))
@@ -308,18 +305,19 @@ class _SceneCompiler:
             result.append(self._element(name, assets))
         return result
 
-    def _element(self, name: str, assets: list[AssetSlot]) -> dict[str, Any]:
+    def _element(self, name: str, assets: list[AssetSlot]) -> KlingElement:
         element = self.board.elements[name]
-        body = KlingElement(name=name, description=element.description)
         if element.images is not None:
             urls = [
                 self._asset(FrameSource(path=p), ("elements", name, "images", i), assets, "file")
                 for i, p in enumerate(element.images)
             ]
-            return {**body.model_dump(exclude_none=True), "element_input_urls": urls}
+            return KlingElement(name=name, description=element.description, element_input_urls=urls)
         assert element.video is not None
         url = self._asset(element.video, ("elements", name, "video"), assets, "clip")
-        return {**body.model_dump(exclude_none=True), "element_input_video_urls": [url]}
+        return KlingElement(
+            name=name, description=element.description, element_input_video_urls=[url]
+        )
 
     def _asset(
         self, frame: FrameSource, path: FieldPath, assets: list[AssetSlot], generated: AssetKind

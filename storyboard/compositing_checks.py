@@ -17,13 +17,13 @@ from storyboard.diagnostics import Diagnostic, FieldPath
 from storyboard.edit.effects import check_effect, effects_speed
 from storyboard.edit.errors import AssemblyError
 from storyboard.edit.probe import probe_clip
+from storyboard.kling.limits import aspect_shape
 from storyboard.source import SourceMap
 from storyboard.spec import Scene, Storyboard
 from storyboard.workspace import OutsideFolder, confine
 
 __all__ = ["check_compositing"]
 
-_RATIOS = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0}
 _EDGE = 1e-3  # fractions of the frame an overlay may stick out (rounding)
 
 
@@ -179,7 +179,7 @@ def _frame_ratio(board: Storyboard) -> float:
     if board.output.size is not None:
         return board.output.size[0] / board.output.size[1]
     first = board.scene(board.edit.order[0]) if board.edit.order else board.scenes[0]
-    return _RATIOS[first.aspect_ratio or board.defaults.aspect_ratio]
+    return _aspect(first.aspect_ratio or board.defaults.aspect_ratio)
 
 
 def _overlays(board: Storyboard, source: SourceMap, files: _Files | None) -> Iterator[Diagnostic]:
@@ -202,8 +202,13 @@ def _overlays(board: Storyboard, source: SourceMap, files: _Files | None) -> Ite
 
 def _scene_ratio(scene: Scene, board: Storyboard) -> float | None:
     if scene.generated:
-        return _RATIOS[scene.aspect_ratio or board.defaults.aspect_ratio]
+        return _aspect(scene.aspect_ratio or board.defaults.aspect_ratio)
     return None  # stills and footage: known from the file at assembly
+
+
+def _aspect(ratio: str) -> float:
+    width, height = aspect_shape(ratio)
+    return width / height
 
 
 def _inside(

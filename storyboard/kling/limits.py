@@ -19,6 +19,7 @@ __all__ = [
     "ASPECT_RATIOS",
     "DEFAULT_LIMITS",
     "LIVE_MODES",
+    "MODEL",
     "MODES",
     "SEED_MODES",
     "SHORT_SIDES",
@@ -27,8 +28,14 @@ __all__ = [
     "AspectRatio",
     "KlingLimits",
     "Mode",
+    "ModelName",
     "aspect_shape",
+    "choices_text",
 ]
+
+ModelName = Literal["kling-3.0/video"]
+"""The model name; the seed's schema enum (its prose examples say ``kling-3.0``)."""
+MODEL: ModelName = "kling-3.0/video"  # mypy holds it to ModelName
 
 SeedMode = Literal["std", "pro"]
 """The modes of the seed's enum: std renders 720p, pro 1080p."""
@@ -47,6 +54,11 @@ SHOT_SECONDS = (1, 12)
 """Range of one multi-shot prompt's duration (seed)."""
 SHORT_SIDES: dict[str, int] = {"std": 720, "pro": 1080, "4K": 2160}
 """Short side in pixels of a clip of each mode."""
+
+
+def choices_text(choices: tuple[str, ...]) -> str:
+    """``"16:9, 9:16 or 1:1"``: choices as prose (field descriptions, messages)."""
+    return f"{', '.join(choices[:-1])} or {choices[-1]}" if len(choices) > 1 else choices[0]
 
 
 def aspect_shape(ratio: str) -> tuple[int, int]:

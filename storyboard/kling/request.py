@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from storyboard.kling.limits import AspectRatio, Mode
+from storyboard.kling.limits import ASPECT_RATIOS, MODEL, AspectRatio, Mode, ModelName, choices_text
 
 __all__ = ["MODEL", "CreateTaskRequest", "KlingElement", "KlingInput", "ShotPrompt"]
-
-MODEL = "kling-3.0/video"
-"""The model name; the seed's schema enum (its prose examples say ``kling-3.0``)."""
 
 
 class _Body(BaseModel):
@@ -52,7 +49,7 @@ class KlingInput(_Body):
     )
     sound: bool = Field(description="Generate sound effects; must be true in multi-shot mode.")
     duration: str = Field(description='Total duration in seconds as a string, "3".."15".')
-    aspect_ratio: AspectRatio | None = Field(None, description="16:9, 9:16 or 1:1.")
+    aspect_ratio: AspectRatio | None = Field(None, description=f"{choices_text(ASPECT_RATIOS)}.")
     mode: Mode = Field(description="std (720p), pro (1080p) or 4K (live service only).")
     multi_shots: bool = Field(description="Multi-shot mode.")
     multi_prompt: list[ShotPrompt] = Field(description="The shots (multi-shot mode).")
@@ -64,7 +61,7 @@ class KlingInput(_Body):
 class CreateTaskRequest(_Body):
     """A whole createTask body."""
 
-    model: Literal["kling-3.0/video"] = Field("kling-3.0/video", description="Model name.")
+    model: ModelName = Field(MODEL, description="Model name.")
     callBackUrl: str | None = Field(None, description="Completion callback URL.")
     input: KlingInput = Field(description="Generation parameters.")
 

@@ -9,6 +9,8 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
+from storyboard.kling.request import KlingInput
+
 __all__ = [
     "INPUT_DEFAULTS",
     "KNOWN_INPUT_FIELDS",
@@ -29,10 +31,8 @@ INPUT_DEFAULTS: dict[str, Any] = {
 }
 """Natural defaults of the fields the seed marks required but the live service does not."""
 
-KNOWN_INPUT_FIELDS = frozenset(
-    {*INPUT_DEFAULTS, "image_urls", "kling_elements"},
-)
-"""Input fields the service uses; the live service ignores any other."""
+KNOWN_INPUT_FIELDS = frozenset(KlingInput.model_fields)
+"""Input fields the service uses (the request model's); the live service ignores any other."""
 
 _CREATE_TO_SUCCESS = (120.0, 170.0)
 """Seconds from createTask to success of a 5 s std clip, live (127 s and 165 s recorded)."""
