@@ -283,6 +283,24 @@ def test_normalise_body_fills_defaults_and_drops_unknown_fields() -> None:
                              "aspect_ratio": "16:9", "multi_shots": False, "multi_prompt": []}  # fmt: skip
 
 
+def test_live_reading_ignores_unknown_element_fields_and_single_shot_multi_prompt() -> None:
+    from storyboard.kling.rules import check_request
+
+    element = {
+        "name": "cat",
+        "description": "a white cat",
+        "element_input_urls": ["https://x/a.png"] * 2,
+    }
+    body = {"model": "kling-3.0/video", "input": {
+        "prompt": "@cat sits", "image_urls": ["https://x/f.png"], "kling_elements": [{**element, "weight": 0.5}],
+        "multi_prompt": [{"prompt": 7}]}}  # fmt: skip
+    assert check_request(body), "the documented contract refuses both"
+    data = normalise_body(body)
+    assert data["input"]["kling_elements"] == [element]
+    assert data["input"]["multi_prompt"] == []
+    assert check_request(data) == []
+
+
 def test_4k_validates_with_a_warning_and_is_priced(write_storyboard: Any) -> None:
     path = write_storyboard(
         "storyboard: 1\ntitle: Big\ndefaults: {mode: 4K}\n"

@@ -9,7 +9,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from storyboard.kling.request import KlingInput
+from storyboard.kling.request import KlingElement, KlingInput
 
 __all__ = [
     "INPUT_DEFAULTS",
@@ -34,6 +34,9 @@ INPUT_DEFAULTS: dict[str, Any] = {
 KNOWN_INPUT_FIELDS = frozenset(KlingInput.model_fields)
 """Input fields the service uses (the request model's); the live service ignores any other."""
 
+KNOWN_ELEMENT_FIELDS = frozenset(KlingElement.model_fields)
+"""Element fields the service uses; other keys of an element are ignored like input's."""
+
 _CREATE_TO_SUCCESS = (120.0, 170.0)
 """Seconds from createTask to success of a 5 s std clip, live (127 s and 165 s recorded)."""
 
@@ -43,12 +46,18 @@ _SECONDS_PER_EXTRA_SECOND = 12.0
 
 def normalise_body(body: Mapping[str, Any]) -> dict[str, Any]:
     """The body as the live service reads it: missing fields take their natural
-    defaults, unknown ``input`` fields are dropped (a non-object input is left alone)."""
+    defaults, unknown ``input`` and element fields are dropped, and ``multi_prompt`` is
+    unread on a single-shot request (a non-object input is left alone)."""
     data = body.get("input")
     if not isinstance(data, Mapping):
         return dict(body)
     known = {k: v for k, v in data.items() if k in KNOWN_INPUT_FIELDS}
     merged = {**INPUT_DEFAULTS, **known}
+    elements = merged.get("kling_elements")
+    if isinstance(elements, list):
+        merged["kling_elements"] = [_known_element_fields(e) for e in elements]
+    if merged.get("multi_shots") is not True:
+        merged["multi_prompt"] = []
     if merged.get("multi_shots") is True:
         shots = _shots(merged.get("multi_prompt"))
         if "prompt" not in data:
@@ -59,6 +68,12 @@ def normalise_body(body: Mapping[str, Any]) -> dict[str, Any]:
         if "duration" not in data and total:
             merged["duration"] = str(total)
     return {**dict(body), "input": merged}
+
+
+def _known_element_fields(element: Any) -> Any:
+    if not isinstance(element, Mapping):
+        return element
+    return {k: v for k, v in element.items() if k in KNOWN_ELEMENT_FIELDS}
 
 
 def _shots(value: Any) -> list[Mapping[str, Any]]:
