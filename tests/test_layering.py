@@ -28,15 +28,7 @@ FORBIDDEN: dict[str, frozenset[str]] = {
 }
 """Package (first part under ``storyboard``) -> the packages it must not import."""
 
-KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset(
-    {
-        # Known exception (issue 14, from issue 12): edit/to_moviepy.py loads a storyboard's
-        # clips through run/ (prepare, edit_clips, choose_backend); it belongs in run/ or the
-        # public API facade, with edit/ keeping only the clip-building part.
-        ("storyboard.edit.to_moviepy", "storyboard.run.backend"),
-        ("storyboard.edit.to_moviepy", "storyboard.run.render"),
-    }
-)
+KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset()
 """(module, imported module) pairs that break a rule today and are to be fixed. Add one
 only with an issue number in a comment; the test still fails on every import not listed
 here, and on a listed one that no longer happens."""

@@ -6,6 +6,12 @@ Public API::
 
 The names are imported on first use, so ``storyboard.edit.model`` (which the storyboard
 spec needs) does not pull in the assembler, numpy or OpenTimelineIO.
+
+``to_moviepy(path)`` starts from a storyboard file, so it is defined above this package,
+in :mod:`storyboard.run.clips` (it needs the run's planning and journal). This table
+re-exports it by name when it is first used, as the package facade does; no module of
+``edit/`` imports ``run/``, so the assembler and the clip-building part it calls
+(:func:`storyboard.edit.moviepy_clip.edit_clip`) load without the runner.
 """
 
 import importlib as _importlib
@@ -16,7 +22,6 @@ if _typing.TYPE_CHECKING:
     from .clips import EditClip
     from .errors import AssemblyError, EditError
     from .report import AssemblyReport, LoudnessReport, ScenePlacement
-    from .to_moviepy import to_moviepy
 
 _LAZY = {
     "AssemblyError": "errors",
@@ -27,8 +32,9 @@ _LAZY = {
     "ProgressCallback": "assemble",
     "ScenePlacement": "report",
     "assemble": "assemble",
-    "to_moviepy": "to_moviepy",
+    "to_moviepy": "storyboard.run.clips",
 }
+"""Public name -> its module (relative to this package unless dotted from the root)."""
 
 __all__ = [
     "AssemblyError",
@@ -47,6 +53,7 @@ def __getattr__(name: str) -> _typing.Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'storyboard.edit' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(f"{__name__}.{module}"), name)
+    dotted = module if module.startswith("storyboard.") else f"{__name__}.{module}"
+    value = getattr(_importlib.import_module(dotted), name)
     globals()[name] = value
     return value

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.metadata
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -184,3 +186,23 @@ def test_pip_of_footage_reaching_outside_the_frame_is_an_edit_error() -> None:
         resolve_scenes(clips, edit, Output(), [_info(), portrait])
     small = Edit(overlays=[Overlay(scene="f", position=(0.5, 0.5), width=0.1)])
     assert resolve_scenes(clips, small, Output(), [_info(), portrait]).timeline.overlays
+
+
+# --- where to_moviepy lives ---------------------------------------------------------------------
+
+
+def test_to_moviepy_is_the_runs_loader_and_edit_loads_without_run() -> None:
+    """``storyboard.edit.to_moviepy`` is defined in run/ (it reads the journal); the edit
+    package, its assembler and its clip builder import nothing from run/."""
+    import storyboard.edit
+    import storyboard.run.clips
+
+    assert storyboard.edit.to_moviepy is storyboard.run.clips.to_moviepy
+    probe = (
+        "import sys, storyboard.edit.assemble, storyboard.edit.moviepy_clip\n"
+        "from storyboard.edit import EditClip, assemble\n"
+        "print(sorted(m for m in sys.modules if m.startswith('storyboard.run')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, timeout=120)  # fmt: skip
+    assert done.stdout.strip() == "[]"
