@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -99,13 +100,17 @@ def measure(case: str, folder: Path, out: Path) -> dict[str, object]:
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     sampler.start()
     stdout, _ = child.communicate()
     sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if child.returncode != 0:
         raise SystemExit(f"{case} failed ({child.returncode})")
     result = json.loads(stdout.strip().splitlines()[-1])
-    return {**result, "peak_tree_pss_mb": round(peak[0][0]), "at_peak": peak[0][1]}
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {**result, "cpu_s": round(cpu, 1), "peak_tree_pss_mb": round(peak[0][0]),
+            "at_peak": peak[0][1]}  # fmt: skip
 
 
 def main() -> None:
@@ -128,8 +133,9 @@ def main() -> None:
         if not args.skip_moviepy:
             results.append(measure("moviepy", clips, root / "moviepy.mp4"))
             print(json.dumps(results[-1]))
-            ratio = float(results[1]["seconds"]) / float(results[0]["seconds"])  # type: ignore[arg-type]
-            print(f"moviepy write_videofile / assemble: {ratio:.1f}x")
+            for key in ("seconds", "cpu_s"):
+                ratio = float(results[1][key]) / float(results[0][key])  # type: ignore[arg-type]
+                print(f"moviepy write_videofile / assemble, {key}: {ratio:.1f}x")
         print(f"load average after: {psutil.getloadavg()}")
 
 

@@ -14,6 +14,8 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from storyboard.media.encoding import VideoEncoding
 from storyboard.media.ffmpeg import ffmpeg_exe
 
@@ -117,7 +119,8 @@ def _pipe_frames(
     try:
         for k in range(frames):
             frame = clip.get_frame(k / fps)  # type: ignore[attr-defined]
-            proc.stdin.write(frame[..., :3].astype("uint8", copy=False).tobytes())
+            rgb = np.ascontiguousarray(frame[..., :3], dtype=np.uint8)
+            proc.stdin.write(rgb.data.cast("B"))  # the array's own buffer: no copy
             if on_frames is not None and (k % fps == 0 or k == frames - 1):
                 on_frames(k + 1)
         proc.stdin.close()

@@ -177,15 +177,22 @@ def _trial(effect: Effect, seconds: float) -> list[EffectProblem]:
     return []
 
 
-def build_effects(effects: Sequence[Effect]) -> list[Any]:
-    """moviepy effect instances for ``effects`` (parameters converted to their types)."""
+def build_effects(effects: Sequence[Effect], *, fast: bool = True) -> list[Any]:
+    """moviepy effect instances for ``effects`` (parameters converted to their types).
+
+    ``fast``: an effect with a cheaper form of the same picture gets it
+    (:mod:`storyboard.edit.fast_effects`); otherwise moviepy's own class.
+    """
     import moviepy.video.fx as vfx
+
+    from .fast_effects import fast_form
 
     built = []
     for effect in effects:
         known = catalogue()[effect.name]
         params = {k: _convert(known[k], v) for k, v in effect.params.items()}
-        built.append(getattr(vfx, effect.name)(**params))
+        instance = getattr(vfx, effect.name)(**params)
+        built.append(fast_form(effect.name, instance) if fast else instance)
     return built
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from moviepy import ColorClip, CompositeVideoClip, VideoFileClip, vfx
+from moviepy import ColorClip, CompositeVideoClip, ImageClip, VideoFileClip, vfx
 from moviepy.audio.AudioClip import AudioArrayClip
 from PIL import Image
 
@@ -70,6 +70,41 @@ def test_good_effects_pass_and_build() -> None:
     frame = clip.with_effects(build_effects(effects)).get_frame(0.5)
     assert frame.shape == (18, 28, 3)  # the margin grew the picture
     assert np.ptp(frame[9, 14]) < 2  # black and white
+
+
+def _textured(w: int = 96, h: int = 54) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w]
+    rgb = np.stack([x * 255 / w, y * 255 / h, (x + y) * 127 / (w + h) + 64], axis=-1)
+    return rgb.astype(np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("effect", "tolerance"),
+    [
+        ({"name": "BlackAndWhite"}, 1),
+        ({"name": "BlackAndWhite", "RGB": "CRT_phosphor"}, 1),
+        ({"name": "BlackAndWhite", "preserve_luminosity": False, "RGB": "CRT_phosphor"}, 1),
+        ({"name": "GammaCorrection", "gamma": 0.6}, 0),
+        ({"name": "LumContrast", "lum": 20, "contrast": 0.4}, 0),
+        ({"name": "MultiplyColor", "factor": 1.7}, 0),
+    ],
+)
+def test_fast_forms_give_moviepys_pictures(effect: dict[str, object], tolerance: int) -> None:
+    parsed = Effect.model_validate(effect)
+    assert check_effect(parsed, 1.0) == []
+    clip = ImageClip(_textured(), duration=1).with_fps(24)
+    (fast,) = build_effects([parsed])
+    (own,) = build_effects([parsed], fast=False)
+    assert type(fast).__module__ == "storyboard.edit.fast_effects"
+    ours, theirs = clip.with_effects([fast]).get_frame(0), clip.with_effects([own]).get_frame(0)
+    assert ours.shape == theirs.shape and ours.dtype == np.uint8
+    assert np.abs(ours.astype(int) - theirs).max() <= tolerance
+    assert np.ptp(theirs) > 50  # the frame was not flattened to one value
+
+
+def test_an_effect_without_a_fast_form_is_moviepys_own() -> None:
+    (mirror,) = build_effects([Effect(name="MirrorX")])
+    assert type(mirror) is vfx.MirrorX
 
 
 def test_speed_of_effects() -> None:
