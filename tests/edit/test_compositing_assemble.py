@@ -106,19 +106,68 @@ def _onset(audio: np.ndarray, near: float) -> float:
     return (lo + int(np.argmax(seg > seg.max() / 3))) / AUDIO_RATE
 
 
-def test_sound_and_picture_in_sync_at_every_cut(composited: tuple[AssemblyReport, Path]) -> None:
+def _slide_midpoint(frames: np.ndarray, start: int, end: int) -> float:
+    """Time (s) the incoming still covers half the frame: a line fitted to the share of
+    columns it covers (it is near-black in rows 40-90, the outgoing scene is not)."""
+    band = frames[start + 1 : end, 40:90].max(axis=3)  # (frames, rows, columns)
+    covered = (np.median(band, axis=1) < 50).mean(axis=1)
+    times = np.arange(start + 1, end) / FPS
+    slope, intercept = np.polyfit(times, covered, 1)
+    return float((0.5 - intercept) / slope)
+
+
+def _fade_midpoint(audio: np.ndarray, freq: float, start: float, end: float) -> float:
+    """Time (s) a tone fading out over [start, end] is at half its amplitude (line fit)."""
+    window, hop = 192, 48
+    lo, hi = int((start - 0.2) * AUDIO_RATE), int((end + 0.05) * AUDIO_RATE)
+    amplitude = np.sqrt(tone_power(audio[lo:hi], freq, window, hop))
+    times = (lo + np.arange(len(amplitude)) * hop + window / 2) / AUDIO_RATE
+    level = np.median(amplitude[times < start - 0.02])
+    inside = (times > start + 0.05) & (times < end - 0.05)
+    slope, intercept = np.polyfit(times[inside], amplitude[inside] / level, 1)
+    return float((0.5 - intercept) / slope)
+
+
+def test_sound_and_picture_in_sync_at_every_join(composited: tuple[AssemblyReport, Path]) -> None:
+    """The A/V offset at each scene join: where the sound changes minus where the picture
+    does (a cut: the first frame of the new scene; the slide: the still covering half the
+    frame against the outgoing sound at half its level)."""
     report, _ = composited
     frames, audio = decode_video(report.path), decode_audio(report.path)
 
     def cut(near: int, identity: int) -> float:
         return next(k for k in range(near - 5, near + 5) if clip_identity(frames[k]) == identity)
 
-    offsets = [
-        tone_crossing(audio, 600, 1800, cut(72, 3) / FPS) - cut(72, 3) / FPS,  # s0 | footage
-        tone_crossing(audio, 1800, 1500, cut(120, 1) / FPS) - cut(120, 1) / FPS,  # | sped up
-        _onset(audio, cut(204, 2) / FPS) - cut(204, 2) / FPS,  # still (silent) | s2
-    ]
-    assert all(-0.0005 <= o <= 0.0011 for o in offsets), offsets  # 0-1 ms (1 ms hop)
+    slide = _slide_midpoint(frames, 156, 168)
+    offsets = {
+        "s0 | footage": tone_crossing(audio, 600, 1800, cut(72, 3) / FPS) - cut(72, 3) / FPS,
+        "footage | s1 (sped up)": tone_crossing(audio, 1800, 1500, cut(120, 1) / FPS)
+        - cut(120, 1) / FPS,
+        "s1 slide still": _fade_midpoint(audio, 1500, 156 / FPS, 168 / FPS) - slide,
+        "still (silent) | s2": _onset(audio, cut(204, 2) / FPS) - cut(204, 2) / FPS,
+    }
+    assert abs(slide - 162 / FPS) < 0.002  # the picture's own midpoint, as the timeline says
+    assert all(-0.0005 <= o <= 0.0011 for o in offsets.values()), offsets  # 0-1 ms (1 ms hop)
+
+
+def test_frames_land_on_their_times_at_every_piece_join(
+    composited: tuple[AssemblyReport, Path],
+) -> None:
+    """Where the renderer changes (moviepy | stream copy | ffmpeg), the frames on both
+    sides are the source frames the timeline puts there: no frame lost, doubled or
+    shifted, so the one sound track stays on the picture."""
+    report, _ = composited
+    frames = decode_video(report.path)
+    plain = {"s0": (0, 72, 0), "s2": (204, 276, 2)}  # speed 1, nothing drawn over the counter
+    checked = 0
+    for piece in report.to_json()["pieces"][1:]:
+        for k in (piece["start"] - 1, piece["start"]):
+            for first, last, identity in plain.values():
+                if first <= k < last:
+                    assert clip_identity(frames[k]) == identity, k
+                    assert frame_counter(frames[k]) == k - first, k
+                    checked += 1
+    assert checked >= 2, report.to_json()["pieces"]
 
 
 def test_speed_effect_moves_picture_and_sound_together(
