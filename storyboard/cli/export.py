@@ -18,9 +18,8 @@ from storyboard.edit.exports import (
     write_export,
 )
 from storyboard.edit.model import ExportFormat
-from storyboard.edit.probe import probe_clips
+from storyboard.edit.scenes import resolve_scenes
 from storyboard.edit.subtitles import subtitle_cues
-from storyboard.edit.timeline import resolve_timeline
 from storyboard.run.backend import BackendName, BackendUnavailable, choose_backend
 from storyboard.run.render import Prepared, edit_clips, output_path, prepare
 from storyboard.store import StateStore
@@ -99,12 +98,13 @@ def _export(
 ) -> Path:
     board = prepared.storyboard
     clips = edit_clips(prepared, stored)
-    infos = probe_clips([c.path for c in clips])
-    timeline = resolve_timeline([c.scene_id for c in clips], infos, board.edit, board.output)
+    setup = resolve_scenes(clips, board.edit, board.output)  # stills, footage in/out, speeds
+    timeline, infos = setup.timeline, setup.infos
     cues = subtitle_cues(timeline, clips)
     music = None
     if board.edit.music is not None:
         music = Path(board.edit.music.path)
         music = music if music.is_absolute() else prepared.base_dir / music
-    nle = build_nle(timeline, clips, infos, board.edit, cues, name=name, music=music)
+    nle = build_nle(timeline, clips, infos, board.edit, cues, name=name, music=music,
+                    base_dir=prepared.base_dir)  # fmt: skip
     return write_export(nle, fmt, dest)

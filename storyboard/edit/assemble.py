@@ -152,7 +152,7 @@ def assemble(
             report = _report(out_path, choice, timeline, clips, infos, loudness, steps)
             report = replace(report, warnings=tuple(overlays.warnings))
             if sheet is not None:
-                made = _Made(plain, clips, infos, cues, music)
+                made = _Made(plain, clips, infos, cues, music, base_dir)
                 report = _write_handoffs(report, made, edit, sheet, steps)
     return report
 
@@ -522,6 +522,7 @@ class _Made:
     infos: Sequence[ClipInfo]
     cues: Sequence[Cue]
     music: Path | None
+    base_dir: Path
 
 
 def _write_handoffs(
@@ -532,7 +533,9 @@ def _write_handoffs(
     timeline, clips, infos = made.timeline, made.clips, made.infos
 
     def otio_and_sheet() -> None:
-        handoff = otio_timeline(timeline, clips, infos, edit, report, name=name, cues=made.cues)
+        handoff = otio_timeline(
+            timeline, clips, infos, edit, report, name=name, cues=made.cues, base_dir=made.base_dir
+        )
         write_otio(handoff, paths["otio"])
         steps.report("handoffs", 0.3)
         made_sheet = sheet.result()  # made while the video was
@@ -544,7 +547,8 @@ def _write_handoffs(
             paths["srt"], paths["vtt"] = (report.path.with_suffix(s) for s in (".srt", ".vtt"))
             write_sidecars(made.cues, timeline.fps, paths["srt"], paths["vtt"])
         if edit.exports:
-            nle = build_nle(timeline, clips, infos, edit, made.cues, name=name, music=made.music)
+            nle = build_nle(timeline, clips, infos, edit, made.cues, name=name,
+                            music=made.music, base_dir=made.base_dir)  # fmt: skip
             for fmt in edit.exports:
                 paths[f"export_{fmt}"] = write_export(nle, fmt, export_path(report.path, fmt))
 

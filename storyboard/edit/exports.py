@@ -30,7 +30,7 @@ from storyboard.media.ffmpeg import FFmpegError, probe
 
 from .clips import ClipInfo, EditClip
 from .errors import AssemblyError
-from .handoff import MusicBed, nle_timeline
+from .handoff import OVERLAY_TRACK, MusicBed, nle_timeline
 from .model import Edit, ExportFormat
 from .subtitles import Cue
 from .timeline import Timeline
@@ -125,8 +125,9 @@ def for_format(nle: Any, fmt: ExportFormat, dest_dir: Path) -> Any:
         if fmt != "aaf":
             _markers_onto_clips(otio, timeline)
         timeline.tracks.markers[:] = []
-    if fmt == "edl":
+    if fmt == "edl":  # CMX 3600 holds one picture track
         _drop_tracks(timeline, lambda t: t.kind == otio.schema.TrackKind.Audio)
+        _drop_tracks(timeline, _is_overlay_track)
     if fmt == "aaf":
         _aaf_transitions(otio, timeline)
     if fmt in ("otio", "edl"):
@@ -140,6 +141,10 @@ def _drop_tracks(timeline: Any, drop: Any) -> None:
         timeline.tracks.remove(timeline.tracks[0])
     for track in keep:
         timeline.tracks.append(track)
+
+
+def _is_overlay_track(track: Any) -> bool:
+    return bool(track.metadata.get("storyboard", {}).get("kind") == OVERLAY_TRACK)
 
 
 def _is_text_track(otio: Any, track: Any) -> bool:
@@ -232,8 +237,10 @@ def build_nle(
     *,
     name: str,
     music: Path | None,
+    base_dir: Path = Path(),
 ) -> Any:
-    """:func:`nle_timeline` with the music file's length probed."""
+    """:func:`nle_timeline` with the music file's length probed (overlay images resolve
+    against ``base_dir``, the storyboard's folder)."""
     bed = None
     if music is not None:
         try:
@@ -241,4 +248,4 @@ def build_nle(
         except FFmpegError:
             seconds = None
         bed = MusicBed(music, seconds)
-    return nle_timeline(timeline, clips, infos, edit, cues, name=name, music=bed)
+    return nle_timeline(timeline, clips, infos, edit, cues, name=name, music=bed, base_dir=base_dir)

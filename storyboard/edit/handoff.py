@@ -1,16 +1,18 @@
 """Hand-offs next to the output: OTIO timeline, contact sheet, JSON report.
 
-The OTIO timeline has one video track whose clips reference the source clips by absolute
-``file://`` URL. A crossfade of ``d`` frames becomes an OTIO ``Transition`` centred on the
-cut (``in_offset = d // 2`` from the outgoing clip, ``out_offset`` the rest from the
-incoming one), so the track's duration equals the output's; a fade through black is a
-custom ``Transition`` that shortens nothing. Titles and subtitles are markers; the music
+The OTIO timeline has a video track of the scenes whose clips reference the source clips
+(generated clips, footage, stills) by absolute ``file://`` URL, and, when the edit has
+overlays, video tracks above it with the overlays (:func:`overlay_tracks`). A crossfade
+of ``d`` frames becomes an OTIO ``Transition`` centred on the cut (``in_offset = d // 2``
+from the outgoing clip, ``out_offset`` the rest from the incoming one), so the track's
+duration equals the output's; a fade through black is a custom ``Transition`` that
+shortens nothing. Titles and subtitles are markers; the music
 bed and the assembly facts are metadata. :func:`otio_timeline` is pure.
 
 :func:`nle_timeline` is the richer timeline the editor exports start from
-(:mod:`.exports`): the picture (V1), titles (V2) and subtitles (V3) as text generator
-clips, the clips' own sound (A1) and the music bed (A2), with scene, prompt, take and task
-id in the places each editor reads.
+(:mod:`.exports`): the picture (V1), the overlays, titles and subtitles (as text generator
+clips) on the video tracks above it, the clips' own sound (A1) and the music bed (A2),
+with scene, prompt, take and task id in the places each editor reads.
 """
 
 from __future__ import annotations
@@ -30,19 +32,24 @@ from .contact import contact_sheet, thumbnail_args, write_contact_sheet
 from .model import Edit
 from .report import AssemblyReport
 from .subtitles import Cue, cut_span
-from .timeline import Join, Scene, Timeline
+from .timeline import Join, OverlaySpan, Scene, Timeline
 
 __all__ = [
+    "OVERLAY_TRACK",
     "MusicBed",
     "contact_sheet",
     "handoff_paths",
     "nle_timeline",
     "otio_timeline",
+    "overlay_tracks",
     "thumbnail_args",
     "write_contact_sheet",
     "write_otio",
     "write_report",
 ]
+
+OVERLAY_TRACK = "overlays"
+"""``metadata["storyboard"]["kind"]`` of an overlay track."""
 
 
 def handoff_paths(out: Path) -> dict[str, Path]:
@@ -120,8 +127,10 @@ def otio_timeline(
     *,
     name: str = "storyboard edit",
     cues: Sequence[Cue] = (),
+    base_dir: Path = Path(),
 ) -> Any:
-    """The edit as an OpenTimelineIO timeline (pure)."""
+    """The edit as an OpenTimelineIO timeline (pure); overlay images resolve against
+    ``base_dir``, the storyboard's folder."""
     fps = timeline.fps
     track = otio.schema.Track(name="video", kind=otio.schema.TrackKind.Video)
     for i, scene in enumerate(timeline.scenes):
@@ -139,6 +148,7 @@ def otio_timeline(
     track.markers.extend(_cue_marker(cue, fps) for cue in cues)
     result = otio.schema.Timeline(name=name)
     result.tracks.append(track)
+    result.tracks.extend(overlay_tracks(timeline, clips, infos, base_dir))
     result.metadata["storyboard"] = {
         "output": str(report.path),
         "assembly_path": report.assembly_path,
@@ -157,6 +167,97 @@ def _cue_marker(cue: Cue, fps: int) -> Any:
         color=otio.schema.MarkerColor.YELLOW,
         metadata={"storyboard": {"kind": "subtitle", "scene_id": cue.scene_id}},
     )
+
+
+# --- overlays ---------------------------------------------------------------------------------
+
+
+def _overlay_source(
+    span: OverlaySpan, timeline: Timeline, clips: Sequence[EditClip], infos: Sequence[ClipInfo]
+) -> tuple[EditClip, ClipInfo, int]:
+    """A picture-in-picture's clip, its info, and its first frame (output rate): the
+    scene's first used frame, as the render shows it."""
+    index = next(i for i, c in enumerate(clips) if c.scene_id == span.overlay.scene)
+    placed = next((s for s in timeline.scenes if s.scene_id == span.overlay.scene), None)
+    first = round(placed.src_in * timeline.fps / placed.src_fps) if placed else 0
+    return clips[index], infos[index], first
+
+
+def _overlay_clip(
+    span: OverlaySpan,
+    timeline: Timeline,
+    clips: Sequence[EditClip],
+    infos: Sequence[ClipInfo],
+    base_dir: Path,
+) -> Any:
+    """One overlay as a clip: its file, when it shows, and how (position, size, opacity)."""
+    fps, overlay = timeline.fps, span.overlay
+    frames = span.frames
+    metadata: dict[str, Any] = {
+        "index": span.index,
+        "position": list(overlay.position),
+        "width": overlay.width,
+        "opacity": overlay.opacity,
+        "fade_in": span.fade_in / fps,
+        "fade_out": span.fade_out / fps,
+        "edit_start": span.start / fps,
+        "edit_end": span.end / fps,
+    }
+    if overlay.image is not None:
+        path = Path(overlay.image)
+        path = (path if path.is_absolute() else base_dir / path).resolve()
+        length = max(frames, timeline.total_frames)  # a still lasts as long as it is used
+        reference = otio.schema.ExternalReference(
+            target_url=path.as_uri(),
+            available_range=otio.opentime.TimeRange(_rt(0, fps), _rt(length, fps)),
+        )
+        name, first = path.name, 0
+        metadata |= {"kind": "overlay image", "source_file": str(path)}
+    else:
+        clip, info, first = _overlay_source(span, timeline, clips, infos)
+        available = round(info.frames * fps / info.fps)
+        frames = max(1, min(frames, available - first))  # never past the clip's end
+        reference = otio.schema.ExternalReference(
+            target_url=clip.path.resolve().as_uri(),
+            available_range=otio.opentime.TimeRange(_rt(0, info.fps), _rt(info.frames, info.fps)),
+        )
+        name = f"{clip.scene_id} (picture-in-picture)"
+        metadata |= {"kind": "picture-in-picture", "scene_id": clip.scene_id,
+                     "source_file": str(clip.path.resolve())}  # fmt: skip
+    return otio.schema.Clip(
+        name=name,
+        media_reference=reference,
+        source_range=otio.opentime.TimeRange(_rt(first, fps), _rt(frames, fps)),
+        metadata={"storyboard": metadata},
+    )
+
+
+def overlay_tracks(
+    timeline: Timeline,
+    clips: Sequence[EditClip],
+    infos: Sequence[ClipInfo],
+    base_dir: Path,
+) -> list[Any]:
+    """The overlays on video tracks above the picture, in the order they are drawn (pure).
+
+    Overlays that do not overlap in time share a track; each overlapping one gets the next
+    track up. Position, width and opacity are in ``metadata["storyboard"]``: the editors'
+    formats get each overlay's file and timing, not its placement in the frame.
+    """
+    lanes: list[list[tuple[int, int, Any]]] = []
+    for span in timeline.overlays:
+        item = _overlay_clip(span, timeline, clips, infos, base_dir)
+        end = span.start + item.source_range.duration.to_frames()
+        lane = next((lane for lane in lanes if lane[-1][1] <= span.start), None)
+        if lane is None:
+            lanes.append(lane := [])
+        lane.append((span.start, end, item))
+    tracks = []
+    for n, lane in enumerate(lanes, start=1):
+        track = _spans_track(f"overlays {n}", lane, timeline.fps)
+        track.metadata["storyboard"] = {"kind": OVERLAY_TRACK}
+        tracks.append(track)
+    return tracks
 
 
 def write_otio(timeline: Any, path: Path) -> None:
@@ -264,7 +365,8 @@ def _spans_track(name: str, spans: Sequence[tuple[int, int, Any]], fps: int) -> 
         if start > cursor:
             track.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(
                 _rt(0, fps), _rt(start - cursor, fps))))  # fmt: skip
-        item.source_range = otio.opentime.TimeRange(_rt(0, fps), _rt(end - start, fps))
+        first = item.source_range.start_time if item.source_range else _rt(0, fps)
+        item.source_range = otio.opentime.TimeRange(first, _rt(end - start, fps))
         track.append(item)
         cursor = end
     return track
@@ -297,23 +399,29 @@ def nle_timeline(
     *,
     name: str,
     music: MusicBed | None = None,
+    base_dir: Path = Path(),
 ) -> Any:
-    """The edit for editors: picture, titles, subtitles, sound and music tracks (pure).
+    """The edit for editors: picture, overlays, titles, subtitles, sound and music tracks
+    (pure; overlay images resolve against ``base_dir``).
 
     Titles and subtitles are also markers on the timeline, for formats without text clips.
     """
     fps = timeline.fps
     result = otio.schema.Timeline(name=name)
     result.tracks.append(_picture_track(timeline, clips, infos, otio.schema.TrackKind.Video))
+    for track in overlay_tracks(timeline, clips, infos, base_dir):
+        track.name = f"V{len(result.tracks) + 1} {track.name}"
+        result.tracks.append(track)
     titles = [
         (s.start, s.end, _text_clip(s.title.text, s.frames, fps, "title", {"style": s.title.style}))
         for s in timeline.titles
     ]
     if titles:
-        result.tracks.append(_spans_track("V2 titles", titles, fps))
+        result.tracks.append(_spans_track(f"V{len(result.tracks) + 1} titles", titles, fps))
     if cues:
         subs = [(c.start, c.end, _text_clip(c.text, c.frames, fps, "subtitle", {})) for c in cues]
-        result.tracks.append(_spans_track("V3 subtitles", subs, fps))
+        name = f"V{len(result.tracks) + 1} subtitles"
+        result.tracks.append(_spans_track(name, subs, fps))
     if edit.sound:
         result.tracks.append(_picture_track(timeline, clips, infos, otio.schema.TrackKind.Audio))
     if music is not None:

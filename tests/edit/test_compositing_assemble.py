@@ -197,14 +197,22 @@ def test_logo_still_and_slide_pictures(composited: tuple[AssemblyReport, Path]) 
     assert clip_identity(mid) == 1 and mid[:100, -40:].mean() < 20
 
 
-def test_otio_lists_footage_and_still_with_their_files(
+def test_otio_lists_footage_still_and_logo_with_their_files(
     composited: tuple[AssemblyReport, Path],
 ) -> None:
-    report, _ = composited
+    report, a0 = composited
+    root = a0.parent
     timeline = otio.adapters.read_from_file(str(report.handoffs["otio"]))
-    clips = {c.name: c for c in timeline.find_clips()}
-    assert clips["foot"].media_reference.target_url.endswith("/street.mp4")
-    assert clips["still"].media_reference.target_url.endswith("/card.png")
+    scenes, logo = timeline.video_tracks()
+    clips = {c.name: c for c in scenes.find_clips()}
+    assert list(clips) == ["s0", "foot", "s1", "still", "s2"]
+    assert clips["foot"].media_reference.target_url == (root / "street.mp4").resolve().as_uri()
+    assert clips["still"].media_reference.target_url == (root / "card.png").resolve().as_uri()
     assert clips["still"].metadata["storyboard"]["kind"] == "still"
     assert clips["foot"].metadata["storyboard"]["kind"] == "footage"
+    assert clips["foot"].source_range.start_time.to_frames() == 12  # in: 0.5 s
+    assert clips["still"].media_reference.available_range.duration.to_frames() == 48  # 2 s
+    (image,) = logo.find_clips()
+    assert image.media_reference.target_url == (root / "logo.png").resolve().as_uri()
+    assert image.range_in_parent().duration.to_frames() == 36  # 0-1.5 s
     assert otio.opentime.to_frames(timeline.duration(), FPS) == report.frames

@@ -1,6 +1,7 @@
 """Compositing through the real CLI (subprocess): broken uses exit 2 at their line before
 anything is generated; a storyboard with footage, a panning still, a logo, an effect and a
-slide renders offline, decodes clean, and its OTIO lists the footage and the still."""
+slide renders offline, decodes clean, and its OTIO lists the footage, the still and the logo
+with their files."""
 
 from __future__ import annotations
 
@@ -166,12 +167,23 @@ def test_offline_render_composites_only_where_needed(folder: Path) -> None:
     assert abs(len(frames) - report["frames"]) <= 1
     _check_pictures(frames, report)
     timeline = otio.adapters.read_from_file(str(out.with_suffix(".otio")))
+    scenes, logo = timeline.video_tracks()
     sources = {c.name: c.media_reference.target_url for c in timeline.find_clips()}
     assert sources["street"] == (folder / "media" / "street.mp4").resolve().as_uri()
     assert sources["intro"] == (folder / "refs" / "card.png").resolve().as_uri()
-    kinds = {c.name: c.metadata["storyboard"]["kind"] for c in timeline.find_clips()}
+    assert sources["logo.png"] == (folder / "refs" / "logo.png").resolve().as_uri()
+    kinds = {c.name: c.metadata["storyboard"]["kind"] for c in scenes.find_clips()}
     assert kinds == {"hero": "generated", "intro": "still", "street": "footage",
                      "close": "generated"}  # fmt: skip
+    assert [c.metadata["storyboard"]["kind"] for c in logo.find_clips()] == ["overlay image"]
+    exported = _cli("export", "good.yaml", "--format", "otio", cwd=folder)  # from the journal
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    nle = otio.adapters.read_from_file(str(out.with_suffix(".nle.otio")))
+    picture, logo = nle.video_tracks()
+    assert [c.name for c in picture.find_clips()] == ["hero", "intro", "street", "close"]
+    assert [c.media_reference.target_url for c in logo.find_clips()] == ["../refs/logo.png"]
+    street = next(c for c in picture.find_clips() if c.name == "street")
+    assert street.source_range.start_time.to_frames() == 12 + 6  # in: 0.5 s; half the slide
     clip = to_moviepy(folder / "good.yaml")  # the same edit, from the clips just generated
     try:
         assert abs(clip.duration - report["duration"]) < 1 / 24

@@ -8,13 +8,14 @@ from typing import Any
 
 import opentimelineio as otio
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from storyboard.cli import app
 from storyboard.edit import AssemblyReport, EditClip, assemble
 from storyboard.edit.clips import SpokenLine
 from storyboard.edit.exports import EXPORTS
-from storyboard.edit.model import Edit, Music, Output, Title, Transition, Trim
+from storyboard.edit.model import Edit, Music, Output, Overlay, Title, Transition, Trim
 
 READERS = {fmt: spec.adapter for fmt, spec in EXPORTS.items()}
 
@@ -156,6 +157,82 @@ def test_otio_export_points_relative(exported: AssemblyReport, media: dict[str, 
     clip = _picture(_read(path, "otio")).find_clips()[0]
     assert not clip.media_reference.target_url.startswith(("/", "file:"))
     assert (path.parent / clip.media_reference.target_url).resolve() == media["a0"].resolve()
+
+
+# --- overlays -----------------------------------------------------------------------------------
+
+OVERLAY_FORMATS = ["fcp7xml", "fcpxml", "aaf", "otio"]
+
+
+@pytest.fixture(scope="module")
+def overlaid(
+    media: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[AssemblyReport, Path]:
+    """Three scenes; a logo over 0-2 s and scene s2 as picture-in-picture over 1-2.5 s."""
+    root = tmp_path_factory.mktemp("overlay-exports")
+    Image.new("RGBA", (40, 20), (255, 255, 255, 255)).save(root / "logo.png")
+    clips = [EditClip(f"s{i}", media[f"a{i}"], prompt=f"room {i}") for i in range(3)]
+    edit = Edit(
+        overlays=[
+            Overlay(image="logo.png", position=(0.85, 0.15), width=0.2, opacity=0.8, end=2),
+            Overlay(scene="s2", position=(0.75, 0.75), width=0.3, start=1, end=2.5),
+        ],
+        exports=["fcp7xml", "fcpxml", "edl", "aaf", "otio"],
+    )
+    return assemble(clips, edit, Output(), root / "out" / "film.mp4", base_dir=root), root
+
+
+def _overlay_uses(timeline: Any, folder: Path) -> list[tuple[str, int, int, int, Path]]:
+    """(name, record start, frames, source start, file) of every clip above the picture."""
+    picture = _picture(timeline)
+    uses = []
+    for track in timeline.video_tracks():
+        if track is picture:
+            continue
+        for clip in track.find_clips():
+            url = clip.media_reference.target_url
+            path = Path(otio.url_utils.filepath_from_url(url)) if ":" in url else folder / url
+            placed = clip.range_in_parent()
+            uses.append((clip.name, placed.start_time.to_frames(), placed.duration.to_frames(),
+                         clip.source_range.start_time.to_frames(), path.resolve()))  # fmt: skip
+    return uses
+
+
+def test_otio_handoff_puts_the_overlays_above_the_picture(
+    overlaid: tuple[AssemblyReport, Path], media: dict[str, Path]
+) -> None:
+    report, root = overlaid
+    timeline = otio.adapters.read_from_file(str(report.handoffs["otio"]))
+    scenes, logo, pip = timeline.video_tracks()  # they overlap in time: a track each
+    assert [c.name for c in scenes.find_clips()] == ["s0", "s1", "s2"]
+    assert _overlay_uses(timeline, root) == [
+        ("logo.png", 0, 48, 0, (root / "logo.png").resolve()),
+        ("s2 (picture-in-picture)", 24, 36, 0, media["a2"].resolve()),
+    ]
+    shown = logo.find_clips()[0].metadata["storyboard"]
+    assert shown["kind"] == "overlay image" and list(shown["position"]) == [0.85, 0.15]
+    assert shown["width"] == 0.2 and shown["opacity"] == 0.8
+    assert pip.find_clips()[0].metadata["storyboard"]["scene_id"] == "s2"
+    assert otio.opentime.to_frames(timeline.duration(), 24) == report.frames
+
+
+@pytest.mark.parametrize("fmt", OVERLAY_FORMATS)
+def test_exports_keep_the_overlays(
+    overlaid: tuple[AssemblyReport, Path], media: dict[str, Path], fmt: str
+) -> None:
+    report, root = overlaid
+    path = report.handoffs[f"export_{fmt}"]
+    uses = _overlay_uses(_read(path, fmt), path.parent)
+    assert uses == [
+        ("logo.png", 0, 48, 0, (root / "logo.png").resolve()),
+        ("s2 (picture-in-picture)", 24, 36, 0, media["a2"].resolve()),
+    ]
+
+
+def test_edl_holds_the_picture_only(overlaid: tuple[AssemblyReport, Path]) -> None:
+    report, _ = overlaid
+    timeline = otio.adapters.read_from_file(str(report.handoffs["export_edl"]), "cmx_3600")
+    assert [c.name for c in timeline.find_clips()] == ["s0", "s1", "s2"]
 
 
 # --- the command -------------------------------------------------------------------------------
