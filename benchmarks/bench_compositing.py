@@ -1,9 +1,11 @@
 """Benchmark the compositing layer: moviepy only where needed vs moviepy for everything.
 
 Ten 5 s 1080p clips like bench_edit.py (ANIMATIC_ENCODING, 1 s GOPs, each with its own
-tone); scene 4 carries one moviepy effect (``BlackAndWhite``, a 5 s effect segment). Two
-cases, each in its own Python process whose whole process tree (Python, moviepy's ffmpeg
-readers, the encoders) is sampled for PSS every 0.1 s:
+tone); scene 4 carries one moviepy effect (``BlackAndWhite``, a 5 s effect segment; both
+cases get its fast form, :mod:`storyboard.edit.fast_effects`). Two cases, each in its own
+Python process whose whole process tree (Python, moviepy's ffmpeg readers, the encoders)
+is sampled for PSS every 0.1 s; its CPU seconds (user + system of the whole tree) are
+printed too, a figure that moves less than wall time with the box's load:
 
 - **assemble**: ``storyboard.edit.assemble`` (no hand-offs): the effect scene is rendered
   by moviepy and piped into the clips' encoder settings, the other nine are stream-copied,

@@ -31,7 +31,10 @@ ENCODER_THREADS = 1
 """x264 threads for a moviepy piece. moviepy's frames come from another process at a few
 to a few dozen 1080p frames/s, so more encoder threads buy little and cost memory:
 measured at 1080p, 377 MB RSS with x264's default threads, 309 MB with one; the SPS/PPS
-are identical (the bridge check verifies them anyway)."""
+are identical (the bridge check verifies them anyway). Re-measured with the benchmark's
+effect scene (bench_compositing.py, assemble case, one run each at load ~13 on 2 cores):
+two threads 30.5 s and a 540 MB peak for the whole tree, one thread 25.2 s and 489 MB;
+the decoder and Python keep the other core busy, and the budget is 600 MB."""
 
 
 def picture_filter(like: ClipInfo | None, sar: str | None) -> str:
