@@ -7,6 +7,11 @@ hashes (and, for continuity, the upstream generation's key) in place of URLs. So
 re-upload never invalidates a generation, and an edit invalidates exactly the scene
 edited and the scenes downstream of it.
 
+An offline plan also carries its *renderer* (``"renderer": "animatic 1"``, from the
+backend): the clips are rendered here, so a new renderer version is a new key and the
+clips are rendered again. A kie.ai plan has none: its keys, and so the paid clips they
+name, never depend on this package's version.
+
 A scene may have several *takes*: take ``k`` is its own generation whose canonical
 request carries ``"take": k`` (take 1 carries nothing, so its key is the key a scene had
 before takes existed). The *picked* take (take 1 unless picked otherwise) is the one the
@@ -142,6 +147,8 @@ class Plan:
     prices: PriceTable = field(default=DEFAULT_PRICES)
     takes: dict[str, dict[int, PlannedGeneration]] = field(default_factory=dict)
     """Per scene, every take by number (the picked one included)."""
+    renderer: str | None = None
+    """The local renderer and its version in every canonical request (offline), or None."""
 
     def extra_takes(self) -> list[PlannedGeneration]:
         """The takes that are not picked, in scene then take order."""
@@ -189,11 +196,13 @@ def build_plan(
     prices: PriceTable = DEFAULT_PRICES,
     takes: Mapping[str, int] | None = None,
     picks: Mapping[str, int] | None = None,
+    renderer: str | None = None,
 ) -> Plan:
     """Build and check the DAG; compute content keys in dependency order.
 
     ``takes``: takes per scene (default 1); ``picks``: the picked take per scene (default
-    1; a pick beyond ``takes`` adds takes up to it).
+    1; a pick beyond ``takes`` adds takes up to it); ``renderer``: the local renderer and
+    its version, part of every canonical request (None: none, as for kie.ai).
     """
     graph = _graph(generations)
     _check(graph, generations)
@@ -205,7 +214,7 @@ def build_plan(
             gen = by_scene[node.name]
             pick = (picks or {}).get(gen.scene_id, 1)
             count = max((takes or {}).get(gen.scene_id, 1), pick)
-            base = _canonical(gen, file_hashes, picked)
+            base = _canonical(gen, file_hashes, picked, renderer)
             cost = estimate(gen.body, prices)
             all_takes[gen.scene_id] = {
                 k: PlannedGeneration(gen, take_key(namespace, base, k), take_canonical(base, k),
@@ -216,7 +225,7 @@ def build_plan(
     _add_take_nodes(graph, generations, all_takes, picked)
     ordered = {g.scene_id: picked[g.scene_id] for g in generations}
     ordered_takes = {g.scene_id: all_takes[g.scene_id] for g in generations}
-    return Plan(graph, ordered, dict(file_hashes), namespace, prices, ordered_takes)
+    return Plan(graph, ordered, dict(file_hashes), namespace, prices, ordered_takes, renderer)
 
 
 def take_key(namespace: str, canonical: Mapping[str, Any], take: int) -> str:
@@ -289,9 +298,13 @@ def _check(graph: nx.DiGraph, generations: list[Generation]) -> None:
 
 
 def _canonical(
-    gen: Generation, file_hashes: Mapping[str, str], planned: Mapping[str, PlannedGeneration]
+    gen: Generation,
+    file_hashes: Mapping[str, str],
+    planned: Mapping[str, PlannedGeneration],
+    renderer: str | None = None,
 ) -> dict[str, Any]:
-    """The request with every placeholder replaced by what determines its content."""
+    """The request with every placeholder replaced by what determines its content (and
+    the renderer, when there is one)."""
     replacements: dict[str, str] = {}
     for slot in gen.assets:
         if slot.kind == "file":
@@ -299,7 +312,8 @@ def _canonical(
         else:
             prefix = UPSTREAM_PREFIXES[slot.kind]
             replacements[slot.placeholder] = f"{prefix}{planned[slot.source].key}"
-    return {"request": _replace(gen.body, replacements)}
+    request = {"request": _replace(gen.body, replacements)}
+    return request if renderer is None else {**request, "renderer": renderer}
 
 
 def _replace(value: Any, replacements: Mapping[str, str]) -> Any:

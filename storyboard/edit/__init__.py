@@ -23,6 +23,11 @@ if _typing.TYPE_CHECKING:
     from .errors import AssemblyError, EditError
     from .report import AssemblyReport, LoudnessReport, ScenePlacement
 
+ASSEMBLER_VERSION = 1
+"""The version of the assembler's output. Bump it whenever a change under ``edit/`` (or
+the burn-ins) changes the edit written from the same clips and settings: it is part of
+the assembly key, so the next render assembles again instead of keeping the old edit."""
+
 _LAZY = {
     "AssemblyError": "errors",
     "AssemblyReport": "report",
@@ -37,6 +42,7 @@ _LAZY = {
 """Public name -> its module (relative to this package unless dotted from the root)."""
 
 __all__ = [
+    "ASSEMBLER_VERSION",
     "AssemblyError",
     "AssemblyReport",
     "EditClip",

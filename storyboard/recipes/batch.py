@@ -255,7 +255,10 @@ class _Materializer:
         base = report.loaded.base_dir
         files = {a.source for g in report.generations for a in g.assets if a.kind == "file"}
         hashes = {f: self.hash(resolve_asset(base, f)) for f in sorted(files)}
-        plan = build_plan(report.generations, hashes, namespace=self.plan.backend.namespace)
+        backend = self.plan.backend
+        plan = build_plan(
+            report.generations, hashes, namespace=backend.namespace, renderer=backend.renderer
+        )
         if job.state.is_file():
             with StateStore(job.state) as store:
                 status = plan_status(plan, store, str(job.storyboard.resolve()))

@@ -2,7 +2,9 @@
 
 Both go through the same :class:`~storyboard.providers.kie.KieClient`; only the transport
 and the settings differ. The namespace separates their results in the state store, so
-an offline animatic is never mistaken for a paid clip.
+an offline animatic is never mistaken for a paid clip. The offline backend also names its
+renderer and version (``animatic 1``): part of its content keys, so a new animatic
+renderer draws the clips again.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ class Backend:
     settings: KieSettings | None = None
     factory: ClientFactory | None = None
     """Supplies the client instead (tests, batches sharing one emulator)."""
+    renderer: str | None = None
+    """The local renderer and its version, in every content key (offline); None for a
+    service, whose keys must not change with this package (its clips are paid for)."""
 
     @property
     def description(self) -> str:
@@ -86,7 +91,9 @@ def choose_backend(requested: BackendName | None, env: Mapping[str, str] | None 
     source = os.environ if env is None else env
     name: BackendName = requested or ("kie" if source.get("KIE_API_KEY") else "offline")
     if name == "offline":
-        return Backend("offline", "offline", billed=False)
+        from storyboard.providers.animatic import ANIMATIC_VERSION
+
+        return Backend("offline", "offline", billed=False, renderer=f"animatic {ANIMATIC_VERSION}")
     if not source.get("KIE_API_KEY"):
         raise BackendUnavailable(
             "the kie backend needs an API key: set KIE_API_KEY (get one at https://kie.ai/api-key)"

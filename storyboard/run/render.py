@@ -17,7 +17,7 @@ from typing import Any
 import networkx as nx
 
 from storyboard.assets import resolve_asset
-from storyboard.edit import AssemblyReport, EditClip, assemble
+from storyboard.edit import ASSEMBLER_VERSION, AssemblyReport, EditClip, assemble
 from storyboard.edit.burnin import burn_in, burn_in_spans
 from storyboard.edit.report import ScenePlacement
 from storyboard.edit.subtitles import shot_lines
@@ -158,7 +158,8 @@ def prepare(
 
     def planned(counts: Mapping[str, int]) -> Plan:
         return build_plan(report.generations, hashes, namespace=backend.namespace,
-                          prices=prices, takes=counts, picks=chosen)  # fmt: skip
+                          prices=prices, takes=counts, picks=chosen,
+                          renderer=backend.renderer)  # fmt: skip
 
     plan = planned(counts)
     state = state_path or default_state_path(path)
@@ -199,7 +200,8 @@ def _replanned(
     counts = {s: found.get(s, max(t)) + more.get(s, 0) for s, t in plan.takes.items()}
     picks = {s: p.take for s, p in plan.generations.items()}
     return build_plan(report.generations, plan.file_hashes, namespace=plan.namespace,
-                      prices=plan.prices, takes=counts, picks=picks)  # fmt: skip
+                      prices=plan.prices, takes=counts, picks=picks,
+                      renderer=plan.renderer)  # fmt: skip
 
 
 MAX_JOURNALED_TAKES = 16
@@ -426,7 +428,7 @@ def output_path(
 
 def assembly_key(prepared: Prepared, clips: dict[str, Path]) -> str:
     """What the edit depends on: clip contents (by generation key), the edit, the output
-    settings, and the music and font files."""
+    settings, the music and font files, and the assembler's version."""
     board = prepared.storyboard
     extra = [board.edit.music.path] if board.edit.music else []
     extra += [t.font for t in board.edit.titles if t.font]
@@ -438,6 +440,7 @@ def assembly_key(prepared: Prepared, clips: dict[str, Path]) -> str:
         path = resolve_asset(prepared.base_dir, name)
         files[name] = file_sha256(path) if path.is_file() else "missing"
     inputs = {
+        "assembler": ASSEMBLER_VERSION,
         "clips": {s: [prepared.plan.generations[s].key, str(p)] for s, p in clips.items()},
         "edit": board.edit.model_dump(mode="json"),
         "output": board.output.model_dump(mode="json"),

@@ -21,7 +21,13 @@ from .layout import animatic_size
 if _typing.TYPE_CHECKING:
     from .render import render_animatic
 
-__all__ = ["animatic_size", "render_animatic"]
+__all__ = ["ANIMATIC_VERSION", "animatic_size", "render_animatic"]
+
+ANIMATIC_VERSION = 1
+"""The version of the animatic's look. Bump it whenever a change here changes the clips
+rendered for the same body: it is part of every offline content key (the ``renderer``
+of :func:`storyboard.run.backend.choose_backend`), so the next offline render draws every
+clip again instead of reusing the old ones. kie.ai content keys never include it."""
 
 
 def __getattr__(name: str) -> _typing.Any:
