@@ -324,6 +324,60 @@ def test_a_journal_of_the_previous_release_is_migrated_and_resumed(project: Path
     assert {"record_id", "credits_consumed"} <= columns  # added by the version 2 step
 
 
+def _journal_rows(journal: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(journal) as db:
+        rows = db.execute(sql).fetchall()
+    db.close()
+    return rows
+
+
+@pytest.mark.parametrize("state", ["submitted", "done"])
+def test_a_journal_of_the_previous_release_resumes_its_task_on_the_service(
+    project: Path, emulator: Emulator, state: str
+) -> None:
+    """End to end against a served emulator: the task a render created is written into
+    a version-0 journal (the previous release's tables and rows) as in flight
+    (``submitted``) or finished with its clip deleted (``done``); ``storyboard render``
+    migrates the journal and polls or downloads that task: no new createTask."""
+    board = ["render", "single-shot.yaml", "--no-assemble", "--json"]
+    setup(board, project, emulator.base_url)
+    assert emulator.creates() == 1
+    journal = project / ".storyboard" / "state.sqlite"
+    ((key, canonical, task_id, url),) = _journal_rows(
+        journal, "SELECT key, canonical, task_id, result_url FROM generations"
+    )
+    for path in [journal, *project.glob(".storyboard/state.sqlite-*")]:
+        path.unlink()
+    shutil.rmtree(project / ".storyboard" / "clips")  # the clip and its sidecar: only the journal
+    sql = (CASES / "journal-v0.sql").read_text(encoding="utf-8")
+    sql = sql.replace('{"canonical": "@CANONICAL@"}', canonical.replace("'", "''"))
+    sql = sql.replace("@KEY@", key).replace("@STORYBOARD@", str((project / board[1]).resolve()))
+    done = state == "done"
+    generation = (state, task_id, url if done else None, str(project / "gone.mp4"))
+    task = (task_id, "success" if done else "submitted", time.time() if done else None)
+    with sqlite3.connect(journal) as db:
+        db.executescript(sql)
+        for table in ("generations", "runs", "scenes", "uploads"):
+            db.execute(f"UPDATE {table} SET namespace = ?", (f"kie:{emulator.base_url}",))
+        db.execute(
+            "UPDATE generations SET state = ?, task_id = ?, result_url = ?, clip_path = ?",
+            generation,
+        )
+        db.execute("UPDATE tasks SET task_id = ?, state = ?, finished_at = ?", task)
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 0
+    db.close()
+    run = cli(board, project, emulator.base_url)
+    assert run.code == 0, run.text
+    summary = json.loads(run.stdout.splitlines()[-1])
+    assert summary["tasks_created"] == 0 and emulator.creates() == 1  # no new createTask
+    (result,) = summary["generations"].values()
+    assert result["status_before"] == "resume" and result["task_ids"] == [task_id]
+    assert _journal_rows(journal, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert _journal_rows(journal, "SELECT state, task_id FROM generations") == [("done", task_id)]
+    (clip,) = clips(project)
+    assert clip.stat().st_size > 0
+
+
 # -- one writer per journal ----------------------------------------------------------------
 
 

@@ -1,5 +1,6 @@
 -- A journal written by storyboard before schema versions (main at 6e8c7bb; PRAGMA user_version 0),
--- dumped with sqlite3 iterdump. The test fills in @KEY@, @STORYBOARD@, @CLIP@ and "@CANONICAL@".
+-- dumped with sqlite3 iterdump. The tests fill in @KEY@, @STORYBOARD@, @CLIP@ and "@CANONICAL@"
+-- (and one points the rows at a served emulator's task: test_state.py).
 BEGIN TRANSACTION;
 CREATE TABLE assemblies (
     output TEXT PRIMARY KEY, key TEXT NOT NULL, size INTEGER NOT NULL, report TEXT NOT NULL,
