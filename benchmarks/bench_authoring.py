@@ -116,8 +116,8 @@ def validate_and_plan(path: Path) -> dict[str, float]:
     """Time validate and plan of ``path`` step by step (as ``storyboard plan`` does)."""
     import storyboard.load
     from storyboard.assets import resolve_asset
+    from storyboard.filehash import file_sha256
     from storyboard.plan import build_plan
-    from storyboard.run.steps import file_sha256
     from storyboard.validate import validate
 
     # 10,000 scenes are ~3 MB of YAML: over the 2 MB a storyboard may have (a guard

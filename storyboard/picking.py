@@ -11,9 +11,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from storyboard.filehash import file_sha256
 from storyboard.lock import LockEntry, LockFile, lock_path, now_iso, read_lock, write_lock
 from storyboard.run.render import CostEstimate, Prepared, prepare
-from storyboard.run.steps import file_sha256
 from storyboard.store import StateStore
 
 __all__ = ["PickError", "Picked", "check_take", "pick_take", "picked_clips", "refresh_lock"]

@@ -19,6 +19,7 @@ from typing import Any
 
 from storyboard.assets import resolve_asset
 from storyboard.diagnostics import Diagnostic
+from storyboard.filehash import file_sha256
 from storyboard.load import load_text
 from storyboard.plan import PlanError, build_plan
 from storyboard.pricing import Estimate
@@ -32,7 +33,6 @@ from storyboard.recipes.workdir import WORK_FOLDER, staged_names, write_instance
 from storyboard.run.backend import Backend, BackendName, choose_backend
 from storyboard.run.render import Prepared, assembly_key, default_state_path
 from storyboard.run.status import GenerationStatus, plan_status
-from storyboard.run.steps import file_sha256
 from storyboard.store import StateStore
 from storyboard.validate import Report, validate_loaded
 

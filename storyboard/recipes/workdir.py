@@ -14,8 +14,8 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from storyboard.filehash import file_sha256
 from storyboard.recipes.instantiate import Instance
-from storyboard.run.steps import file_sha256
 
 __all__ = ["WORK_FOLDER", "atomic_write_text", "staged_names", "write_instance"]
 

@@ -19,12 +19,13 @@ from typing import Any
 from storyboard.diagnostics import Diagnostic
 from storyboard.lock import LockError, lock_path
 from storyboard.media.ffmpeg import run_ffmpeg
+from storyboard.media.frames import extract_last_frame
 from storyboard.picking import PickError, check_take, pick_take, picked_clips, refresh_lock
 from storyboard.plan import PlanError
 from storyboard.review.board import Board, build_board
 from storyboard.run.backend import Backend
 from storyboard.run.render import Prepared, assemble_edit, generate_all, output_path, prepare
-from storyboard.run.steps import RunOptions, extract_last_frame
+from storyboard.run.steps import RunOptions
 from storyboard.validate import StoryboardInvalid
 
 __all__ = ["ActionRefused", "Quote", "ReviewService", "Unavailable"]

@@ -21,6 +21,7 @@ from storyboard.edit import ASSEMBLER_VERSION, AssemblyReport, EditClip, assembl
 from storyboard.edit.burnin import burn_in, burn_in_spans
 from storyboard.edit.report import ScenePlacement
 from storyboard.edit.subtitles import shot_lines
+from storyboard.filehash import file_sha256
 from storyboard.lock import LockFile, LockState, lock_state, read_lock
 from storyboard.plan import NodeId, Plan, build_plan, content_key, take_key
 from storyboard.pricing import DEFAULT_PRICES, PriceTable
@@ -31,7 +32,7 @@ from storyboard.run.outputs import choose_output
 from storyboard.run.scheduler import NodeOutcome, execute
 from storyboard.run.sidecar import adopt_clips
 from storyboard.run.status import GenerationStatus, extra_take_status, plan_status
-from storyboard.run.steps import RunOptions, Steps, file_sha256
+from storyboard.run.steps import RunOptions, Steps
 from storyboard.spec import Storyboard
 from storyboard.store import StateStore
 from storyboard.validate import Report, StoryboardInvalid, validate

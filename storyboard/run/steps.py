@@ -10,7 +10,6 @@ becomes a new task only within the retry budget.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
@@ -20,9 +19,9 @@ from typing import Any
 
 import networkx as nx
 
-from storyboard.atomic import atomic_path
 from storyboard.compile import placeholder_for
-from storyboard.media.ffmpeg import run_ffmpeg
+from storyboard.filehash import file_sha256
+from storyboard.media.frames import extract_last_frame
 from storyboard.plan import NodeId, Plan, PlannedGeneration, asset_node
 from storyboard.providers.emulator.config import PREVIEW_HINT
 from storyboard.providers.kie import (
@@ -44,22 +43,13 @@ from storyboard.run.sidecar import ClipSidecar, clip_name, write_sidecar
 from storyboard.run.slots import chain_lengths, run_slots
 from storyboard.store import GenerationRecord, StateStore
 
-__all__ = ["GenerationError", "RunOptions", "Steps", "UncertainTask", "file_sha256"]
+__all__ = ["GenerationError", "RunOptions", "Steps", "UncertainTask"]
 
 CALLBACK_SAFETY_POLL = PollPolicy(initial=15.0, factor=1.5, max_interval=60.0, timeout=900.0)
 """Polling kept as a slow safety net while completion callbacks are expected."""
 
 UPLOAD_LIFETIME = 3 * 24 * 3600.0
 """kie.ai deletes uploaded files after 3 days."""
-
-
-def file_sha256(path: Path) -> str:
-    """Content hash of a file (streamed)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class GenerationError(Exception):
@@ -418,19 +408,6 @@ class Steps:
             urls[placeholder_for(slot.kind, slot.source)] = inputs[asset_node(slot)]
         body: dict[str, Any] = _substitute(planned.generation.body, urls)
         return body
-
-
-def extract_last_frame(clip: Path, out: Path) -> Path:
-    """Write the last decoded frame of ``clip`` as a PNG (temp name, then rename).
-
-    Decodes the last second and reverses it, so only the final frame is encoded as a PNG
-    (encoding each of the second's frames took most of the time, on the critical path of
-    every continuity chain).
-    """
-    with atomic_path(out) as tmp:
-        run_ffmpeg(["-y", "-v", "error", "-sseof", "-1", "-i", str(clip), "-an", "-vf",
-                    "reverse", "-frames:v", "1", str(tmp)])  # fmt: skip
-    return out
 
 
 def _remove_partial_downloads(dest: Path) -> None:
