@@ -8,8 +8,10 @@ the values of secret variables never appear in a message. docs/kie.md lists them
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError
@@ -104,6 +106,16 @@ class Settings(BaseSettings):
         if environ is not None and isinstance(env_settings, EnvSettingsSource):
             env_settings.env_vars = {name: value for name, value in environ.items() if value}
         return (init_settings, env_settings)
+
+    @property
+    def debug(self) -> bool:
+        """``STORYBOARD_DEBUG`` is set (to anything): show tracebacks."""
+        return self.storyboard_debug is not None
+
+    @property
+    def recipe_path(self) -> list[Path]:
+        """The folders of ``STORYBOARD_RECIPE_PATH``, in order (empty entries skipped)."""
+        return [Path(p) for p in (self.storyboard_recipe_path or "").split(os.pathsep) if p]
 
     def values(self) -> dict[str, Any]:
         """The variables that are set, by name (secrets stay :class:`SecretStr`)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -64,3 +65,56 @@ def test_docs_list_every_variable_in_one_table() -> None:
     rows = {line.split("|")[1].strip(" `") for line in docs.splitlines() if line.startswith("| `")}
     aliases = {info.alias for info in Settings.model_fields.values()}
     assert aliases <= rows, aliases - rows
+
+
+def test_debug_and_the_recipe_path_are_settings(tmp_path: Path) -> None:
+    assert Settings.from_env({"STORYBOARD_DEBUG": "0"}).debug  # set, to anything
+    assert not Settings.from_env({}).debug and not Settings.from_env({"STORYBOARD_DEBUG": ""}).debug
+    folders = os.pathsep.join([str(tmp_path / "a"), "", str(tmp_path / "b")])
+    assert Settings.from_env({"STORYBOARD_RECIPE_PATH": folders}).recipe_path == [
+        tmp_path / "a",
+        tmp_path / "b",
+    ]
+    assert Settings.from_env({}).recipe_path == []
+
+
+def test_the_backend_is_chosen_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from storyboard.run.backend import choose_backend
+
+    assert choose_backend(None, {"KIE_API_KEY": ""}).name == "offline"  # empty: unset
+    assert choose_backend(None, {"KIE_API_KEY": SECRET}).name == "kie"
+    monkeypatch.setenv("KIE_API_KEY", SECRET)
+    monkeypatch.setenv("KIE_BASE_URL", "http://127.0.0.1:9")
+    assert choose_backend(None).namespace == "kie:http://127.0.0.1:9"
+    monkeypatch.setenv("KIE_TIMEOUT", "soon")
+    with pytest.raises(SettingsError, match="KIE_TIMEOUT") as caught:
+        choose_backend(None)
+    assert SECRET not in str(caught.value)
+
+
+def _environment_reads(path: Path) -> list[str]:
+    """``os.environ`` / ``os.getenv`` / ``from os import environ`` in one module."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr in {"environ", "environb", "getenv"}:
+            found.append(f"{path.name}:{node.lineno}: .{node.attr}")
+        elif isinstance(node, ast.ImportFrom) and node.module == "os":
+            names = {alias.name for alias in node.names} & {"environ", "environb", "getenv"}
+            found += [f"{path.name}:{node.lineno}: from os import {n}" for n in sorted(names)]
+    return found
+
+
+ENVIRONMENT_READERS = {"settings.py"}
+"""Modules that may read the process environment (a module handing an environment to a
+subprocess would be listed here too)."""
+
+
+def test_only_settings_reads_the_environment() -> None:
+    package = Path(__file__).resolve().parents[1] / "storyboard"
+    found = [
+        read
+        for path in sorted(package.rglob("*.py"))
+        if str(path.relative_to(package)) not in ENVIRONMENT_READERS
+        for read in _environment_reads(path)
+    ]
+    assert found == []

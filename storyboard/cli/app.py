@@ -6,7 +6,6 @@ The commands are loaded lazily (:mod:`storyboard.cli.lazy`): ``storyboard --help
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 from types import FrameType
@@ -50,6 +49,17 @@ def _is_settings_error(exc: Exception) -> bool:
     return settings is not None and isinstance(exc, settings.SettingsError)
 
 
+def _debug() -> bool:
+    """STORYBOARD_DEBUG is set (not when the environment is unreadable: the error being
+    reported matters more). Imported here, on the way out, for the start-up cost."""
+    from storyboard.settings import Settings, SettingsError
+
+    try:
+        return Settings.from_env().debug
+    except SettingsError:
+        return False
+
+
 def main() -> None:
     """Console-script entry point: no traceback reaches the user unless STORYBOARD_DEBUG=1."""
     signal.signal(signal.SIGTERM, _terminated)
@@ -62,7 +72,7 @@ def main() -> None:
         if _is_settings_error(exc):  # a bad environment variable: named, never its secret
             err.print(f"storyboard: {exc}", markup=False)
             sys.exit(EXIT_INVALID)
-        if os.environ.get("STORYBOARD_DEBUG"):
+        if _debug():
             raise
         err.print(f"storyboard: internal error: {type(exc).__name__}: {exc}", markup=False)
         err.print("Run again with STORYBOARD_DEBUG=1 to see the traceback, and please report it.")

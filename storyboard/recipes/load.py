@@ -9,7 +9,6 @@ Problems are :class:`~storyboard.diagnostics.Diagnostic` objects with file:line.
 from __future__ import annotations
 
 import difflib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,13 +21,13 @@ from storyboard.diagnostics import Diagnostic, FieldPath, sort_diagnostics
 from storyboard.recipes.model import PARAMETER_TYPES, Recipe
 from storyboard.recipes.params import Layer, resolve_values
 from storyboard.recipes.templates import recipe_environment
+from storyboard.settings import Settings
 from storyboard.source import DocumentError, SourceMap, parse_document
 from storyboard.templating import builtin_dir
 from storyboard.textfile import MAX_DOCUMENT_BYTES, UnreadableFile, read_text_file
 
 __all__ = [
     "RECIPE_FILE",
-    "SEARCH_PATH_VAR",
     "LoadedRecipe",
     "RecipeInvalid",
     "RecipeNotFound",
@@ -40,8 +39,6 @@ __all__ = [
 ]
 
 RECIPE_FILE = "recipe.yaml"
-SEARCH_PATH_VAR = "STORYBOARD_RECIPE_PATH"
-"""Extra folders of recipes (``os.pathsep``-separated), listed after the built-ins."""
 
 
 class RecipeInvalid(Exception):
@@ -224,9 +221,10 @@ def _check_templates(loaded: LoadedRecipe) -> list[Diagnostic]:
 
 
 def recipe_dirs(env: dict[str, str] | None = None) -> list[tuple[Path, bool]]:
-    """Folders searched for recipes by name: built-ins first, then the search path."""
-    source = os.environ if env is None else env
-    extra = [Path(p) for p in source.get(SEARCH_PATH_VAR, "").split(os.pathsep) if p]
+    """Folders searched for recipes by name: built-ins first, then the folders of
+    ``STORYBOARD_RECIPE_PATH`` (:attr:`storyboard.settings.Settings.recipe_path`; ``env``:
+    the variables to read instead of the process environment)."""
+    extra = Settings.from_env(env).recipe_path
     return [(builtin_dir("pipelines"), True), *((p, False) for p in extra)]
 
 

@@ -9,7 +9,6 @@ renderer draws the clips again.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Literal
 
 from storyboard.providers.kie import DEFAULT_BASE_URL, KieClient, KieSettings, PollPolicy
 from storyboard.providers.kie.retry import Sleep
+from storyboard.settings import Settings
 
 __all__ = ["Backend", "BackendName", "BackendUnavailable", "choose_backend"]
 
@@ -87,18 +87,19 @@ class Backend:
 
 
 def choose_backend(requested: BackendName | None, env: Mapping[str, str] | None = None) -> Backend:
-    """``requested``, or by default: kie.ai when ``KIE_API_KEY`` is set, else offline."""
-    source = os.environ if env is None else env
-    name: BackendName = requested or ("kie" if source.get("KIE_API_KEY") else "offline")
+    """``requested``, or by default: kie.ai when ``KIE_API_KEY`` is set, else offline
+    (``env``: the variables to read instead of the process environment)."""
+    has_key = Settings.from_env(env).kie_api_key is not None
+    name: BackendName = requested or ("kie" if has_key else "offline")
     if name == "offline":
         from storyboard.providers.animatic import ANIMATIC_VERSION
 
         return Backend("offline", "offline", billed=False, renderer=f"animatic {ANIMATIC_VERSION}")
-    if not source.get("KIE_API_KEY"):
+    if not has_key:
         raise BackendUnavailable(
             "the kie backend needs an API key: set KIE_API_KEY (get one at https://kie.ai/api-key)"
             ", or use --backend offline for a free animatic"
         )
-    settings = KieSettings.from_env(source)
+    settings = KieSettings.from_env(env)
     billed = settings.base_url == DEFAULT_BASE_URL
     return Backend("kie", f"kie:{settings.base_url}", billed=billed, settings=settings)
