@@ -52,14 +52,15 @@ def stats(url: str) -> dict[str, Any]:
 
 
 def test_a_1_2_mb_prompt_is_refused_with_a_413_envelope(base_url: str) -> None:
-    started = time.monotonic()
+    before = stats(base_url)
     response = create(base_url, "x" * 1_200_000)
-    assert time.monotonic() - started < 5
     assert response.status_code == 413
     answer = response.json()
     assert answer["code"] == 413 and answer["data"] is None
     assert "Request body too large" in answer["msg"] and "1048576" in answer["msg"]
-    assert stats(base_url)["tasks_created"] == 0
+    after = stats(base_url)
+    assert after["tasks_created"] == 0 and after["renders"] == before["renders"]
+    assert after["rejected_requests"]["413"] == before["rejected_requests"].get("413", 0) + 1
 
 
 def test_a_long_prompt_under_the_body_limit_is_refused_before_rendering(base_url: str) -> None:
@@ -115,20 +116,18 @@ def test_the_server_stays_responsive_under_a_flood_of_large_bodies(base_url: str
     for worker in workers:
         worker.start()
     try:
-        slowest = 0.0
-        for _ in range(10):
-            started = time.monotonic()
-            stats(base_url)
-            slowest = max(slowest, time.monotonic() - started)
+        refused = []  # the 413s the server had answered at each stats call
+        while len(refused) < 10 or (sent[0] < 4 and all(w.is_alive() for w in workers)):
+            refused.append(stats(base_url)["rejected_requests"].get("413", 0))
             time.sleep(0.05)
     finally:
         stop.set()
         for worker in workers:
             worker.join(timeout=30)
     # before the limits, one 1.2 MB prompt pinned the server and stats stopped answering;
-    # every stats call answers here (worst ~0.7 s on 2 quiet cores; the bound is loose
-    # because the machine running the suite may be loaded)
-    assert sent[0] >= 4 and slowest < 5.0, (sent[0], slowest)
+    # here every stats call answers while the flood goes on: the server's count of refused
+    # bodies moves between them (no timing: the counters show the interleaving)
+    assert sent[0] >= 4 and len(set(refused)) > 1, (sent[0], refused)
     assert stats(base_url)["tasks_created"] == 0
 
 

@@ -4,7 +4,8 @@ writer per journal.
 
 The runtime cases render against ``storyboard emulator serve`` on a free loopback port
 (started here, stopped by pid) and count createTask calls from its ``/emulator/stats``.
-Every hostile run is bounded (10 CPU seconds, 300 MB, 30 s wall) and never prints a traceback or "internal error".
+Every hostile run is bounded (10 CPU seconds, 300 MB) and never prints a traceback or
+"internal error".
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ from storyboard.store import SCHEMA_VERSION, StateStore, _journal_error
 ROOT = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).parent / "state"
 LIMIT_S, LIMIT_MB = 10.0, 300.0
-"""Each hostile case: at most 10 CPU seconds and 300 MB (peak RSS)."""
-WALL_S = 30.0
-"""Wall-clock bound too, looser: the shared test machine may be heavily loaded."""
+"""Each hostile case: at most 10 CPU seconds and 300 MB (peak RSS). CPU time, not wall
+time: a loaded machine slows a run down but does not make it use more CPU."""
+HANG_S = 120.0
+"""Wall clock only to stop waiting for something that never happens (no speed check)."""
 CLI = [sys.executable, "-c", "from storyboard.cli import main; main()"]
 _MEASURED = """
 import atexit, os, resource
@@ -63,7 +65,6 @@ class Run:
     code: int
     stdout: str
     stderr: str
-    seconds: float
     cpu_seconds: float
     peak_mb: float
 
@@ -92,17 +93,15 @@ def start(args: list[str], cwd: Path, base_url: str | None = None) -> subprocess
                                stderr=errs)  # fmt: skip
     process.files = (out, errs)  # type: ignore[attr-defined]
     process.peak_file = peak  # type: ignore[attr-defined]
-    process.started = time.monotonic()  # type: ignore[attr-defined]
     return process
 
 
 def finish(process: subprocess.Popen[bytes], *, bounded: bool = True) -> Run:
     """Wait for ``process`` (by pid, with its peak memory); with ``bounded`` (a hostile
     case, not a set-up render) assert it stayed within 10 CPU seconds (its ffmpeg children
-    included), 300 MB and 30 s of wall time."""
+    included) and 300 MB."""
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    seconds = time.monotonic() - process.started  # type: ignore[attr-defined]
     texts = []
     for handle in process.files:  # type: ignore[attr-defined]
         handle.seek(0)
@@ -113,11 +112,10 @@ def finish(process: subprocess.Popen[bytes], *, bounded: bool = True) -> Run:
     peak_file: Path = process.peak_file  # type: ignore[attr-defined]
     peak_kb = int(peak_file.read_text()) if peak_file.is_file() else 0
     peak_file.unlink(missing_ok=True)
-    run = Run(process.returncode, texts[0], texts[1], seconds, cpu, peak_kb / 1024)
+    run = Run(process.returncode, texts[0], texts[1], cpu, peak_kb / 1024)
     assert "Traceback" not in run.text and "internal error" not in run.text, run.text
     if bounded:
         assert run.cpu_seconds < LIMIT_S, f"used {run.cpu_seconds:.1f} CPU s"
-        assert run.seconds < WALL_S, f"took {run.seconds:.1f} s"
         assert 0 < run.peak_mb < LIMIT_MB, f"peak {run.peak_mb:.0f} MB"
     return run
 
@@ -386,7 +384,7 @@ def _frozen_mid_generation(
 ) -> None:
     """Wait until ``process`` holds the journal's lock and has created its task, then
     stop it (SIGSTOP, by pid): it stays alive, mid-run, however loaded the machine is."""
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + HANG_S
     while time.monotonic() < deadline:
         assert process.poll() is None, "the first render ended before it was frozen"
         try:
@@ -437,7 +435,7 @@ def test_with_wait_the_second_render_reuses_what_the_first_made(
     other = start(["render", "single-shot.yaml", "--no-assemble", "--wait"], project,
                   emulator.base_url)  # fmt: skip
     errors = other.files[1]  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + HANG_S
     while b"waiting for" not in Path(errors.name).read_bytes():
         assert other.poll() is None and time.monotonic() < deadline, "it did not wait"
         time.sleep(0.02)

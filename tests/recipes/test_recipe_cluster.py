@@ -4,9 +4,9 @@ and a worker killed mid-batch without any generation paid twice."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ import pytest
 
 from storyboard.providers.emulator import ServedEmulator
 from storyboard.recipes import BatchResult, JobResult, connect, load_recipe, plan_batch, run_batch
-from storyboard.recipes.limits import ClusterLimits
+from storyboard.recipes.limits import ClusterLimits, distributed
 
 from .recipe_helpers import distinct_keys, output_facts, stats, write_rows
 
@@ -28,41 +28,56 @@ def cluster() -> Iterator[Any]:
         yield client
 
 
-def test_slots_are_global_across_workers(cluster: Any) -> None:
-    def hold_slots(limits: ClusterLimits, holds: int) -> list[tuple[float, float, float]]:
+def test_slots_and_rate_are_global_across_workers(cluster: Any, tmp_path: Path) -> None:
+    def hold_slots(limits: ClusterLimits, holds: int, tally: str) -> None:
         """On a worker: take a slot ``holds`` times at once, each for 0.3 s, making one
         paced request in it (a local function, so Dask ships it by value: workers can't
-        import the tests). (slot taken, request sent, slot given back) per hold."""
+        import the tests). Holders count themselves in and out of the ``tally`` file
+        (under an exclusive lock, shared by every worker process), keeping the peak.
+        The bucket's clock is frozen, so its state counts reservations, not seconds."""
+        import fcntl
+        import json
 
-        async def main() -> list[tuple[float, float, float]]:
-            async def one() -> tuple[float, float, float]:
+        import storyboard.recipes.limits as module
+
+        module.time = type("Frozen", (), {"time": staticmethod(lambda: 1000.0)})
+
+        def count(change: int) -> None:
+            with open(tally, "r+") as file:
+                fcntl.flock(file, fcntl.LOCK_EX)
+                inside, peak = json.load(file)
+                inside += change
+                file.seek(0)
+                file.truncate()
+                json.dump([inside, max(peak, inside)], file)
+
+        async def main() -> None:
+            async def one() -> None:
                 async with slots:
-                    start = time.time()
+                    count(+1)
                     await limiter.acquire()
-                    sent = time.time()
                     await asyncio.sleep(0.3)
-                    return start, sent, time.time()
+                    count(-1)
 
-            return list(await asyncio.gather(*(one() for _ in range(holds))))
+            await asyncio.gather(*(one() for _ in range(holds)))
 
         with limits.open() as (slots, limiter):
-            return asyncio.run(main())
+            asyncio.run(main())
 
-    limits = ClusterLimits.create(cluster, concurrency=3, rate=5.0)
+    tally = tmp_path / "tally.json"
+    tally.write_text("[0, 0]")
+    limits = ClusterLimits.create(cluster, concurrency=3, rate=10.0)
     try:
-        futures = cluster.map(hold_slots, [limits] * 4, [3] * 4, pure=False)
-        spans = [span for spans in cluster.gather(futures) for span in spans]
+        futures = cluster.map(hold_slots, [limits] * 4, [3] * 4, [str(tally)] * 4, pure=False)
+        cluster.gather(futures)
+        tat = distributed().Variable(limits.rate_name, client=cluster).get()
     finally:
         limits.close(cluster)
-    assert len(spans) == 12
-    events = sorted([(s, 1) for s, _, _ in spans] + [(e, -1) for _, _, e in spans])
-    busy = peak = 0
-    for _, change in events:
-        busy += change
-        peak = max(peak, busy)
-    assert peak == 3  # 12 holders on 2 workers, never more than 3 at once
-    sent = sorted(s for _, s, _ in spans)
-    assert sent[-1] - sent[0] >= (12 - 3) / 5.0 - 0.05  # a burst of 3, then 5 per second
+    inside, peak = json.loads(tally.read_text())
+    assert inside == 0 and peak == 3  # 12 holders on 2 workers, never more than 3 at once
+    # one bucket for the cluster: 12 reservations of 1/10 s each from the frozen "now";
+    # a burst of 3, then the 4th..12th waited 0.1..0.9 s (storyboard.ratelimit.reserve)
+    assert tat == pytest.approx(1000.0 + 12 / 10.0)
 
 
 def test_thirty_rows_in_process_and_on_a_cluster_give_the_same_videos(
