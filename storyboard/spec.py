@@ -14,15 +14,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     StrictBool,
     field_validator,
     model_validator,
 )
 
-from storyboard.edit.model import Edit, Output
+from storyboard.edit.model import Edit, Output, SpecModel
 from storyboard.edit.sources import Effect, Footage, Still
 from storyboard.kling.limits import DEFAULT_LIMITS, AspectRatio, Mode
 
@@ -72,11 +70,7 @@ def is_url(value: str) -> bool:
     return value.startswith(("http://", "https://"))
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
-
-
-class FrameSource(_Model):
+class FrameSource(SpecModel):
     """Where a first or last frame comes from: a file, a URL, or another scene's clip.
 
     Written as a plain string (a path relative to the storyboard, or a URL) or as
@@ -100,7 +94,7 @@ class FrameSource(_Model):
         return self
 
 
-class Element(_Model):
+class Element(SpecModel):
     """A character, object or place that prompts reference as ``@name``."""
 
     description: str = Field(min_length=1, description="What the element is, in a few words.")
@@ -120,7 +114,7 @@ class Element(_Model):
         return self
 
 
-class Shot(_Model):
+class Shot(SpecModel):
     """One shot: a prompt and a duration, with optional camera and style notes."""
 
     prompt: str = Field(
@@ -151,7 +145,7 @@ class Shot(_Model):
         return value
 
 
-class Defaults(_Model):
+class Defaults(SpecModel):
     """Settings every scene inherits unless it overrides them."""
 
     mode: Mode = Field(
@@ -172,7 +166,7 @@ class Defaults(_Model):
     )
 
 
-class Scene(_Model):
+class Scene(SpecModel):
     """A scene: shots generated together as one Kling 3.0 clip, a still, or footage."""
 
     id: str = Field(
@@ -237,7 +231,7 @@ class Scene(_Model):
         return float(sum(shot.duration for shot in self.shots))
 
 
-class Storyboard(_Model):
+class Storyboard(SpecModel):
     """A whole storyboard: elements, scenes in order, the edit, and the output."""
 
     storyboard: Literal[1] = Field(description="Format version; 1.")

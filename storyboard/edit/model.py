@@ -30,7 +30,9 @@ __all__ = [
     "Music",
     "Output",
     "Overlay",
+    "Seconds",
     "SlideDirection",
+    "SpecModel",
     "Subtitles",
     "Title",
     "TitleStyle",
@@ -90,11 +92,14 @@ def _known_colour(value: str) -> str:
 Colour = Annotated[str, AfterValidator(_known_colour)]
 
 
-class _Model(BaseModel):
+class SpecModel(BaseModel):
+    """Base of the storyboard file's models (spec, edit, sources): unknown keys ignored,
+    fields given by name or by alias, instances immutable."""
+
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
 
-class Transition(_Model):
+class Transition(SpecModel):
     """How one scene hands over to the next."""
 
     between: tuple[str, str] = Field(
@@ -115,7 +120,7 @@ class Transition(_Model):
     )
 
 
-class Trim(_Model):
+class Trim(SpecModel):
     """Which part of a scene's clip goes into the edit."""
 
     start: Seconds = Field(0.0, alias="in", description="Seconds cut from the clip's head.")
@@ -130,7 +135,7 @@ class Trim(_Model):
         return self
 
 
-class Title(_Model):
+class Title(SpecModel):
     """Text over the picture on a plate: a centred title, a lower-third or an end card."""
 
     text: str = Field(
@@ -178,7 +183,7 @@ class Title(_Model):
         return value
 
 
-class Subtitles(_Model):
+class Subtitles(SpecModel):
     """Subtitles from the shots' `dialogue`: .srt/.vtt sidecars, optionally burned in."""
 
     burn_in: StrictBool = Field(False, description="Also draw the lines into the picture.")
@@ -197,7 +202,7 @@ class Subtitles(_Model):
 Fraction01 = Annotated[float, Field(ge=0, le=1)]
 
 
-class Overlay(_Model):
+class Overlay(SpecModel):
     """An image (logo, watermark) or another scene (picture-in-picture) over the edit.
 
     Rendered by moviepy, only in the frames it covers; the rest of the edit keeps the
@@ -231,7 +236,7 @@ class Overlay(_Model):
         return self
 
 
-class Music(_Model):
+class Music(SpecModel):
     """A music bed under the whole edit."""
 
     path: str = Field(description="Audio file (mp3, wav, m4a, ...), relative to the storyboard.")
@@ -248,7 +253,7 @@ class Music(_Model):
     )
 
 
-class Loudness(_Model):
+class Loudness(SpecModel):
     """Loudness normalisation of the final mix (EBU R128 / ffmpeg loudnorm)."""
 
     enabled: StrictBool = Field(True, description="Normalise the final mix.")
@@ -260,7 +265,7 @@ class Loudness(_Model):
     )
 
 
-class Edit(_Model):
+class Edit(SpecModel):
     """How the generated clips are assembled into the final video."""
 
     order: list[str] | None = Field(
@@ -307,7 +312,7 @@ class Edit(_Model):
         return value
 
 
-class Output(_Model):
+class Output(SpecModel):
     """Where the edit is written, and how it is encoded."""
 
     path: str = Field(

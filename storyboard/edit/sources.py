@@ -12,17 +12,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .model import Seconds, SpecModel
+
 __all__ = ["Effect", "Footage", "Move", "Still"]
 
 Move = Literal["none", "zoom-in", "zoom-out", "pan-left", "pan-right"]
-Seconds = Annotated[float, Field(ge=0)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
-
-
-class Still(_Model):
+class Still(SpecModel):
     """An image shown as a scene, with an optional slow camera move."""
 
     path: str = Field(description="Image file (PNG, JPG, ...), relative to the storyboard.")
@@ -36,7 +33,7 @@ class Still(_Model):
     )
 
 
-class Footage(_Model):
+class Footage(SpecModel):
     """A local video placed in the edit like a generated clip."""
 
     path: str = Field(description="Video file (MP4, MOV, ...), relative to the storyboard.")
