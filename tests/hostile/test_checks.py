@@ -24,14 +24,12 @@ from pathlib import Path
 
 import pytest
 
+from .bounds import HANG_SECONDS, MAX_CPU_SECONDS, MAX_RSS_MB
 from .hostile_media import build_assets
 
 CASES = sorted(p.parent for p in (Path(__file__).parent / "checks").glob("*/storyboard.yaml"))
 EXPECT = re.compile(r"^# expect: (\d+) (.+?) \| (.+)$")
 CLI = str(Path(sys.executable).with_name("storyboard"))
-MAX_CPU_SECONDS = 10.0
-MAX_RSS_MB = 300
-HANG_SECONDS = 120
 
 
 @dataclass(frozen=True)

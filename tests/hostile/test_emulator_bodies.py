@@ -5,8 +5,6 @@ JSON a 422, and the server keeps answering its stats meanwhile."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +14,7 @@ import httpx
 import pytest
 
 from storyboard.providers.emulator import EmulatorConfig, ServedEmulator
+from tests.emulator_server import served_cli, stats
 
 AUTH = {"Authorization": "Bearer emulator-key"}
 
@@ -23,32 +22,13 @@ AUTH = {"Authorization": "Bearer emulator-key"}
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
     """The CLI's server in its own process on a free loopback port, stopped by its pid."""
-    command = [sys.executable, "-c", "from storyboard.cli import main; main()",
-               "emulator", "serve", "--port", "0", "--log-level", "warning"]  # fmt: skip
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().split(" at ", 1)[1].split(" ", 1)[0]
-        for _ in range(200):
-            try:
-                httpx.get(f"{url}/emulator/stats", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+    with served_cli() as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def create(url: str, prompt: str, **extra: Any) -> httpx.Response:
     body = {"model": "kling-3.0/video", "input": {"prompt": prompt, "duration": "3", **extra}}
     return httpx.post(f"{url}/api/v1/jobs/createTask", json=body, headers=AUTH, timeout=30)
-
-
-def stats(url: str) -> dict[str, Any]:
-    answer: dict[str, Any] = httpx.get(f"{url}/emulator/stats", timeout=10).json()
-    return answer
 
 
 def test_a_1_2_mb_prompt_is_refused_with_a_413_envelope(base_url: str) -> None:

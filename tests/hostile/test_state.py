@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from storyboard.atomic import atomic_path
@@ -32,15 +31,12 @@ from storyboard.run.lock import JournalBusy, journal_lock, lock_path
 from storyboard.run.render import prepare
 from storyboard.run.sidecar import ClipSidecar, adopt_clips, clip_name, write_sidecar
 from storyboard.store import SCHEMA_VERSION, StateStore, _journal_error
+from tests.emulator_server import CliEmulator, kie_env, start_cli, stats
+
+from .bounds import HANG_SECONDS, MAX_CPU_SECONDS, MAX_RSS_MB
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).parent / "state"
-LIMIT_S, LIMIT_MB = 10.0, 300.0
-"""Each hostile case: at most 10 CPU seconds and 300 MB (peak RSS). CPU time, not wall
-time: a loaded machine slows a run down but does not make it use more CPU."""
-HANG_S = 120.0
-"""Wall clock only to stop waiting for something that never happens (no speed check)."""
-CLI = [sys.executable, "-c", "from storyboard.cli import main; main()"]
 _MEASURED = """
 import atexit, os, resource
 
@@ -76,9 +72,7 @@ class Run:
 def _env(base_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KIE_", "STORYBOARD_"))}
     if base_url is not None:
-        env |= {"KIE_API_KEY": "emulator-key", "KIE_BASE_URL": base_url,
-                "KIE_UPLOAD_BASE_URL": base_url, "KIE_POLL_INITIAL": "0.05",
-                "KIE_POLL_MAX_INTERVAL": "0.3"}  # fmt: skip
+        env |= kie_env(base_url, POLL_MAX_INTERVAL="0.3")
     return env | {"COLUMNS": "200"}
 
 
@@ -115,8 +109,8 @@ def finish(process: subprocess.Popen[bytes], *, bounded: bool = True) -> Run:
     run = Run(process.returncode, texts[0], texts[1], cpu, peak_kb / 1024)
     assert "Traceback" not in run.text and "internal error" not in run.text, run.text
     if bounded:
-        assert run.cpu_seconds < LIMIT_S, f"used {run.cpu_seconds:.1f} CPU s"
-        assert 0 < run.peak_mb < LIMIT_MB, f"peak {run.peak_mb:.0f} MB"
+        assert run.cpu_seconds < MAX_CPU_SECONDS, f"used {run.cpu_seconds:.1f} CPU s"
+        assert 0 < run.peak_mb < MAX_RSS_MB, f"peak {run.peak_mb:.0f} MB"
     return run
 
 
@@ -136,49 +130,32 @@ class Emulator:
     baseline: int = 0
 
     def calls(self) -> int:
-        stats = httpx.get(f"{self.base_url}/emulator/stats", timeout=5).json()
-        return int(stats["create_task_calls"])
+        return int(stats(self.base_url)["create_task_calls"])
 
     def creates(self) -> int:
         """createTask calls since the test started."""
         return self.calls() - self.baseline
 
 
-def _serve(latency: float, storage: Path) -> tuple[subprocess.Popen[str], str]:
-    command = [*CLI, "emulator", "serve", "--port", "0", "--log-level", "warning",
-               "--latency", str(latency), "--storage-dir", str(storage)]  # fmt: skip
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              env=_env(None), text=True)  # fmt: skip
-    assert server.stdout is not None
-    base_url = server.stdout.readline().split(" at ", 1)[1].split(" ", 1)[0]
-    for _ in range(200):
-        try:
-            httpx.get(f"{base_url}/emulator/stats", timeout=1)
-            break
-        except httpx.ConnectError:
-            time.sleep(0.05)
-    return server, base_url
-
-
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[float, str]]:
     """``storyboard emulator serve`` on free loopback ports, one per task latency, started
     on first use and stopped by pid at the end of the module."""
-    started: dict[float, tuple[subprocess.Popen[str], str]] = {}
+    started: list[CliEmulator] = []
 
     class Lazy(dict[float, str]):
         def __missing__(self, latency: float) -> str:
             storage = tmp_path_factory.mktemp("emulator")
-            started[latency] = _serve(latency, storage)
-            self[latency] = started[latency][1]
+            options = ("--latency", str(latency), "--storage-dir", str(storage))
+            started.append(start_cli(*options, env=_env(None)))
+            self[latency] = started[-1].base_url
             return self[latency]
 
     try:
         yield Lazy()
     finally:
-        for server, _ in started.values():
-            os.kill(server.pid, signal.SIGTERM)
-            server.wait(timeout=10)
+        for server in started:
+            server.stop()
 
 
 @pytest.fixture
@@ -384,7 +361,7 @@ def _frozen_mid_generation(
 ) -> None:
     """Wait until ``process`` holds the journal's lock and has created its task, then
     stop it (SIGSTOP, by pid): it stays alive, mid-run, however loaded the machine is."""
-    deadline = time.monotonic() + HANG_S
+    deadline = time.monotonic() + HANG_SECONDS
     while time.monotonic() < deadline:
         assert process.poll() is None, "the first render ended before it was frozen"
         try:
@@ -435,7 +412,7 @@ def test_with_wait_the_second_render_reuses_what_the_first_made(
     other = start(["render", "single-shot.yaml", "--no-assemble", "--wait"], project,
                   emulator.base_url)  # fmt: skip
     errors = other.files[1]  # type: ignore[attr-defined]
-    deadline = time.monotonic() + HANG_S
+    deadline = time.monotonic() + HANG_SECONDS
     while b"waiting for" not in Path(errors.name).read_bytes():
         assert other.poll() is None and time.monotonic() < deadline, "it did not wait"
         time.sleep(0.02)
@@ -444,7 +421,7 @@ def test_with_wait_the_second_render_reuses_what_the_first_made(
     waited = finish(other, bounded=False)
     assert waited.code == 0, waited.text
     assert f"waiting for pid {first_render.pid}" in waited.stderr
-    assert "1 cached" in waited.stderr and waited.peak_mb < LIMIT_MB
+    assert "1 cached" in waited.stderr and waited.peak_mb < MAX_RSS_MB
     assert emulator.creates() == 1
 
 

@@ -3,16 +3,10 @@ bodies, saved fixtures, a movable clock and a fake sleep."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import subprocess
-import sys
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FAKE_CLIP_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
@@ -79,36 +73,3 @@ class FakeTime:
     async def sleep(self, seconds: float) -> None:
         self.waits.append(seconds)
         self.now += seconds
-
-
-@contextlib.contextmanager
-def served_cli(*options: str) -> Iterator[str]:
-    """``storyboard emulator serve`` in a subprocess on a free loopback port; yields its
-    base URL and stops that process (by its pid) afterwards."""
-    command = [sys.executable, "-c", "from storyboard.cli import main; main()", "emulator",
-               "serve", "--port", "0", "--log-level", "warning", *options]  # fmt: skip
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        first = server.stdout.readline()
-        assert " at " in first, first + (server.stderr.read() if server.stderr else "")
-        base_url = first.split(" at ", 1)[1].split(" ", 1)[0]
-        _wait_until_up(base_url)
-        yield base_url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-
-
-def _wait_until_up(base_url: str) -> None:
-    for _ in range(200):
-        try:
-            httpx.get(f"{base_url}/emulator/stats", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise AssertionError(f"{base_url} never answered")

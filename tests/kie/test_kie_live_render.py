@@ -10,14 +10,14 @@ import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
 from storyboard.cli import app
 from storyboard.providers.emulator import EmulatorConfig, ServedEmulator
+from tests.emulator_server import point_at, served_cli, stats
 
-from .kie_helpers import fake_render, served_cli
+from .kie_helpers import fake_render
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 STORYBOARD = """\
@@ -48,19 +48,15 @@ def test_render_against_the_live_profile(tmp_path: Path, monkeypatch: pytest.Mon
     path.write_text(STORYBOARD, encoding="utf-8")
     options = ("--profile", "live", "--record-null-polls", "3", "--time-scale", "0.01")
     with served_cli(*options) as base_url:
-        env = {"KIE_API_KEY": "emulator-key", "KIE_BASE_URL": base_url,
-               "KIE_UPLOAD_BASE_URL": base_url, "KIE_POLL_INITIAL": "0.05",
-               "KIE_POLL_MAX_INTERVAL": "0.2"}  # fmt: skip
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
+        point_at(monkeypatch, base_url, POLL_MAX_INTERVAL="0.2")
         result = CliRunner().invoke(app, ["render", str(path)])
-        stats = httpx.get(f"{base_url}/emulator/stats").json()
+        counters = stats(base_url)
     assert result.exit_code == 0, result.output[-3000:]
     assert (tmp_path / "out" / "live.mp4").stat().st_size > 0
-    assert stats["create_task_calls"] == stats["tasks_created"] == 3  # one per generation
-    assert stats["tasks_by_state"] == {"success": 3}
-    assert stats["rejected_requests"] == {"422": 6}  # 2 of the 3 null polls, per task
-    assert stats["key_sent_to_files"] == 0
+    assert counters["create_task_calls"] == counters["tasks_created"] == 3  # one per generation
+    assert counters["tasks_by_state"] == {"success": 3}
+    assert counters["rejected_requests"] == {"422": 6}  # 2 of the 3 null polls, per task
+    assert counters["key_sent_to_files"] == 0
     with sqlite3.connect(tmp_path / ".storyboard" / "state.sqlite") as db:
         rows = db.execute(
             "SELECT task_id, record_id, credits, credits_consumed FROM tasks"
@@ -82,21 +78,18 @@ def test_a_task_never_visible_stays_journaled_and_the_next_run_resumes_it(
     path.write_text(STORYBOARD.split("  - id: after")[0] + "output: out/one.mp4\n", "utf-8")
     config = EmulatorConfig(record_null_polls=10**6, renderer=fake_render)
     with ServedEmulator(config) as served:
-        env = {"KIE_API_KEY": "emulator-key", "KIE_BASE_URL": served.base_url,
-               "KIE_UPLOAD_BASE_URL": served.base_url, "KIE_POLL_INITIAL": "0.05",
-               "KIE_POLL_MAX_INTERVAL": "0.1", "KIE_POLL_NOT_VISIBLE_TIMEOUT": "0.5"}  # fmt: skip
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
+        point_at(monkeypatch, served.base_url, POLL_MAX_INTERVAL="0.1",
+                 POLL_NOT_VISIBLE_TIMEOUT="0.5")  # fmt: skip
         first = CliRunner().invoke(app, ["render", str(path), "--no-assemble"])
         with sqlite3.connect(tmp_path / ".storyboard" / "state.sqlite") as db:
             journaled = db.execute("SELECT state, task_id FROM generations").fetchall()
         served.emulator.config = replace(config, record_null_polls=0)  # now it shows up
         second = CliRunner().invoke(app, ["render", str(path), "--no-assemble"])
-        stats = served.emulator.stats()
+        counters = served.emulator.stats()
     assert first.exit_code != 0 and "recordInfo is null" in first.output
     assert "next run resumes polling it" in first.output
     assert "Traceback" not in first.output and "internal error" not in first.output
     task_id = next(iter(served.emulator.tasks))
     assert journaled == [("submitted", task_id)]
     assert second.exit_code == 0, second.output[-3000:]
-    assert stats["create_task_calls"] == 1  # the second run polled the journaled task
+    assert counters["create_task_calls"] == 1  # the second run polled the journaled task

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .kie_helpers import served_cli
+from tests.emulator_server import served_cli
 
 REFS = Path(__file__).resolve().parents[2] / "examples" / "refs"
 
@@ -47,7 +47,7 @@ class MinimalClient:
         task_id: str = answer["data"]["taskId"]
         return task_id
 
-    def wait(self, task_id: str, limit: float = 60.0) -> dict[str, Any]:
+    def wait(self, task_id: str, limit: float = 300.0) -> dict[str, Any]:
         """Poll until success (public clients treat 422 recordInfo is null / data: null
         right after createTask as "not visible yet")."""
         deadline = time.monotonic() + limit

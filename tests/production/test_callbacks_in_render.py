@@ -16,6 +16,7 @@ from storyboard.cli import app
 from storyboard.providers.emulator import EmulatorConfig, ServedEmulator
 from storyboard.providers.kie import PollPolicy
 from storyboard.run import steps
+from tests.emulator_server import point_at
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,9 +43,7 @@ def test_render_uses_callbacks(
     port = free_port()
     config = EmulatorConfig(api_key="k", latency=0.5, hmac_key=hmac_key)
     with ServedEmulator(config) as served:
-        for name, value in {"KIE_API_KEY": "k", "KIE_BASE_URL": served.base_url,
-                            "KIE_UPLOAD_BASE_URL": served.base_url}.items():  # fmt: skip
-            monkeypatch.setenv(name, value)
+        point_at(monkeypatch, served.base_url, "k")
         if hmac_key:
             monkeypatch.setenv("KIE_WEBHOOK_HMAC_KEY", hmac_key)
         result = CliRunner().invoke(app, [

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from storyboard.cli import app
 from storyboard.providers.emulator import EmulatorConfig, ServedEmulator
 from storyboard.run.backend import BackendUnavailable, choose_backend
+from tests.emulator_server import point_at
 
 SECRET = "sk-live-THIS-MUST-NEVER-LEAK-7f3a9c"
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,10 +50,7 @@ def test_render_never_leaks_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     project = tmp_path / "project"
     shutil.copytree(ROOT / "examples", project, ignore=shutil.ignore_patterns("out", ".storyboard"))
     with ServedEmulator(EmulatorConfig(api_key=SECRET)) as served:
-        monkeypatch.setenv("KIE_API_KEY", SECRET)
-        monkeypatch.setenv("KIE_BASE_URL", served.base_url)
-        monkeypatch.setenv("KIE_UPLOAD_BASE_URL", served.base_url)
-        monkeypatch.setenv("KIE_POLL_INITIAL", "0.05")
+        point_at(monkeypatch, served.base_url, SECRET)
         result = CliRunner().invoke(app, ["render", str(project / "single-shot.yaml"), "--json"])
         assert result.exit_code == 0, result.output
         stats = served.emulator.stats()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from storyboard.providers.emulator import EmulatorConfig, ServedEmulator
+from tests.emulator_server import point_at
 
 from .recipe_helpers import MINI
 
@@ -33,9 +34,5 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[ServedEmulator]:
     """A served emulator, with KIE_* pointing at it (so the backend is ``kie``, not billed);
     Dask workers started afterwards inherit the environment."""
     with ServedEmulator(EmulatorConfig(credits=10**9)) as emulator:
-        monkeypatch.setenv("KIE_API_KEY", emulator.config.api_key)
-        monkeypatch.setenv("KIE_BASE_URL", emulator.base_url)
-        monkeypatch.setenv("KIE_UPLOAD_BASE_URL", emulator.base_url)
-        monkeypatch.setenv("KIE_POLL_INITIAL", "0.05")
-        monkeypatch.setenv("KIE_POLL_MAX_INTERVAL", "0.5")
+        point_at(monkeypatch, emulator.base_url, emulator.config.api_key, POLL_MAX_INTERVAL="0.5")
         yield emulator

@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from storyboard.providers.emulator import ServedEmulator
 from storyboard.recipes import BatchResult
+from tests.emulator_server import stats as emulator_stats
 
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 
@@ -25,8 +24,7 @@ def write_rows(path: Path, names: list[str], **columns: Any) -> Path:
 
 def stats(served: ServedEmulator) -> dict[str, Any]:
     """``GET /emulator/stats`` over the socket."""
-    data: dict[str, Any] = httpx.get(f"{served.base_url}/emulator/stats", timeout=10).json()
-    return data
+    return emulator_stats(served.base_url)
 
 
 def distinct_keys(result: BatchResult) -> set[str]:

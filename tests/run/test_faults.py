@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from storyboard.cli import app
 from storyboard.providers.emulator import EmulatorConfig, FaultConfig, ServedEmulator
 from storyboard.providers.emulator.faults import Fault
+from tests.emulator_server import point_at
 
 from .run_helpers import EXAMPLES, TinyRenderer, chain_storyboard, journal_rows, temp_files
 
@@ -53,12 +54,8 @@ def served(tiny_renderer: TinyRenderer, request: pytest.FixtureRequest) -> Itera
 
 
 def render(served: ServedEmulator, path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    env = {"KIE_API_KEY": served.config.api_key, "KIE_BASE_URL": served.base_url,
-           "KIE_UPLOAD_BASE_URL": served.base_url, "KIE_POLL_INITIAL": "0.05",
-           "KIE_POLL_MAX_INTERVAL": "0.2", "KIE_RETRY_BASE_DELAY": "0.01",
-           "KIE_RETRY_MAX_DELAY": "0.05", "KIE_MAX_ATTEMPTS": "10"}  # fmt: skip
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    point_at(monkeypatch, served.base_url, served.config.api_key, POLL_MAX_INTERVAL="0.2",
+             RETRY_BASE_DELAY="0.01", RETRY_MAX_DELAY="0.05", MAX_ATTEMPTS="10")  # fmt: skip
     args = ["render", str(path), "--json", "--no-assemble", "--rate", "100", "--retry-budget", "4"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output[-3000:]
@@ -124,10 +121,7 @@ def test_the_human_summary_names_failed_tasks_and_repeated_requests(
     path.write_text(chain_storyboard((1,)), encoding="utf-8")
     served.emulator.faults.force("generation_fail")
     served.emulator.faults.force("http_error", code=500)
-    for name, value in {"KIE_API_KEY": served.config.api_key, "KIE_BASE_URL": served.base_url,
-                        "KIE_UPLOAD_BASE_URL": served.base_url, "KIE_POLL_INITIAL": "0.05",
-                        "KIE_RETRY_BASE_DELAY": "0.01"}.items():  # fmt: skip
-        monkeypatch.setenv(name, value)
+    point_at(monkeypatch, served.base_url, served.config.api_key, RETRY_BASE_DELAY="0.01")
     result = CliRunner().invoke(app, ["render", str(path), "--no-assemble", "--rate", "100"])
     assert result.exit_code == 0, result.output
     assert "2 task(s) created" in result.stderr
