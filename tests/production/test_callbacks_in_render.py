@@ -43,7 +43,7 @@ def test_render_uses_callbacks(
     port = free_port()
     config = EmulatorConfig(api_key="k", latency=0.5, hmac_key=hmac_key)
     with ServedEmulator(config) as served:
-        point_at(monkeypatch, served.base_url, "k")
+        point_at(monkeypatch, served.base_url, "k", POLL_TIMEOUT="7200")  # > NEVER
         if hmac_key:
             monkeypatch.setenv("KIE_WEBHOOK_HMAC_KEY", hmac_key)
         result = CliRunner().invoke(app, [
