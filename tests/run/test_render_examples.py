@@ -43,9 +43,10 @@ def offline_emulators(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Emulator
     yield seen
 
 
-def modified(paths: list[Path]) -> dict[Path, int]:
-    """Each file's modification time (ns): unchanged means nothing rewrote it."""
-    return {p: p.stat().st_mtime_ns for p in paths}
+def modified(paths: list[Path]) -> dict[Path, tuple[int, int]]:
+    """Each file's inode and modification time (ns): unchanged means nothing rewrote or
+    replaced it."""
+    return {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in paths}
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
