@@ -97,7 +97,7 @@ def test_the_server_stays_responsive_under_a_flood_of_large_bodies(base_url: str
         worker.start()
     try:
         refused = []  # the 413s the server had answered at each stats call
-        while len(refused) < 10 or (sent[0] < 4 and all(w.is_alive() for w in workers)):
+        while len(refused) < 10 or (len(set(refused)) < 2 and all(w.is_alive() for w in workers)):
             refused.append(stats(base_url)["rejected_requests"].get("413", 0))
             time.sleep(0.05)
     finally:
@@ -107,7 +107,7 @@ def test_the_server_stays_responsive_under_a_flood_of_large_bodies(base_url: str
     # before the limits, one 1.2 MB prompt pinned the server and stats stopped answering;
     # here every stats call answers while the flood goes on: the server's count of refused
     # bodies moves between them (no timing: the counters show the interleaving)
-    assert sent[0] >= 4 and len(set(refused)) > 1, (sent[0], refused)
+    assert len(set(refused)) > 1, (sent[0], refused)
     assert stats(base_url)["tasks_created"] == 0
 
 
