@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -16,39 +15,31 @@ from rich.table import Table
 from storyboard.cli.console import (
     EXIT_FAILED,
     EXIT_INVALID,
+    EXIT_REFUSED,
     err,
     fail,
     out,
     print_diagnostics,
     print_json,
+    terminal_confirm,
 )
-from storyboard.edit import AssemblyError, EditError
 from storyboard.edit.exports import ExportUnavailable
 from storyboard.lock import LockError
 from storyboard.picking import refresh_lock
 from storyboard.plan import PlanError, to_dot, to_mermaid
-from storyboard.run.backend import BackendName, BackendUnavailable, choose_backend
+from storyboard.run.backend import BackendName, BackendUnavailable
 from storyboard.run.callbacks import parse_listen
-from storyboard.run.lock import JournalLockError, journal_lock
-from storyboard.run.outputs import OutputRefused, choose_output
+from storyboard.run.lock import JournalLockError
+from storyboard.run.outputs import OutputRefused
 from storyboard.run.progress import JsonLines, LiveProgress
-from storyboard.run.render import (
-    AssembledEdit,
-    Prepared,
-    RunResult,
-    assemble_edit,
-    generate_all,
-    prepare,
-    read_status,
-)
+from storyboard.run.render import AssembledEdit, BudgetExceeded, Prepared, RunResult
+from storyboard.run.session import AssemblyFailed, CostRefused, RenderSession, take_label
 from storyboard.run.steps import RunOptions
 from storyboard.run.watch import WatchPass, watch_render
-from storyboard.settings import Settings
-from storyboard.store import JournalError, StateStore
+from storyboard.store import JournalError
 from storyboard.validate import StoryboardInvalid
 
 __all__ = [
-    "EXIT_REFUSED",
     "TakesOpt",
     "cost_gate",
     "generate_or_exit",
@@ -56,9 +47,6 @@ __all__ = [
     "prepare_or_exit",
     "register",
 ]
-
-EXIT_REFUSED = 3
-"""The cost gate refused: over --budget, or confirmation declined."""
 
 FileArg = Annotated[Path, typer.Argument(help="The storyboard file.", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
@@ -103,15 +91,21 @@ WaitOpt = Annotated[
 ]  # fmt: skip
 
 
+def _session(backend: BackendName | None) -> RenderSession:
+    try:
+        return RenderSession.choose(backend)
+    except BackendUnavailable as exc:
+        fail(str(exc), EXIT_INVALID)
+
+
 def _prepare(
-    file: Path, backend: BackendName | None, state: Path | None, allow_outside: bool = False,
+    session: RenderSession, file: Path, state: Path | None, allow_outside: bool = False,
     read_journal: bool = True, **options: Any,
 ) -> Prepared:  # fmt: skip
     try:
         with journal_errors():
-            return prepare(file, choose_backend(backend), state_path=state,
-                           allow_outside=allow_outside, read_journal=read_journal,
-                           **options)  # fmt: skip
+            return session.prepare(file, state_path=state, allow_outside=allow_outside,
+                                   read_journal=read_journal, **options)  # fmt: skip
     except StoryboardInvalid as exc:
         print_diagnostics(exc.diagnostics)
         raise typer.Exit(EXIT_INVALID) from exc
@@ -131,11 +125,13 @@ def journal_errors() -> Iterator[None]:
              EXIT_INVALID)  # fmt: skip
 
 
-def _output(prepared: Prepared, override: Path | None, allow_outside: bool, as_json: bool) -> Path:
+def _output(
+    session: RenderSession, prepared: Prepared, override: Path | None, allow_outside: bool,
+    as_json: bool,
+) -> Path:  # fmt: skip
     """The checked output path (exit 2 before anything is generated when refused)."""
     try:
-        choice = choose_output(prepared.report, prepared.state_path, override,
-                               allow_outside=allow_outside)  # fmt: skip
+        choice = session.output(prepared, override, allow_outside=allow_outside)
     except StoryboardInvalid as exc:
         print_diagnostics(exc.diagnostics)
         raise typer.Exit(EXIT_INVALID) from exc
@@ -150,7 +146,9 @@ def _output(prepared: Prepared, override: Path | None, allow_outside: bool, as_j
 
 
 @contextmanager
-def _locked(prepared: Prepared, wait: bool, as_json: bool) -> Iterator[Prepared]:
+def _locked(
+    session: RenderSession, prepared: Prepared, wait: bool, as_json: bool
+) -> Iterator[Prepared]:
     """Hold the journal's lock, then read the cache status again under it."""
 
     def waiting(holder: str) -> None:
@@ -161,9 +159,7 @@ def _locked(prepared: Prepared, wait: bool, as_json: bool) -> Iterator[Prepared]
             err.print(message, markup=False)
 
     try:
-        with journal_lock(prepared.state_path, wait=wait, on_wait=waiting):
-            with journal_errors():
-                read_status(prepared)
+        with journal_errors(), session.locked(prepared, wait=wait, on_wait=waiting):
             yield prepared
     except JournalLockError as exc:
         fail(str(exc), EXIT_INVALID)
@@ -173,7 +169,7 @@ def prepare_or_exit(
     file: Path, backend: BackendName | None, state: Path | None, **options: Any
 ) -> Prepared:
     """:func:`prepare`, turning bad input into diagnostics and exit 2."""
-    return _prepare(file, backend, state, **options)
+    return _prepare(_session(backend), file, state, **options)
 
 
 # -- plan -------------------------------------------------------------------------------
@@ -189,7 +185,7 @@ def plan_command(
     """Show what a render would do: each generation, its dependencies, estimated cost, and
     cache status (cached / new / stale because an input changed, and which), with the
     takes of each scene and which one is picked (film.lock)."""
-    prepared = _prepare(file, backend, state, allow_outside, takes=takes)
+    prepared = _prepare(_session(backend), file, state, allow_outside, takes=takes)
     if graph is not None:
         if graph not in {"dot", "mermaid"}:
             fail("--graph takes dot or mermaid", EXIT_INVALID)
@@ -294,126 +290,89 @@ def render_command(
     set, Kling 3.0 on kie.ai. Exit: 0 done, 1 a generation or the assembly failed,
     2 invalid input (or the journal is in use: see --wait), 3 refused by the cost gate.
     """
-    prepared = _prepare(file, backend, state, allow_outside, read_journal=False, takes=takes)
+    session = _session(backend)
+    prepared = _prepare(session, file, state, allow_outside, read_journal=False, takes=takes)
     if watch:
         _watch(prepared, budget, yes, output, state, takes, as_json)
         return
-    out_file = _output(prepared, output, allow_outside, as_json) if assemble else None
+    out_file = _output(session, prepared, output, allow_outside, as_json) if assemble else None
     try:
         listen = parse_listen(callback_listen)
     except ValueError as exc:
         fail(f"--callback-listen: {exc}", EXIT_INVALID)
-    with _locked(prepared, wait, as_json), journal_errors():
+    with _locked(session, prepared, wait, as_json), journal_errors():
         _render_locked(
-            prepared, out_file, listen, as_json, budget=budget, yes=yes,
+            session, prepared, out_file, listen, as_json, budget=budget, yes=yes,
             retry_budget=retry_budget, concurrency=concurrency, rate=rate,
             resubmit_uncertain=resubmit_uncertain, callback_url=callback_url,
         )  # fmt: skip
 
 
 def _render_locked(
-    prepared: Prepared, out_file: Path | None, listen: tuple[str, int], as_json: bool, *,
-    budget: float | None, yes: bool, retry_budget: int, concurrency: int, rate: float,
-    resubmit_uncertain: bool, callback_url: str | None,
+    session: RenderSession, prepared: Prepared, out_file: Path | None,
+    listen: tuple[str, int], as_json: bool, *, budget: float | None, yes: bool,
+    retry_budget: int, concurrency: int, rate: float, resubmit_uncertain: bool,
+    callback_url: str | None,
 ) -> None:  # fmt: skip
-    _cost_gate(prepared, budget, yes, as_json)
-    options = RunOptions(concurrency=concurrency, requests_per_second=rate,
-                         retry_budget=retry_budget,
-                         # offline, the emulator that may hold the task died with its run
-                         resubmit_uncertain=resubmit_uncertain or not prepared.backend.persistent,
-                         poll=prepared.backend.poll, reuse_uploads=prepared.backend.persistent,
-                         callback_url=callback_url, callback_listen=listen)  # fmt: skip
-    result = _generate(prepared, options, as_json)
+    cost_gate(prepared, budget, yes, as_json, session=session)
+    options = session.options(resubmit_uncertain=resubmit_uncertain, concurrency=concurrency,
+                              requests_per_second=rate, retry_budget=retry_budget,
+                              callback_url=callback_url, callback_listen=listen)  # fmt: skip
+    result = _generate(session, prepared, options, as_json)
     if not result.ok:
         _fail_summary(result, as_json)
     if out_file is None:
         _done(prepared, result, None, as_json)
         return
-    edit = _assemble(prepared, result.clips(), out_file, as_json)
+    edit = _assemble(session, prepared, result.clips(), out_file, as_json)
     _relock(prepared, result.clips(), as_json)
     _done(prepared, result, edit, as_json)
 
 
 def cost_gate(
     prepared: Prepared, budget: float | None, yes: bool, as_json: bool,
-    only: set[str] | None = None,
+    only: set[str] | None = None, *, session: RenderSession | None = None,
 ) -> None:  # fmt: skip
     """Say what will be paid for; refuse (exit 3) over ``budget`` or when not confirmed.
     ``only``: the takes (``scene#take``) this run generates, default all."""
-    every = {n: st for n, st in prepared.all_status().items() if only is None or n in only}
-    cost = prepared.cost(only)
-    paying = [_label(n, st.take) for n, st in every.items() if st.will_pay]
-    reused = len(every) - len(paying)
-    names = ", ".join(paying) or "none"
-    price = str(cost) if prepared.backend.billed else f"free here; on kie.ai: {cost}"
-    message = (
-        f"{prepared.backend.description}: {reused} cached or resumed, {len(paying)} to "
-        f"generate ({names}); {price}"
-    )
-    warnings = _state_warnings(prepared)
+    session = session or RenderSession(prepared.backend)
+    quote = session.quote(prepared, only)
     if as_json:
-        JsonLines.write({"event": "plan", "to_generate": paying, "estimate": cost.__dict__,
-                         "warnings": warnings})  # fmt: skip
+        JsonLines.write({"event": "plan", "to_generate": quote.paying,
+                         "estimate": quote.cost.__dict__, "warnings": quote.warnings})  # fmt: skip
     else:
-        for warning in warnings:
+        for warning in quote.warnings:
             err.print(f"warning: {warning}", style="yellow", markup=False)
-        err.print(message, markup=False)
-    if budget is not None and cost.credits > budget:
-        fail(f"the estimate ({cost.credits} credits) exceeds --budget {budget:g}; nothing was "
-             "submitted", EXIT_REFUSED)  # fmt: skip
-    threshold = Settings.from_env().storyboard_confirm_above
-    if prepared.backend.billed and cost.credits > threshold and not yes:
-        if not sys.stdin.isatty():
-            fail(f"about to spend ~{cost.credits} credits on kie.ai; pass --yes to confirm",
-                 EXIT_REFUSED)  # fmt: skip
-        if not typer.confirm(f"Spend ~{cost.credits} credits (~${cost.usd:.2f}) on kie.ai?"):
-            fail("not confirmed; nothing was submitted", EXIT_REFUSED)
-
-
-def _state_warnings(prepared: Prepared) -> list[str]:
-    """What lost local state costs: clips journaled again from their sidecars, deleted
-    clips downloaded again, deleted clips whose result expired (paid again)."""
-    found = []
-    if prepared.adopted:
-        found.append(f"the journal {prepared.state_path} lacked {len(prepared.adopted)} "
-                     "clip(s) found on disk; journaled them again from their sidecars")  # fmt: skip
-    for scene, status in prepared.status.items():
-        if any("deleted" in reason for reason in status.reasons):
-            cost = prepared.plan.generations[scene].estimate
-            paid = f" (~{cost.credits} credits)" if status.will_pay else ""
-            found.append(f"scene {scene!r}: {'; '.join(status.reasons)}{paid}")
-    return found
-
-
-_cost_gate = cost_gate
+        err.print(quote.message(prepared.backend), markup=False)
+    try:
+        session.check_cost(quote.cost.credits, usd=quote.cost.usd, budget=budget, yes=yes,
+                           confirm=terminal_confirm())  # fmt: skip
+    except (BudgetExceeded, CostRefused) as exc:
+        fail(str(exc), EXIT_REFUSED)
 
 
 def generate_or_exit(
     prepared: Prepared, options: RunOptions, as_json: bool, only: set[str] | None = None
 ) -> RunResult:
     """Generate with progress shown; a failure prints its summary and exits 1."""
-    result = _generate(prepared, options, as_json, only)
+    result = _generate(RenderSession(prepared.backend), prepared, options, as_json, only)
     if not result.ok:
         _fail_summary(result, as_json)
     return result
 
 
-def _label(name: str, take: int) -> str:
-    """``wake-up`` for take 1, ``wake-up#2`` for the others."""
-    return name.removesuffix("#1") if take == 1 else name
-
-
 def _generate(
-    prepared: Prepared, options: RunOptions, as_json: bool, only: set[str] | None = None
-) -> RunResult:
+    session: RenderSession, prepared: Prepared, options: RunOptions, as_json: bool,
+    only: set[str] | None = None,
+) -> RunResult:  # fmt: skip
     plan = prepared.plan
     scenes = [plan.take_node(p).name for t in plan.takes.values()
               for p in t.values() if only is None or p.name in only]  # fmt: skip
     try:
         if as_json:
-            return asyncio.run(generate_all(prepared, options, JsonLines(), only=only))
+            return session.generate(prepared, options, JsonLines(), only=only)
         with LiveProgress(scenes, err) as progress:
-            result = asyncio.run(generate_all(prepared, options, progress, only=only))
+            result = session.generate(prepared, options, progress, only=only)
             for scene, gen in result.generations.items():
                 if not gen.ok:
                     progress.fail(scene, (gen.error or "")[:80])
@@ -425,21 +384,23 @@ def _generate(
 
 
 def _assemble(
-    prepared: Prepared, clips: dict[str, Path], out_file: Path, as_json: bool, force: bool = False
-) -> AssembledEdit:
+    session: RenderSession, prepared: Prepared, clips: dict[str, Path], out_file: Path,
+    as_json: bool, force: bool = False,
+) -> AssembledEdit:  # fmt: skip
     try:
         if as_json:
-            return assemble_edit(prepared, clips, out_file, progress=_json_progress, force=force)
+            return session.assemble(prepared, clips, out_file, progress=_json_progress,
+                                    force=force)  # fmt: skip
         with err.status("assembling the edit…") as status:
 
             def show(step: str, fraction: float) -> None:
                 status.update(f"assembling the edit: {step} {fraction:.0%}")
 
-            return assemble_edit(prepared, clips, out_file, progress=show, force=force)
+            return session.assemble(prepared, clips, out_file, progress=show, force=force)
     except ExportUnavailable as exc:
         fail(str(exc), EXIT_INVALID)
-    except (EditError, AssemblyError) as exc:
-        fail(f"assembly failed: {exc}")
+    except AssemblyFailed as exc:
+        fail(str(exc))
 
 
 def _watch(
@@ -498,7 +459,7 @@ def _json_progress(step: str, fraction: float) -> None:
 
 
 def _fail_summary(result: RunResult, as_json: bool) -> None:
-    failed = {_label(f"{g.scene_id}#{g.take}", g.take): g.error for g in result.all_results()
+    failed = {take_label(f"{g.scene_id}#{g.take}", g.take): g.error for g in result.all_results()
               if not g.ok}  # fmt: skip
     if as_json:
         JsonLines.write({"event": "summary", **result.to_json()})
@@ -560,28 +521,19 @@ def assemble_command(
     as_json: JsonOpt = False, allow_outside: OutsideOpt = False, wait: WaitOpt = False,
 ) -> None:  # fmt: skip
     """Re-assemble the edit from the clips already generated (nothing is generated)."""
-    prepared = _prepare(file, backend, state, allow_outside, read_journal=False)
-    out_file = _output(prepared, output, allow_outside, as_json)
-    with _locked(prepared, wait, as_json), journal_errors():
-        clips = _stored_clips(prepared)
+    session = _session(backend)
+    prepared = _prepare(session, file, state, allow_outside, read_journal=False)
+    out_file = _output(session, prepared, output, allow_outside, as_json)
+    with _locked(session, prepared, wait, as_json), journal_errors():
+        clips = session.stored_clips(prepared)
         missing = [s for s in prepared.plan.generations if s not in clips]
         if missing:
             fail(f"no clip yet for {', '.join(missing)}; run `storyboard render {file}` first",
                  EXIT_FAILED)  # fmt: skip
-        edit = _assemble(prepared, clips, out_file, as_json, force=True)
+        edit = _assemble(session, prepared, clips, out_file, as_json, force=True)
         _relock(prepared, clips, as_json)
     if as_json:
         print_json(edit.report)
     else:
         out.print(f"[green]✓[/] {edit.summary}")
         _warn(edit)
-
-
-def _stored_clips(prepared: Prepared) -> dict[str, Path]:
-    clips = {}
-    with StateStore(prepared.state_path) as store:
-        for scene, planned in prepared.plan.generations.items():
-            record = store.generation(planned.key)
-            if record and record.clip:
-                clips[scene] = record.clip
-    return clips

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,15 +12,17 @@ from rich.table import Table
 from storyboard.cli.console import (
     EXIT_FAILED,
     EXIT_INVALID,
+    EXIT_REFUSED,
     err,
     fail,
     out,
     print_diagnostics,
     print_json,
+    terminal_confirm,
 )
 from storyboard.recipes.batch import BatchPlan, BatchResult, plan_batch, run_batch
 from storyboard.recipes.cluster import ClusterUnavailable, connect, dask_available
-from storyboard.recipes.jobs import JobResult
+from storyboard.recipes.jobs import JobResult, hold_journals
 from storyboard.recipes.load import (
     LoadedRecipe,
     RecipeInvalid,
@@ -34,12 +35,11 @@ from storyboard.recipes.model import Recipe
 from storyboard.recipes.params import parse_assignment
 from storyboard.recipes.rows import RowsInvalid
 from storyboard.run.backend import BackendName, BackendUnavailable
-from storyboard.settings import Settings
+from storyboard.run.lock import JournalLockError
+from storyboard.run.render import BudgetExceeded
+from storyboard.run.session import CostRefused, RenderSession
 
-__all__ = ["EXIT_REFUSED", "app"]
-
-EXIT_REFUSED = 3
-"""The cost gate refused: over --budget, or confirmation declined."""
+__all__ = ["app"]
 
 app = typer.Typer(
     help="Reusable, parameterised pipelines: list, show and run recipes — one video, or one "
@@ -181,6 +181,8 @@ def run_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate every row and show the "
                        "plan and cost; generate nothing.")] = False,
     as_json: JsonOpt = False,
+    wait: Annotated[bool, typer.Option("--wait", help="When another batch or render holds the "
+                    "batch's journal, wait for it instead of exiting.")] = False,
 ) -> None:  # fmt: skip
     """Run a recipe: with no parameters a built-in renders its shipped example; with
     --rows, one video per row (all rows are validated first; a bad row is reported with
@@ -204,7 +206,7 @@ def run_command(
             _plan_table(plan)
         raise typer.Exit(EXIT_INVALID if plan.invalid else 0)
     _cost_gate(plan, yes)
-    result = _run(plan, cluster, workers, parallel, as_json)
+    result = _run(plan, cluster, workers, parallel, as_json, wait)
     _summary(plan, result, as_json)
     raise typer.Exit(result.exit_code)
 
@@ -275,21 +277,17 @@ def _print_invalid(result: JobResult) -> None:
 
 
 def _cost_gate(plan: BatchPlan, yes: bool) -> None:
-    credits = plan.cost()["credits"]
-    if plan.budget is not None and credits > plan.budget:
-        fail(f"the estimate ({credits} credits) exceeds the budget of {plan.budget:g}; nothing "
-             "was submitted", EXIT_REFUSED)  # fmt: skip
-    threshold = Settings.from_env().storyboard_confirm_above
-    if plan.backend.billed and credits > threshold and not yes:
-        if not sys.stdin.isatty():
-            fail(f"about to spend ~{credits} credits on kie.ai; pass --yes to confirm",
-                 EXIT_REFUSED)  # fmt: skip
-        if not typer.confirm(f"Spend ~{credits} credits on kie.ai?"):
-            fail("not confirmed; nothing was submitted", EXIT_REFUSED)
+    cost = plan.cost()
+    try:
+        RenderSession(plan.backend).check_cost(cost["credits"], usd=cost["usd"],
+                                               budget=plan.budget, yes=yes,
+                                               confirm=terminal_confirm())  # fmt: skip
+    except (BudgetExceeded, CostRefused) as exc:
+        fail(str(exc), EXIT_REFUSED)
 
 
 def _run(
-    plan: BatchPlan, cluster: str | None, workers: int, parallel: int, as_json: bool
+    plan: BatchPlan, cluster: str | None, workers: int, parallel: int, as_json: bool, wait: bool
 ) -> BatchResult:
     show = (lambda result: None) if as_json else _progress
     if cluster is not None and not plan.to_run:
@@ -299,17 +297,25 @@ def _run(
                   "'storyboard[dask]'); running the batch in-process instead",
                   style="yellow", markup=False)  # fmt: skip
         cluster = None
+    jobs = [planned.job for planned in plan.to_run]
     try:
-        if cluster is None:
-            return run_batch(plan, parallel=parallel, on_result=show)
-        with connect(cluster, workers=workers, threads=parallel) as client:
-            return run_batch(plan, client=client, on_result=show)
+        with hold_journals(jobs, plan.settings, wait=wait, on_wait=_waiting):
+            if cluster is None:
+                return run_batch(plan, parallel=parallel, on_result=show)
+            with connect(cluster, workers=workers, threads=parallel) as client:
+                return run_batch(plan, client=client, on_result=show)
+    except JournalLockError as exc:
+        fail(str(exc), EXIT_INVALID)
     except ClusterUnavailable as exc:
         fail(str(exc), EXIT_FAILED)
     except KeyboardInterrupt:
         err.print("storyboard: interrupted — tasks already created are in the journal; run "
                   "the same command again to resume without paying twice")  # fmt: skip
         raise typer.Exit(130) from None
+
+
+def _waiting(holder: str) -> None:
+    err.print(f"waiting for {holder} to release the batch's journal…", markup=False)
 
 
 def _progress(result: JobResult) -> None:

@@ -20,7 +20,7 @@ from storyboard.lock import LockError
 from storyboard.picking import PickError, check_take, pick_take
 from storyboard.run.progress import JsonLines
 from storyboard.run.render import Prepared
-from storyboard.run.steps import RunOptions
+from storyboard.run.session import RenderSession
 
 __all__ = ["register"]
 
@@ -88,8 +88,7 @@ def reroll_command(
     new = {p.name for p in prepared.plan.takes[scene].values() if p.take > have}
     only = new | _upstream_to_generate(prepared, scene)
     cost_gate(prepared, budget, yes, as_json, only=only)
-    options = RunOptions(poll=prepared.backend.poll, reuse_uploads=prepared.backend.persistent,
-                         resubmit_uncertain=not prepared.backend.persistent)  # fmt: skip
+    options = RenderSession(prepared.backend).options()
     result = generate_or_exit(prepared, options, as_json, only=only)
     if as_json:
         JsonLines.write({"event": "summary", "scene": scene, "new_takes": sorted(new),

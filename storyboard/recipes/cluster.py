@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from storyboard.recipes.jobs import Job, JobResult, RenderSettings, run_job
+from storyboard.recipes.jobs import Job, JobResult, RenderSettings, hold_journals, run_job
 from storyboard.recipes.limits import ClusterLimits, distributed
 
 __all__ = [
@@ -77,7 +77,18 @@ def run_on_cluster(
     settings: RenderSettings,
     on_result: Callable[[JobResult], None] = lambda result: None,
 ) -> list[JobResult]:
-    """Run the chains of jobs on ``client``'s cluster; a result per job, as they finish."""
+    """Run the chains of jobs on ``client``'s cluster; a result per job, as they finish
+    (a journal the jobs share is locked here, for the whole run)."""
+    with hold_journals([job for chain in chains for job in chain], settings):
+        return _run_chains(client, chains, settings, on_result)
+
+
+def _run_chains(
+    client: Any,
+    chains: list[list[Job]],
+    settings: RenderSettings,
+    on_result: Callable[[JobResult], None],
+) -> list[JobResult]:
     as_completed = distributed().as_completed
     limits = ClusterLimits.create(client, settings.concurrency, settings.rate) if (
         settings.shared) else None  # fmt: skip

@@ -12,21 +12,32 @@ import asyncio
 import os
 import socket
 import time
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractAsyncContextManager, ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from storyboard.ratelimit import Limiter
 from storyboard.run.backend import Backend, BackendName, BackendUnavailable, choose_backend
-from storyboard.run.render import RenderOutcome, render_async
+from storyboard.run.lock import shared_journal_lock
+from storyboard.run.render import RenderOutcome
+from storyboard.run.session import RenderSession
 from storyboard.run.steps import RunOptions
 from storyboard.validate import StoryboardInvalid
 
 if TYPE_CHECKING:
     from storyboard.recipes.limits import ClusterLimits
 
-__all__ = ["Job", "JobResult", "JobStatus", "RenderSettings", "render_job", "run_job"]
+__all__ = [
+    "Job",
+    "JobResult",
+    "JobStatus",
+    "RenderSettings",
+    "hold_journals",
+    "render_job",
+    "run_job",
+]
 
 JobStatus = Literal["done", "cached", "failed", "invalid"]
 
@@ -69,7 +80,9 @@ class RenderSettings:
     twice; see ``storyboard render --resubmit-uncertain``)."""
     shared: bool = False
     """Limits are global (a paid or served service all jobs share); offline jobs each
-    talk to their own in-process emulator, so their limits are their own."""
+    talk to their own in-process emulator, so their limits are their own. Shared jobs
+    also share the batch's journal, whose lock the batch holds (see :func:`hold_journals`);
+    other jobs lock their own journal."""
 
     def options(
         self,
@@ -77,11 +90,11 @@ class RenderSettings:
         slots: AbstractAsyncContextManager[Any] | None,
         limiter: Limiter | None,
     ) -> RunOptions:
-        return RunOptions(
-            concurrency=self.concurrency, requests_per_second=self.rate,
-            retry_budget=self.retry_budget, resubmit_uncertain=self.resubmit_uncertain,
-            poll=backend.poll,
-            reuse_uploads=backend.persistent, slots=slots, limiter=limiter,
+        """The session's options for ``backend`` with the batch's limits."""
+        return RenderSession(backend).options(
+            resubmit_uncertain=self.resubmit_uncertain, concurrency=self.concurrency,
+            requests_per_second=self.rate, retry_budget=self.retry_budget, slots=slots,
+            limiter=limiter,
         )  # fmt: skip
 
 
@@ -121,14 +134,17 @@ async def render_job(
     backend: Backend,
     slots: AbstractAsyncContextManager[Any] | None = None,
     limiter: Limiter | None = None,
+    *,
+    lock: bool = True,
 ) -> JobResult:
     """Generate what is not cached and assemble the job's output; a result, never raises
-    for a failure of the job itself."""
+    for a failure of the job itself. ``lock``: take the job's journal lock (shared with
+    the other jobs of this process); off where the batch's driver holds it."""
     started = time.monotonic()
     try:
-        outcome = await render_async(
-            job.storyboard, backend=backend, output=job.output, state_path=job.state,
-            options=settings.options(backend, slots, limiter),
+        outcome = await RenderSession(backend).render(
+            job.storyboard, output=job.output, state_path=job.state,
+            options=settings.options(backend, slots, limiter), lock=lock,
         )  # fmt: skip
     except StoryboardInvalid as exc:
         return JobResult.of(job, "failed", error="the storyboard is invalid",
@@ -156,6 +172,22 @@ def _result(job: Job, outcome: RenderOutcome, elapsed: float) -> JobResult:
     return JobResult.of(job, "cached" if cached else "done", output=output, **common)
 
 
+@contextmanager
+def hold_journals(
+    jobs: Iterable[Job], settings: RenderSettings, *, wait: bool = False,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[None]:  # fmt: skip
+    """Hold the batch's journal lock while its jobs run, when they share one journal
+    (``settings.shared``): another batch or render on the same folder is then refused
+    (:class:`~storyboard.run.lock.JournalBusy`) or, with ``wait``, waits; the jobs in
+    this process share the lock, and Dask workers leave it to this holder."""
+    journals = sorted({job.state for job in jobs}) if settings.shared else []
+    with ExitStack() as held:
+        for journal in journals:
+            held.enter_context(shared_journal_lock(journal, wait=wait, on_wait=on_wait))
+        yield
+
+
 def _where_am_i() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -169,16 +201,19 @@ def run_job(
     """Render ``job`` on a Dask worker (``after``: results this job waits for, unused).
 
     The backend comes from the worker's own environment (KIE_API_KEY stays there); the
-    generation slots and request rate are the cluster-wide ones in ``limits``.
+    generation slots and request rate are the cluster-wide ones in ``limits``. A shared
+    journal's lock is the driver's (:func:`hold_journals`); a job's own journal is locked
+    here.
     """
     try:
         backend = worker_backend(settings)
     except BackendUnavailable as exc:
         return JobResult.of(job, "failed", error=str(exc), worker=_where_am_i())
+    lock = not settings.shared
     if limits is None:
-        return asyncio.run(render_job(job, settings, backend))
+        return asyncio.run(render_job(job, settings, backend, lock=lock))
     with limits.open() as (slots, limiter):
-        return asyncio.run(render_job(job, settings, backend, slots, limiter))
+        return asyncio.run(render_job(job, settings, backend, slots, limiter, lock=lock))
 
 
 def worker_backend(settings: RenderSettings) -> Backend:

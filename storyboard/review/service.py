@@ -25,7 +25,7 @@ from storyboard.plan import PlanError
 from storyboard.review.board import Board, build_board
 from storyboard.run.backend import Backend
 from storyboard.run.render import Prepared, assemble_edit, generate_all, output_path, prepare
-from storyboard.run.steps import RunOptions
+from storyboard.run.session import RenderSession
 from storyboard.validate import StoryboardInvalid
 
 __all__ = ["ActionRefused", "Quote", "ReviewService", "Unavailable"]
@@ -205,9 +205,7 @@ class ReviewService:
     def _run(self, scene: str | None, n: int) -> None:
         try:
             prepared, only = self._planned(scene, n)
-            options = RunOptions(poll=prepared.backend.poll,
-                                 reuse_uploads=prepared.backend.persistent,
-                                 resubmit_uncertain=not prepared.backend.persistent)  # fmt: skip
+            options = RenderSession(prepared.backend).options()
             result = asyncio.run(generate_all(prepared, options, lambda event: None, only=only))
             if not result.ok:
                 failed = [g.error or "" for g in result.all_results() if not g.ok]

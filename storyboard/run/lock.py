@@ -14,12 +14,14 @@ import fcntl
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["JournalBusy", "JournalLockError", "journal_lock", "lock_path"]
+__all__ = ["JournalBusy", "JournalLockError", "journal_lock", "lock_path", "shared_journal_lock"]
 
 
 class JournalLockError(Exception):
@@ -89,3 +91,43 @@ def _write_holder(fd: int) -> None:
     info = {"pid": os.getpid(), "command": command, "started": time.time()}
     os.ftruncate(fd, 0)
     os.pwrite(fd, json.dumps(info).encode(), 0)
+
+
+@dataclass
+class _Shared:
+    """One journal's lock as this process holds it, and how many holders share it."""
+
+    holders: int = 0
+    held: ExitStack | None = None
+    taking: threading.Lock = field(default_factory=threading.Lock)
+
+
+_SHARED: dict[str, _Shared] = {}
+_SHARED_GUARD = threading.Lock()
+
+
+@contextmanager
+def shared_journal_lock(
+    journal: Path, *, wait: bool = False, on_wait: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """:func:`journal_lock`, shared by every holder in this process: the first one takes
+    the OS lock, the last one releases it. The jobs of a batch share their batch's journal
+    this way (in-process, several at once), while another process stays locked out."""
+    key = os.path.realpath(journal)
+    with _SHARED_GUARD:
+        shared = _SHARED.setdefault(key, _Shared())
+        shared.holders += 1
+    try:
+        with shared.taking:  # one thread takes the OS lock; the others then share it
+            if shared.held is None:
+                held = ExitStack()
+                held.enter_context(journal_lock(journal, wait=wait, on_wait=on_wait))
+                shared.held = held
+        yield
+    finally:
+        with _SHARED_GUARD:
+            shared.holders -= 1
+            if shared.holders == 0:
+                del _SHARED[key]
+                if shared.held is not None:
+                    shared.held.close()

@@ -584,27 +584,16 @@ async def render_async(
     takes: int | None = None,
 ) -> RenderOutcome:
     """The main job without a terminal: validate, plan, gate on ``budget``, generate what is
-    not cached, and assemble (``takes``: takes per scene instead of the storyboard's).
-    Raises :class:`StoryboardInvalid` or :class:`BudgetExceeded` before anything is paid
-    for."""
+    not cached, and assemble (``takes``: takes per scene instead of the storyboard's), with
+    the journal's lock held. Raises :class:`StoryboardInvalid`, :class:`BudgetExceeded` or
+    :class:`~storyboard.run.lock.JournalBusy` before anything is paid for. The rules are
+    :class:`~storyboard.run.session.RenderSession`'s."""
     from storyboard.run.backend import choose_backend
+    from storyboard.run.session import RenderSession
 
-    chosen = backend or choose_backend(None)
-    prepared = prepare(Path(path), chosen, state_path=state_path, takes=takes)
-    out = output_path(prepared, output) if assemble else None
-    cost = prepared.cost()
-    if budget is not None and cost.credits > budget:
-        raise BudgetExceeded(f"the estimate ({cost}) exceeds the budget of {budget:g} credits")
-    opts = options or RunOptions(
-        poll=chosen.poll,
-        reuse_uploads=chosen.persistent,
-        resubmit_uncertain=not chosen.persistent,  # offline: the old emulator is gone
-    )
-    result = await generate_all(prepared, opts, sink or (lambda event: None))
-    edit = None
-    if out is not None and result.ok:
-        edit = await asyncio.to_thread(assemble_edit, prepared, result.clips(), out)
-    return RenderOutcome(prepared, result, edit)
+    session = RenderSession(backend or choose_backend(None))
+    return await session.render(path, output=output, options=options, sink=sink, budget=budget,
+                                state_path=state_path, assemble=assemble, takes=takes)  # fmt: skip
 
 
 def render(path: str | Path, **options: Any) -> RenderOutcome:
