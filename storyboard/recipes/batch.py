@@ -25,12 +25,13 @@ from storyboard.plan import PlanError, build_plan
 from storyboard.pricing import Estimate
 from storyboard.ratelimit import RateLimiter
 from storyboard.recipes.instantiate import InstanceInvalid, file_values, instantiate
-from storyboard.recipes.jobs import Job, JobResult, RenderSettings, render_job
+from storyboard.recipes.jobs import Job, JobResult, RenderSettings, output_problem, render_job
 from storyboard.recipes.load import LoadedRecipe, RecipeInvalid
 from storyboard.recipes.params import Layer, check_layer, resolve_values
 from storyboard.recipes.rows import Row, read_rows
 from storyboard.recipes.workdir import WORK_FOLDER, staged_names, write_instance
 from storyboard.run.backend import Backend, BackendName, choose_backend
+from storyboard.run.outputs import PathResolver
 from storyboard.run.render import Prepared, assembly_key, default_state_path
 from storyboard.run.status import GenerationStatus, plan_status
 from storyboard.store import StateStore
@@ -175,7 +176,8 @@ def plan_batch(
         base.append(cli)
     rows, bad = read_rows(rows_file) if rows_file else ([Row(1, 1, {}, Path("--param"))], [])
     plan.invalid += [_invalid(n, None, d.file + f":{d.line}", [d]) for n, d in bad]
-    _Materializer(plan, base, from_rows=rows_file is not None).add_rows(rows)
+    inputs = (loaded.path, *([rows_file] if rows_file else []))
+    _Materializer(plan, base, from_rows=rows_file is not None, inputs=inputs).add_rows(rows)
     return plan
 
 
@@ -189,8 +191,14 @@ def _backend(override: BackendName | None, setting: str) -> Backend:
 class _Materializer:
     """Turns rows into planned jobs (or invalid results) for one batch plan."""
 
-    def __init__(self, plan: BatchPlan, base: list[Layer], *, from_rows: bool) -> None:
+    def __init__(
+        self, plan: BatchPlan, base: list[Layer], *, from_rows: bool,
+        inputs: tuple[Path, ...] = (),
+    ) -> None:  # fmt: skip
         self.plan, self.base, self.from_rows = plan, base, from_rows
+        self.inputs = inputs
+        """The recipe and the rows file: no output may overwrite them."""
+        self.resolve = PathResolver()
         self.staged: dict[Path, str] = {}
         self.outputs: dict[Path, str] = {}
         self.hashes: dict[Path, str] = {}
@@ -231,7 +239,8 @@ class _Materializer:
             return
         self.outputs[output] = instance.label
         path = write_instance(instance, self.plan.work_dir)
-        job = Job(row.number, variant, where, path, output, journal_path(path, self.plan.backend))
+        job = Job(row.number, variant, where, path, output, journal_path(path, self.plan.backend),
+                  inputs=(*self.inputs, *instance.assets.values()))  # fmt: skip
         self.plan_job(job, instance.text)
 
     def plan_job(self, job: Job, text: str) -> None:
@@ -239,6 +248,11 @@ class _Materializer:
         if not report.ok:
             self.plan.invalid.append(_invalid(job.row_number, job.variant, job.where,
                                               report.errors))  # fmt: skip
+            return
+        if (overwrites := output_problem(job, report, self.resolve)) is not None:
+            hint = "choose another --out folder, or another run.output in the recipe"
+            found = self.plan.recipe.source.diagnostic(("run", "output"), overwrites, hint=hint)
+            self.plan.invalid.append(_invalid(job.row_number, job.variant, job.where, [found]))
             return
         try:
             prepared = self.prepare(job, report)

@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from storyboard.ratelimit import Limiter
 from storyboard.run.backend import Backend, BackendName, BackendUnavailable, choose_backend
 from storyboard.run.lock import shared_journal_lock
+from storyboard.run.outputs import PathResolver, overwritten_input
 from storyboard.run.render import RenderOutcome
 from storyboard.run.session import RenderSession
 from storyboard.run.steps import RunOptions
-from storyboard.validate import StoryboardInvalid
+from storyboard.validate import Report, StoryboardInvalid
 
 if TYPE_CHECKING:
     from storyboard.recipes.limits import ClusterLimits
@@ -35,6 +36,7 @@ __all__ = [
     "JobStatus",
     "RenderSettings",
     "hold_journals",
+    "output_problem",
     "render_job",
     "run_job",
 ]
@@ -53,6 +55,9 @@ class Job:
     storyboard: Path
     output: Path
     state: Path
+    inputs: tuple[Path, ...] = ()
+    """The files the batch read for it besides its storyboard: the recipe, the rows file,
+    the files its values name (before they were staged); its output may not be one."""
 
     @property
     def label(self) -> str:
@@ -143,7 +148,7 @@ async def render_job(
     started = time.monotonic()
     try:
         outcome = await RenderSession(backend).render(
-            job.storyboard, output=job.output, state_path=job.state,
+            job.storyboard, output=job.output, state_path=job.state, inputs=job.inputs,
             options=settings.options(backend, slots, limiter), lock=lock,
         )  # fmt: skip
     except StoryboardInvalid as exc:
@@ -186,6 +191,16 @@ def hold_journals(
         for journal in journals:
             held.enter_context(shared_journal_lock(journal, wait=wait, on_wait=on_wait))
         yield
+
+
+def output_problem(job: Job, report: Report, resolve: PathResolver | None = None) -> str | None:
+    """Why the job's output may not be written (it, or a hand-off beside it, would
+    overwrite an input: the recipe, the rows, a file a value names, the storyboard's
+    files, the journal); None when it may. ``resolve``: one for the whole batch."""
+    what = overwritten_input(job.output, report, job.state, job.inputs, resolve=resolve)
+    if what is None:
+        return None
+    return f"{job.label} ({job.where}) writes {job.output}, which would overwrite {what}"
 
 
 def _where_am_i() -> str:

@@ -16,7 +16,8 @@ Two rules, both exit 2 with the field's FILE:LINE (or the option) when broken:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import stat
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,14 @@ from storyboard.spec import Storyboard
 from storyboard.validate import Report, StoryboardInvalid
 from storyboard.workspace import OutsideFolder, confine, is_inside
 
-__all__ = ["OutputChoice", "OutputRefused", "choose_output", "run_inputs"]
+__all__ = [
+    "OutputChoice",
+    "OutputRefused",
+    "PathResolver",
+    "choose_output",
+    "overwritten_input",
+    "run_inputs",
+]
 
 _FIELD = ("output", "path")
 
@@ -48,15 +56,43 @@ def _real(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
+class PathResolver:
+    """``os.path.realpath`` of many paths, each folder resolved once: a path whose last
+    part is not a symbolic link resolves to its resolved folder plus its name. A batch
+    checks every row's output against every input with one (folders are assumed not to
+    change meanwhile; the render checks again with a fresh one)."""
+
+    def __init__(self) -> None:
+        self.folders: dict[str, str] = {}
+
+    def __call__(self, path: Path) -> Path:
+        text = os.fspath(path)
+        folder, name = os.path.split(text)
+        if name in {"", ".", ".."}:
+            return _real(path)
+        try:
+            link = stat.S_ISLNK(os.lstat(text).st_mode)
+        except (OSError, ValueError):
+            link = False  # missing: resolves like its folder
+        if link:
+            return _real(path)
+        real = self.folders.get(folder)
+        if real is None:
+            real = self.folders[folder] = os.path.realpath(folder or os.curdir)
+        return Path(real, name)
+
+
 def default_name(board: Storyboard) -> str:
     """``output.path`` with ``{title}`` filled with the slugified title."""
     return board.output.path.replace("{title}", slug(board.title))
 
 
 def run_inputs(
-    report: Report, journal: Path, extra: Iterable[Path] = ()
+    report: Report, journal: Path, extra: Iterable[Path] = (), *,
+    resolve: Callable[[Path], Path] = _real,
 ) -> dict[Path, str]:  # fmt: skip
     """Every file (or folder) the run reads, resolved → what it is."""
+    _real = resolve
     base, board = report.loaded.base_dir, report.storyboard
     found: dict[Path, str] = {_real(report.loaded.path): "the storyboard itself"}
     for folder in board.templates:
@@ -97,13 +133,38 @@ _WRITTEN_SUFFIXES = {
 template the run reads."""
 
 
-def _overwrites(path: Path, source: Path, label: str) -> bool:
-    if path == source:
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file ``path`` names (device, inode), following links; None when missing."""
+    try:
+        stat = path.stat()
+    except (OSError, ValueError):
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _inside(path: str, folder: str) -> bool:
+    """``path`` is under ``folder`` (both resolved)."""
+    return path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _overwrites(
+    path: Path, identity: tuple[int, int] | None, source: Path, label: str,
+    known: dict[Path, tuple[int, int] | None],
+) -> bool:  # fmt: skip
+    """Writing ``path`` (the file ``identity``) overwrites ``source``: the same path, a
+    path inside it (a folder), or the same file by another name (``known`` caches the
+    sources' identities)."""
+    text, source_text = str(path), str(source)
+    if text == source_text:
         return True
-    if path.is_relative_to(source) and (source.is_dir() or label.endswith("folder")):
+    if _inside(text, source_text) and (label.endswith("folder") or source.is_dir()):
         templates = label.startswith("the template folder")
         return not templates or path.suffix.lower() not in _WRITTEN_SUFFIXES
-    return path.exists() and source.exists() and path.samefile(source)
+    if identity is None:
+        return False
+    if source not in known:
+        known[source] = _identity(source)
+    return identity == known[source]
 
 
 def written_beside(out: Path) -> list[Path]:
@@ -112,14 +173,30 @@ def written_beside(out: Path) -> list[Path]:
     return [out, *handoff_paths(out).values(), *extra, *(export_path(out, f) for f in EXPORTS)]
 
 
-def _collision(out: Path, inputs: dict[Path, str]) -> str | None:
-    """What ``out`` (or one of its hand-offs) would overwrite, if anything."""
+def _collision(
+    out: Path, inputs: dict[Path, str], resolve: Callable[[Path], Path] = _real
+) -> str | None:
+    """What ``out`` (or one of its hand-offs) would overwrite, if anything (each file is
+    looked at once: a batch checks every row's output)."""
+    known: dict[Path, tuple[int, int] | None] = {}
     for path in written_beside(out):
-        real = _real(path)
+        real = resolve(path)
+        identity = _identity(real)
         for source, label in inputs.items():
-            if _overwrites(real, source, label):
+            if _overwrites(real, identity, source, label, known):
                 return label + ("" if path == out else f" (with its hand-off {path.name})")
     return None
+
+
+def overwritten_input(
+    out: Path, report: Report, journal: Path, extra_inputs: Iterable[Path] = (), *,
+    resolve: PathResolver | None = None,
+) -> str | None:  # fmt: skip
+    """The input of the run that writing the edit to ``out`` (or a hand-off beside it)
+    would overwrite, described (``"the input rows.csv"``); None when there is none."""
+    resolve = resolve or PathResolver()
+    inputs = run_inputs(report, journal, extra_inputs, resolve=resolve)
+    return _collision(resolve(out), inputs, resolve)
 
 
 def choose_output(
