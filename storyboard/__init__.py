@@ -23,6 +23,7 @@ import typing as _typing
 if _typing.TYPE_CHECKING:
     from storyboard.compile import AssetSlot, Generation
     from storyboard.diagnostics import Diagnostic
+    from storyboard.errors import StoryboardError
     from storyboard.load import LoadedStoryboard, load_text
     from storyboard.load import load_file as load
     from storyboard.run.render import BudgetExceeded, RenderOutcome, render, render_async
@@ -36,6 +37,7 @@ _LAZY: dict[str, str] = {
     "AssetSlot": "storyboard.compile",
     "Generation": "storyboard.compile",
     "Diagnostic": "storyboard.diagnostics",
+    "StoryboardError": "storyboard.errors",
     "LoadedStoryboard": "storyboard.load",
     "load_text": "storyboard.load",
     "BudgetExceeded": "storyboard.run.render",
@@ -66,6 +68,7 @@ __all__ = [
     "Scene",
     "Shot",
     "Storyboard",
+    "StoryboardError",
     "StoryboardInvalid",
     "__version__",
     "compile",

@@ -20,6 +20,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from storyboard.errors import InputError
+
 __all__ = [
     "LOCK_VERSION",
     "LockEntry",
@@ -40,7 +42,7 @@ _HEADER = (
 )
 
 
-class LockError(Exception):
+class LockError(InputError):
     """The lock file cannot be read; the message names the file and how to fix it."""
 
 

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from storyboard.errors import InputError
 from storyboard.filehash import file_sha256
 from storyboard.lock import LockEntry, LockFile, lock_path, now_iso, read_lock, write_lock
 from storyboard.run.render import CostEstimate, Prepared, prepare
@@ -19,7 +20,7 @@ from storyboard.store import StateStore
 __all__ = ["PickError", "Picked", "check_take", "pick_take", "picked_clips", "refresh_lock"]
 
 
-class PickError(Exception):
+class PickError(InputError):
     """The take cannot be picked; the message says why and what to do."""
 
 

@@ -31,6 +31,7 @@ from typing import Any, Literal
 import networkx as nx
 
 from storyboard.compile import PLACEHOLDER_SCHEME, AssetSlot, Generation
+from storyboard.errors import InputError
 from storyboard.gcpause import gc_paused
 from storyboard.pricing import DEFAULT_PRICES, Estimate, PriceTable, estimate
 
@@ -53,7 +54,7 @@ __all__ = [
 ]
 
 
-class PlanError(Exception):
+class PlanError(InputError):
     """The dependencies cannot be ordered (a cycle, a missing scene); the message says how."""
 
 

@@ -22,13 +22,15 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from storyboard.errors import InputError
+
 __all__ = ["SECRET_VARIABLES", "Settings", "SettingsError"]
 
 SECRET_VARIABLES = frozenset({"KIE_API_KEY", "KIE_WEBHOOK_HMAC_KEY"})
 """Variables whose values are never echoed (they are :class:`~pydantic.SecretStr`)."""
 
 
-class SettingsError(ValueError):
+class SettingsError(ValueError, InputError):
     """An environment variable has a value that cannot be used; the message names it."""
 
 

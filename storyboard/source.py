@@ -20,6 +20,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from storyboard.diagnostics import Diagnostic, FieldPath
+from storyboard.errors import InputError
 
 __all__ = ["MAX_DEPTH", "MAX_VALUES", "DocumentError", "SourceMap", "parse_document"]
 
@@ -58,7 +59,7 @@ class SourceMap:
         return Diagnostic(self.file, line, column, tuple(path), message, **kw)
 
 
-class DocumentError(Exception):
+class DocumentError(InputError):
     """The text is not well-formed YAML/JSON; ``diagnostics`` say where."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from storyboard.errors import InputError
+
 __all__ = [
     "SCHEMA_VERSION",
     "GenerationRecord",
@@ -95,7 +97,7 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 """The journal version this release writes (``PRAGMA user_version``)."""
 
 
-class JournalError(Exception):
+class JournalError(InputError):
     """The journal cannot be used; the message names the file and what to do."""
 
     def __init__(self, path: Path, problem: str, fix: str) -> None:

@@ -26,6 +26,7 @@ import jinja2.bccache
 from jinja2.loaders import split_template_path
 
 from storyboard.diagnostics import FieldPath
+from storyboard.errors import InputError
 from storyboard.sandbox import MAX_SIZE, BoundedSandbox, TemplateLimit
 from storyboard.textfile import MAX_DOCUMENT_BYTES, UnreadableFile, read_text_file
 from storyboard.workspace import OutsideFolder, confine, is_inside
@@ -50,7 +51,7 @@ TemplateCause = Literal["undefined", "sandbox", "outside"]
 sandbox refusal, a template file outside the storyboard's folder."""
 
 
-class TemplateProblem(Exception):
+class TemplateProblem(InputError):
     """A template could not be rendered; the message says why, in the user's terms.
 
     ``field`` is the storyboard field to blame when it is not the one being rendered

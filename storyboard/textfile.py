@@ -11,6 +11,8 @@ import os
 import stat
 from pathlib import Path
 
+from storyboard.errors import InputError
+
 __all__ = ["MAX_DOCUMENT_BYTES", "MAX_ROWS_BYTES", "UnreadableFile", "read_text_file"]
 
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
@@ -19,7 +21,7 @@ MAX_ROWS_BYTES = 16 * 1024 * 1024
 """Largest rows file (16 MiB; 10,000 rows of a few hundred characters are ~3 MB)."""
 
 
-class UnreadableFile(Exception):
+class UnreadableFile(InputError):
     """The file can't be used as text; ``line``/``column`` point at the problem (1-based)."""
 
     def __init__(self, message: str, line: int = 1, column: int = 1) -> None:

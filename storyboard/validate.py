@@ -16,6 +16,7 @@ from storyboard.compile import Compiled, Generation, compile_storyboard
 from storyboard.compositing_checks import check_compositing
 from storyboard.diagnostics import Diagnostic, sort_diagnostics
 from storyboard.edit_checks import check_edit
+from storyboard.errors import InputError
 from storyboard.gcpause import gc_paused
 from storyboard.kling import DEFAULT_LIMITS, KlingLimits
 from storyboard.load import LoadedStoryboard, load_file
@@ -63,7 +64,7 @@ class Report:
         return [d.as_error() if self.strict else d for d in self.diagnostics]
 
 
-class StoryboardInvalid(Exception):
+class StoryboardInvalid(InputError):
     """A storyboard has errors; ``diagnostics`` lists them all."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:

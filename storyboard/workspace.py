@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from storyboard.errors import InputError
+
 __all__ = ["OutsideFolder", "confine", "is_inside"]
 
 
-class OutsideFolder(ValueError):
+class OutsideFolder(ValueError, InputError):
     """A path resolves outside the storyboard's folder and that was not allowed."""
 
     def __init__(self, path: Path, base_dir: Path) -> None:

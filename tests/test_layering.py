@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "storyboard"
 _CORE = ("spec", "load", "compile", "kling", "source", "templating", "checks", "validate")
 
 FORBIDDEN: dict[str, frozenset[str]] = {
+    "errors": frozenset({"run", "cli", "providers", "recipes", "edit", "media", "settings"}),
     **{core: frozenset({"run", "cli", "providers", "recipes"}) for core in _CORE},
     "diagnostics": frozenset({"run", "cli", "providers", "recipes"}),
     "settings": frozenset({"run", "cli", "providers", "recipes", "edit", "media"}),

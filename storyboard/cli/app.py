@@ -12,8 +12,9 @@ from types import FrameType
 
 import typer
 
-from storyboard.cli.console import EXIT_FAILED, EXIT_INVALID, err
+from storyboard.cli.console import EXIT_FAILED, err, report_error
 from storyboard.cli.lazy import LazyGroup
+from storyboard.errors import StoryboardError
 
 __all__ = ["app", "main"]
 
@@ -39,16 +40,6 @@ def _terminated(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _is_settings_error(exc: Exception) -> bool:
-    """Whether ``exc`` is a :class:`~storyboard.settings.SettingsError`.
-
-    Looked up in ``sys.modules`` rather than imported: pydantic-settings costs ~0.1 s of
-    start-up, and a command that never read its settings cannot have raised one.
-    """
-    settings = sys.modules.get("storyboard.settings")
-    return settings is not None and isinstance(exc, settings.SettingsError)
-
-
 def _debug() -> bool:
     """STORYBOARD_DEBUG is set (not when the environment is unreadable: the error being
     reported matters more). Imported here, on the way out, for the start-up cost."""
@@ -68,10 +59,9 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("storyboard: interrupted")
         sys.exit(130)
+    except StoryboardError as exc:  # raised outside a command (commands map their own)
+        sys.exit(report_error(exc))
     except Exception as exc:
-        if _is_settings_error(exc):  # a bad environment variable: named, never its secret
-            err.print(f"storyboard: {exc}", markup=False)
-            sys.exit(EXIT_INVALID)
         if _debug():
             raise
         err.print(f"storyboard: internal error: {type(exc).__name__}: {exc}", markup=False)

@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 
 from storyboard.cli.console import EXIT_FAILED, EXIT_INVALID, fail, out
-from storyboard.run.lock import JournalLockError, journal_lock
+from storyboard.run.lock import journal_lock
 from storyboard.run.render import default_state_path
 from storyboard.run.sidecar import adopt_clips, read_sidecars
-from storyboard.store import SCHEMA_VERSION, JournalError, StateStore, check_integrity
+from storyboard.store import SCHEMA_VERSION, StateStore, check_integrity
 
 __all__ = ["doctor_command", "register"]
 
@@ -60,8 +60,6 @@ def doctor_command(
             out.print("Tasks that were still running when the journal was damaged are not in "
                       "the new one: check the kie.ai dashboard before rendering again.",
                       markup=False)  # fmt: skip
-    except (JournalLockError, JournalError) as exc:
-        fail(str(exc), EXIT_INVALID)
     except OSError as exc:
         fail(f"cannot repair {journal}: {exc.strerror or exc} ({exc.filename})", EXIT_INVALID)
 

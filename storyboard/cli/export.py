@@ -7,7 +7,7 @@ from typing import Annotated, get_args
 
 import typer
 
-from storyboard.cli.console import EXIT_FAILED, EXIT_INVALID, err, fail, print_diagnostics
+from storyboard.cli.console import EXIT_FAILED, EXIT_INVALID, err, fail
 from storyboard.edit import AssemblyError, EditError
 from storyboard.edit.exports import (
     EXPORTS,
@@ -20,10 +20,9 @@ from storyboard.edit.exports import (
 from storyboard.edit.model import ExportFormat
 from storyboard.edit.scenes import resolve_scenes
 from storyboard.edit.subtitles import subtitle_cues
-from storyboard.run.backend import BackendName, BackendUnavailable, choose_backend
-from storyboard.run.render import Prepared, edit_clips, output_path, prepare
-from storyboard.store import StateStore
-from storyboard.validate import StoryboardInvalid
+from storyboard.run.backend import BackendName
+from storyboard.run.render import Prepared, edit_clips, output_path
+from storyboard.run.session import RenderSession
 
 __all__ = ["export_command", "register"]
 
@@ -58,8 +57,9 @@ def export_command(
     chosen: ExportFormat = fmt  # type: ignore[assignment]
     if missing_plugins([chosen]):
         fail(str(ExportUnavailable([chosen])), EXIT_INVALID)
-    prepared = _prepare(file, backend)
-    clips = _stored_clips(prepared)
+    session = RenderSession.choose(backend)
+    prepared = session.prepare(file)
+    clips = session.stored_clips(prepared, on_disk=True)
     missing = [s for s in prepared.plan.generations if s not in clips]
     if missing:
         fail(f"no clip yet for {', '.join(missing)}; run `storyboard render {file}` first",
@@ -71,26 +71,6 @@ def export_command(
     except (EditError, AssemblyError) as exc:
         fail(f"export failed: {exc}")
     err.print(f"[green]✓[/] {written}  ({chosen}, {EXPORTS[chosen].adapter} adapter)")
-
-
-def _prepare(file: Path, backend: BackendName | None) -> Prepared:
-    try:
-        return prepare(file, choose_backend(backend))
-    except StoryboardInvalid as exc:
-        print_diagnostics(exc.diagnostics)
-        raise typer.Exit(EXIT_INVALID) from exc
-    except BackendUnavailable as exc:
-        fail(str(exc), EXIT_INVALID)
-
-
-def _stored_clips(prepared: Prepared) -> dict[str, Path]:
-    clips = {}
-    with StateStore(prepared.state_path) as store:
-        for scene, planned in prepared.plan.generations.items():
-            record = store.generation(planned.key)
-            if record and record.clip and record.clip.is_file():
-                clips[scene] = record.clip
-    return clips
 
 
 def _export(

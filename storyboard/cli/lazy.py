@@ -17,6 +17,7 @@ import typer.main
 from typer.core import TyperCommand, TyperGroup
 
 from storyboard.cli.clicklib import click
+from storyboard.cli.console import errors_as_exits
 
 __all__ = ["COMMANDS", "LazyCommand", "LazyGroup", "load_command"]
 
@@ -155,6 +156,12 @@ class LazyGroup(TyperGroup):
             if close and "Did you mean" not in exc.message:
                 exc.message = f"{exc.message.rstrip('.')}. Did you mean {close[0]!r}?"
             raise
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; a :class:`~storyboard.errors.StoryboardError` it raises ends it
+        with its message and exit code (the one place the CLI maps errors)."""
+        with errors_as_exits():
+            return super().invoke(ctx)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self._listing = True

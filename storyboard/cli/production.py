@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,35 +14,26 @@ from rich.table import Table
 from storyboard.cli.console import (
     EXIT_FAILED,
     EXIT_INVALID,
-    EXIT_REFUSED,
     err,
     fail,
     out,
-    print_diagnostics,
     print_json,
     terminal_confirm,
 )
-from storyboard.edit.exports import ExportUnavailable
-from storyboard.lock import LockError
 from storyboard.picking import refresh_lock
-from storyboard.plan import PlanError, to_dot, to_mermaid
-from storyboard.run.backend import BackendName, BackendUnavailable
+from storyboard.plan import to_dot, to_mermaid
+from storyboard.run.backend import BackendName
 from storyboard.run.callbacks import parse_listen
-from storyboard.run.lock import JournalLockError
-from storyboard.run.outputs import OutputRefused
 from storyboard.run.progress import JsonLines, LiveProgress
-from storyboard.run.render import AssembledEdit, BudgetExceeded, Prepared, RunResult
-from storyboard.run.session import AssemblyFailed, CostRefused, RenderSession, take_label
+from storyboard.run.render import AssembledEdit, Prepared, RunResult
+from storyboard.run.session import RenderSession, take_label
 from storyboard.run.steps import RunOptions
 from storyboard.run.watch import WatchPass, watch_render
-from storyboard.store import JournalError
-from storyboard.validate import StoryboardInvalid
 
 __all__ = [
     "TakesOpt",
     "cost_gate",
     "generate_or_exit",
-    "journal_errors",
     "prepare_or_exit",
     "register",
 ]
@@ -91,38 +81,12 @@ WaitOpt = Annotated[
 ]  # fmt: skip
 
 
-def _session(backend: BackendName | None) -> RenderSession:
-    try:
-        return RenderSession.choose(backend)
-    except BackendUnavailable as exc:
-        fail(str(exc), EXIT_INVALID)
-
-
 def _prepare(
     session: RenderSession, file: Path, state: Path | None, allow_outside: bool = False,
     read_journal: bool = True, **options: Any,
 ) -> Prepared:  # fmt: skip
-    try:
-        with journal_errors():
-            return session.prepare(file, state_path=state, allow_outside=allow_outside,
-                                   read_journal=read_journal, **options)  # fmt: skip
-    except StoryboardInvalid as exc:
-        print_diagnostics(exc.diagnostics)
-        raise typer.Exit(EXIT_INVALID) from exc
-    except (BackendUnavailable, PlanError, LockError) as exc:
-        fail(str(exc), EXIT_INVALID)
-
-
-@contextmanager
-def journal_errors() -> Iterator[None]:
-    """A journal that cannot be used ends the command with one clear line (exit 2)."""
-    try:
-        yield
-    except JournalError as exc:
-        fail(str(exc), EXIT_INVALID)
-    except sqlite3.Error as exc:
-        fail(f"the journal cannot be used ({exc}); run `storyboard doctor` on it",
-             EXIT_INVALID)  # fmt: skip
+    return session.prepare(file, state_path=state, allow_outside=allow_outside,
+                           read_journal=read_journal, **options)  # fmt: skip
 
 
 def _output(
@@ -130,13 +94,7 @@ def _output(
     as_json: bool,
 ) -> Path:  # fmt: skip
     """The checked output path (exit 2 before anything is generated when refused)."""
-    try:
-        choice = session.output(prepared, override, allow_outside=allow_outside)
-    except StoryboardInvalid as exc:
-        print_diagnostics(exc.diagnostics)
-        raise typer.Exit(EXIT_INVALID) from exc
-    except OutputRefused as exc:
-        fail(str(exc), EXIT_INVALID)
+    choice = session.output(prepared, override, allow_outside=allow_outside)
     for note in choice.notes:
         if as_json:
             JsonLines.write({"event": "note", "message": note})
@@ -158,18 +116,15 @@ def _locked(
         else:
             err.print(message, markup=False)
 
-    try:
-        with journal_errors(), session.locked(prepared, wait=wait, on_wait=waiting):
-            yield prepared
-    except JournalLockError as exc:
-        fail(str(exc), EXIT_INVALID)
+    with session.locked(prepared, wait=wait, on_wait=waiting):
+        yield prepared
 
 
 def prepare_or_exit(
     file: Path, backend: BackendName | None, state: Path | None, **options: Any
 ) -> Prepared:
-    """:func:`prepare`, turning bad input into diagnostics and exit 2."""
-    return _prepare(_session(backend), file, state, **options)
+    """:func:`prepare` on ``backend`` (bad input raises; the CLI prints it, exit 2)."""
+    return _prepare(RenderSession.choose(backend), file, state, **options)
 
 
 # -- plan -------------------------------------------------------------------------------
@@ -185,7 +140,7 @@ def plan_command(
     """Show what a render would do: each generation, its dependencies, estimated cost, and
     cache status (cached / new / stale because an input changed, and which), with the
     takes of each scene and which one is picked (film.lock)."""
-    prepared = _prepare(_session(backend), file, state, allow_outside, takes=takes)
+    prepared = _prepare(RenderSession.choose(backend), file, state, allow_outside, takes=takes)
     if graph is not None:
         if graph not in {"dot", "mermaid"}:
             fail("--graph takes dot or mermaid", EXIT_INVALID)
@@ -290,7 +245,7 @@ def render_command(
     set, Kling 3.0 on kie.ai. Exit: 0 done, 1 a generation or the assembly failed,
     2 invalid input (or the journal is in use: see --wait), 3 refused by the cost gate.
     """
-    session = _session(backend)
+    session = RenderSession.choose(backend)
     prepared = _prepare(session, file, state, allow_outside, read_journal=False, takes=takes)
     if watch:
         _watch(prepared, budget, yes, output, state, takes, as_json)
@@ -300,7 +255,7 @@ def render_command(
         listen = parse_listen(callback_listen)
     except ValueError as exc:
         fail(f"--callback-listen: {exc}", EXIT_INVALID)
-    with _locked(session, prepared, wait, as_json), journal_errors():
+    with _locked(session, prepared, wait, as_json):
         _render_locked(
             session, prepared, out_file, listen, as_json, budget=budget, yes=yes,
             retry_budget=retry_budget, concurrency=concurrency, rate=rate,
@@ -344,11 +299,8 @@ def cost_gate(
         for warning in quote.warnings:
             err.print(f"warning: {warning}", style="yellow", markup=False)
         err.print(quote.message(prepared.backend), markup=False)
-    try:
-        session.check_cost(quote.cost.credits, usd=quote.cost.usd, budget=budget, yes=yes,
-                           confirm=terminal_confirm())  # fmt: skip
-    except (BudgetExceeded, CostRefused) as exc:
-        fail(str(exc), EXIT_REFUSED)
+    session.check_cost(quote.cost.credits, usd=quote.cost.usd, budget=budget, yes=yes,
+                       confirm=terminal_confirm())  # fmt: skip
 
 
 def generate_or_exit(
@@ -387,20 +339,14 @@ def _assemble(
     session: RenderSession, prepared: Prepared, clips: dict[str, Path], out_file: Path,
     as_json: bool, force: bool = False,
 ) -> AssembledEdit:  # fmt: skip
-    try:
-        if as_json:
-            return session.assemble(prepared, clips, out_file, progress=_json_progress,
-                                    force=force)  # fmt: skip
-        with err.status("assembling the edit…") as status:
+    if as_json:
+        return session.assemble(prepared, clips, out_file, progress=_json_progress, force=force)
+    with err.status("assembling the edit…") as status:
 
-            def show(step: str, fraction: float) -> None:
-                status.update(f"assembling the edit: {step} {fraction:.0%}")
+        def show(step: str, fraction: float) -> None:
+            status.update(f"assembling the edit: {step} {fraction:.0%}")
 
-            return session.assemble(prepared, clips, out_file, progress=show, force=force)
-    except ExportUnavailable as exc:
-        fail(str(exc), EXIT_INVALID)
-    except AssemblyFailed as exc:
-        fail(str(exc))
+        return session.assemble(prepared, clips, out_file, progress=show, force=force)
 
 
 def _watch(
@@ -521,10 +467,10 @@ def assemble_command(
     as_json: JsonOpt = False, allow_outside: OutsideOpt = False, wait: WaitOpt = False,
 ) -> None:  # fmt: skip
     """Re-assemble the edit from the clips already generated (nothing is generated)."""
-    session = _session(backend)
+    session = RenderSession.choose(backend)
     prepared = _prepare(session, file, state, allow_outside, read_journal=False)
     out_file = _output(session, prepared, output, allow_outside, as_json)
-    with _locked(session, prepared, wait, as_json), journal_errors():
+    with _locked(session, prepared, wait, as_json):
         clips = session.stored_clips(prepared)
         missing = [s for s in prepared.plan.generations if s not in clips]
         if missing:

@@ -10,34 +10,27 @@ import typer
 from rich.table import Table
 
 from storyboard.cli.console import (
-    EXIT_FAILED,
     EXIT_INVALID,
-    EXIT_REFUSED,
     err,
     fail,
     out,
-    print_diagnostics,
     print_json,
     terminal_confirm,
 )
 from storyboard.recipes.batch import BatchPlan, BatchResult, plan_batch, run_batch
-from storyboard.recipes.cluster import ClusterUnavailable, connect, dask_available
+from storyboard.recipes.cluster import connect, dask_available
 from storyboard.recipes.jobs import JobResult, hold_journals
 from storyboard.recipes.load import (
     LoadedRecipe,
     RecipeInvalid,
-    RecipeNotFound,
     available_recipes,
     find_recipe,
     load_recipe,
 )
 from storyboard.recipes.model import Recipe
 from storyboard.recipes.params import parse_assignment
-from storyboard.recipes.rows import RowsInvalid
-from storyboard.run.backend import BackendName, BackendUnavailable
-from storyboard.run.lock import JournalLockError
-from storyboard.run.render import BudgetExceeded
-from storyboard.run.session import CostRefused, RenderSession
+from storyboard.run.backend import BackendName
+from storyboard.run.session import RenderSession
 
 __all__ = ["app"]
 
@@ -55,16 +48,6 @@ NameArg = Annotated[
         show_default=False,
     ),
 ]
-
-
-def _find(name: str) -> LoadedRecipe:
-    try:
-        return find_recipe(name)
-    except RecipeNotFound as exc:
-        fail(str(exc), EXIT_INVALID)
-    except RecipeInvalid as exc:
-        print_diagnostics(exc.diagnostics)
-        raise typer.Exit(EXIT_INVALID) from exc
 
 
 # -- list / show -------------------------------------------------------------------------
@@ -99,7 +82,7 @@ def list_command(as_json: JsonOpt = False) -> None:
 @app.command("show")
 def show_command(name: NameArg, as_json: JsonOpt = False) -> None:
     """A recipe's parameters (type, default, limits, description), variants and settings."""
-    loaded = _find(name)
+    loaded = find_recipe(name)
     recipe = loaded.recipe
     if as_json:
         print_json(_recipe_json(loaded))
@@ -191,7 +174,7 @@ def run_command(
     Exit: 0 all done, 1 a video failed, 2 invalid input (a bad row, parameter or recipe),
     3 refused by the cost gate.
     """
-    loaded = _find(name)
+    loaded = find_recipe(name)
     values = _params(param or [])
     if out_dir.exists() and not out_dir.is_dir():
         fail(f"--out {out_dir} is a file, not a folder; give a folder for the videos (it is "
@@ -227,15 +210,9 @@ def _plan(
     backend: BackendName | None, concurrency: int | None, rate: float | None,
     budget: float | None, resubmit_uncertain: bool,
 ) -> BatchPlan:  # fmt: skip
-    try:
-        return plan_batch(loaded, out_dir, params=values, rows_file=rows, backend=backend,
-                          concurrency=concurrency, rate=rate, budget=budget,
-                          resubmit_uncertain=resubmit_uncertain)  # fmt: skip
-    except (RecipeInvalid, RowsInvalid) as exc:
-        print_diagnostics(exc.diagnostics)
-        raise typer.Exit(EXIT_INVALID) from exc
-    except BackendUnavailable as exc:
-        fail(str(exc), EXIT_INVALID)
+    return plan_batch(loaded, out_dir, params=values, rows_file=rows, backend=backend,
+                      concurrency=concurrency, rate=rate, budget=budget,
+                      resubmit_uncertain=resubmit_uncertain)  # fmt: skip
 
 
 def _report_plan(plan: BatchPlan, quiet: bool) -> None:
@@ -278,12 +255,8 @@ def _print_invalid(result: JobResult) -> None:
 
 def _cost_gate(plan: BatchPlan, yes: bool) -> None:
     cost = plan.cost()
-    try:
-        RenderSession(plan.backend).check_cost(cost["credits"], usd=cost["usd"],
-                                               budget=plan.budget, yes=yes,
-                                               confirm=terminal_confirm())  # fmt: skip
-    except (BudgetExceeded, CostRefused) as exc:
-        fail(str(exc), EXIT_REFUSED)
+    RenderSession(plan.backend).check_cost(cost["credits"], usd=cost["usd"], budget=plan.budget,
+                                           yes=yes, confirm=terminal_confirm())  # fmt: skip
 
 
 def _run(
@@ -304,10 +277,6 @@ def _run(
                 return run_batch(plan, parallel=parallel, on_result=show)
             with connect(cluster, workers=workers, threads=parallel) as client:
                 return run_batch(plan, client=client, on_result=show)
-    except JournalLockError as exc:
-        fail(str(exc), EXIT_INVALID)
-    except ClusterUnavailable as exc:
-        fail(str(exc), EXIT_FAILED)
     except KeyboardInterrupt:
         err.print("storyboard: interrupted — tasks already created are in the journal; run "
                   "the same command again to resume without paying twice")  # fmt: skip

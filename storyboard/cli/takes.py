@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from storyboard.cli.console import EXIT_INVALID, err, fail, out, print_json
+from storyboard.cli.console import err, out, print_json
 from storyboard.cli.production import (
     BackendOpt,
     FileArg,
@@ -16,8 +16,7 @@ from storyboard.cli.production import (
     generate_or_exit,
     prepare_or_exit,
 )
-from storyboard.lock import LockError
-from storyboard.picking import PickError, check_take, pick_take
+from storyboard.picking import check_take, pick_take
 from storyboard.run.progress import JsonLines
 from storyboard.run.render import Prepared
 from storyboard.run.session import RenderSession
@@ -45,10 +44,7 @@ def pick_command(
     (film.yaml → film.lock; commit it). Says which scenes the pick makes stale (their first
     frame follows the pick) and what regenerating them costs; nothing is paid here."""
     prepared = prepare_or_exit(file, backend, state)
-    try:
-        picked = pick_take(prepared, scene, take)
-    except (PickError, LockError) as exc:
-        fail(str(exc), EXIT_INVALID)
+    picked = pick_take(prepared, scene, take)
     cost = picked.cost
     if as_json:
         print_json({"scene": scene, "entry": picked.entry.model_dump(mode="json"),
@@ -79,10 +75,7 @@ def reroll_command(
     """Generate N more takes of SCENE (through the same cost gate as render); pick one with
     `storyboard pick`. Exit: 0 done, 1 a generation failed, 2 invalid input, 3 refused."""
     before = prepare_or_exit(file, backend, state)
-    try:
-        check_take(before, scene, 1)
-    except PickError as exc:
-        fail(str(exc), EXIT_INVALID)
+    check_take(before, scene, 1)
     have = max(before.plan.takes[scene])
     prepared = prepare_or_exit(file, backend, state, more_takes={scene: n})
     new = {p.name for p in prepared.plan.takes[scene].values() if p.take > have}

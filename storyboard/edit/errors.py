@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from storyboard.diagnostics import format_path
+from storyboard.errors import StoryboardError
 
 __all__ = ["AssemblyError", "EditError", "EditProblem"]
 
@@ -33,7 +34,7 @@ class EditProblem(str):
         return self
 
 
-class EditError(ValueError):
+class EditError(ValueError, StoryboardError):
     """The edit section does not fit the clips; ``problems`` holds every problem found."""
 
     def __init__(self, problems: Sequence[str]) -> None:
@@ -42,7 +43,7 @@ class EditError(ValueError):
         super().__init__(f"the edit has {len(self.problems)} problem(s):\n{lines}")
 
 
-class AssemblyError(RuntimeError):
+class AssemblyError(RuntimeError, StoryboardError):
     """An assembly step failed; ``step`` names it and ``scene`` the scene, when known."""
 
     def __init__(self, step: str, message: str, *, scene: str | None = None) -> None:

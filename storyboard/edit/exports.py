@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.atomic import atomic_path
+from storyboard.errors import InputError
 from storyboard.media.ffmpeg import FFmpegError, probe
 
 from .clips import ClipInfo, EditClip
@@ -71,7 +72,7 @@ EXPORTS: dict[ExportFormat, ExportSpec] = {
 }
 
 
-class ExportUnavailable(RuntimeError):
+class ExportUnavailable(RuntimeError, InputError):
     """The plugin a format needs is not installed."""
 
     def __init__(self, formats: Sequence[str]) -> None:

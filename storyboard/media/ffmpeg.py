@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from storyboard.errors import StoryboardError
+
 __all__ = [
     "FFmpegError",
     "MediaInfo",
@@ -30,7 +32,7 @@ __all__ = [
 ]
 
 
-class FFmpegError(RuntimeError):
+class FFmpegError(RuntimeError, StoryboardError):
     """ffmpeg exited with a non-zero status; ``stderr`` holds its last lines."""
 
     def __init__(self, args: list[str], returncode: int, stderr: str) -> None:

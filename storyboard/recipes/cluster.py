@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from storyboard.errors import StoryboardError
 from storyboard.recipes.jobs import Job, JobResult, RenderSettings, hold_journals, run_job
 from storyboard.recipes.limits import ClusterLimits, distributed
 
@@ -34,7 +35,7 @@ LOCAL_CLUSTER_CONFIG = {
 """A dead worker's generation slots come back after 10 s (Dask's default is 30 s)."""
 
 
-class ClusterUnavailable(Exception):
+class ClusterUnavailable(StoryboardError):
     """dask.distributed is not installed, or the scheduler can't be reached."""
 
 

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from storyboard.diagnostics import Diagnostic
+from storyboard.errors import InputError
 from storyboard.recipes.literal import literal_prompts
 from storyboard.recipes.load import LoadedRecipe
 from storyboard.recipes.templates import render_recipe
@@ -25,7 +26,7 @@ __all__ = ["OUTPUT_SUFFIXES", "Instance", "InstanceInvalid", "file_values", "ins
 OUTPUT_SUFFIXES = (".mp4", ".mov", ".m4v")
 
 
-class InstanceInvalid(Exception):
+class InstanceInvalid(InputError):
     """The template or the output name could not be rendered for these values."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:

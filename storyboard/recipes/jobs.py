@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from storyboard.errors import StoryboardError
 from storyboard.ratelimit import Limiter
 from storyboard.run.backend import Backend, BackendName, BackendUnavailable, choose_backend
 from storyboard.run.lock import shared_journal_lock
@@ -155,6 +156,8 @@ async def render_job(
         return JobResult.of(job, "failed", error="the storyboard is invalid",
                             diagnostics=[str(d) for d in exc.diagnostics],
                             elapsed=time.monotonic() - started)  # fmt: skip
+    except StoryboardError as exc:  # the job fails (e.g. its journal is in use); the batch goes on
+        return JobResult.of(job, "failed", error=str(exc), elapsed=time.monotonic() - started)
     except Exception as exc:  # the job fails; the batch goes on
         return JobResult.of(job, "failed", error=f"{type(exc).__name__}: {exc}",
                             elapsed=time.monotonic() - started)  # fmt: skip

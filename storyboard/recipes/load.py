@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from storyboard.diagnostics import Diagnostic, FieldPath, sort_diagnostics
+from storyboard.errors import InputError
 from storyboard.recipes.model import PARAMETER_TYPES, Recipe
 from storyboard.recipes.params import Layer, resolve_values
 from storyboard.recipes.templates import recipe_environment
@@ -41,7 +42,7 @@ __all__ = [
 RECIPE_FILE = "recipe.yaml"
 
 
-class RecipeInvalid(Exception):
+class RecipeInvalid(InputError):
     """A recipe file (or the values given to it) has problems; ``diagnostics`` lists all."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
@@ -49,7 +50,7 @@ class RecipeInvalid(Exception):
         self.diagnostics = diagnostics
 
 
-class RecipeNotFound(Exception):
+class RecipeNotFound(InputError):
     """No recipe by that name or path; the message lists what exists."""
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.diagnostics import Diagnostic, FieldPath
+from storyboard.errors import InputError
 from storyboard.recipes.model import (
     BooleanParam,
     ChoiceParam,
@@ -46,7 +47,7 @@ _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
 
 
-class ParamError(ValueError):
+class ParamError(ValueError, InputError):
     """A value does not fit its parameter: ``message`` says why, ``hint`` how to fix it."""
 
     def __init__(self, message: str, hint: str) -> None:

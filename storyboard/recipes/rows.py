@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.diagnostics import Diagnostic
+from storyboard.errors import InputError
 from storyboard.recipes.params import Layer
 from storyboard.textfile import MAX_ROWS_BYTES, UnreadableFile, read_text_file
 
 __all__ = ["BadRow", "Row", "RowsInvalid", "parse_csv", "parse_jsonl", "read_rows"]
 
 
-class RowsInvalid(Exception):
+class RowsInvalid(InputError):
     """The rows file as a whole can't be used (unreadable, bad header, unknown format)."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:

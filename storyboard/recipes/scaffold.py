@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from PIL import Image, ImageDraw, ImageFont
 
+from storyboard.errors import InputError
 from storyboard.recipes.workdir import atomic_write_text
 
 __all__ = ["ProjectExists", "project_files", "reference_image", "write_project", "yaml_string"]
@@ -71,7 +72,7 @@ With `KIE_API_KEY` set, `storyboard render` generates with Kling 3.0 on kie.ai i
 """
 
 
-class ProjectExists(Exception):
+class ProjectExists(InputError):
     """Files ``storyboard init`` would write already exist; nothing was written."""
 
     def __init__(self, existing: list[Path]) -> None:

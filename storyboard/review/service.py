@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.diagnostics import Diagnostic
+from storyboard.errors import StoryboardError
 from storyboard.lock import LockError, lock_path
 from storyboard.media.ffmpeg import run_ffmpeg
 from storyboard.media.frames import extract_last_frame
@@ -31,11 +32,11 @@ from storyboard.validate import StoryboardInvalid
 __all__ = ["ActionRefused", "Quote", "ReviewService", "Unavailable"]
 
 
-class ActionRefused(Exception):
+class ActionRefused(StoryboardError):
     """The action cannot be done (bad scene/take, over budget, busy); shown to the user."""
 
 
-class Unavailable(Exception):
+class Unavailable(StoryboardError):
     """The storyboard cannot be read right now (invalid while being edited)."""
 
     def __init__(self, problems: list[str]) -> None:

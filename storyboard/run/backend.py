@@ -14,6 +14,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal
 
+from storyboard.errors import InputError
 from storyboard.providers.kie import DEFAULT_BASE_URL, KieClient, KieSettings, PollPolicy
 from storyboard.providers.kie.retry import Sleep
 from storyboard.settings import Settings
@@ -24,7 +25,7 @@ BackendName = Literal["offline", "kie"]
 ClientFactory = Callable[[], AbstractAsyncContextManager[KieClient]]
 
 
-class BackendUnavailable(Exception):
+class BackendUnavailable(InputError):
     """The requested backend cannot be used (e.g. ``kie`` without an API key)."""
 
 

@@ -21,10 +21,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storyboard.errors import InputError
+
 __all__ = ["JournalBusy", "JournalLockError", "journal_lock", "lock_path", "shared_journal_lock"]
 
 
-class JournalLockError(Exception):
+class JournalLockError(InputError):
     """The journal's lock cannot be taken."""
 
 

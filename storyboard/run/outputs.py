@@ -23,6 +23,7 @@ from pathlib import Path
 
 from storyboard.edit.exports import EXPORTS, export_path
 from storyboard.edit.handoff import handoff_paths
+from storyboard.errors import InputError
 from storyboard.slug import slug
 from storyboard.spec import Storyboard
 from storyboard.validate import Report, StoryboardInvalid
@@ -40,7 +41,7 @@ __all__ = [
 _FIELD = ("output", "path")
 
 
-class OutputRefused(Exception):
+class OutputRefused(InputError):
     """``-o`` names a place the edit may not be written to."""
 
 

@@ -21,6 +21,7 @@ from storyboard.edit import ASSEMBLER_VERSION, AssemblyReport, EditClip, assembl
 from storyboard.edit.burnin import burn_in, burn_in_spans
 from storyboard.edit.report import ScenePlacement
 from storyboard.edit.subtitles import shot_lines
+from storyboard.errors import Refused
 from storyboard.filehash import file_sha256
 from storyboard.lock import LockFile, LockState, lock_state, read_lock
 from storyboard.plan import NodeId, Plan, build_plan, content_key, take_key
@@ -554,7 +555,7 @@ def _task_ids(prepared: Prepared) -> dict[str, str]:
     return ids
 
 
-class BudgetExceeded(Exception):
+class BudgetExceeded(Refused):
     """The estimate of what a render would pay exceeds the budget; nothing was submitted."""
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.edit import AssemblyError, EditError
+from storyboard.errors import Refused, StoryboardError
 from storyboard.run.backend import Backend, BackendName, choose_backend
 from storyboard.run.events import EventSink
 from storyboard.run.lock import shared_journal_lock
@@ -57,12 +58,12 @@ Confirm = Callable[[str], bool]
 """Asks the user a yes/no question (the CLI's terminal prompt)."""
 
 
-class CostRefused(Exception):
+class CostRefused(Refused):
     """The cost gate refused: spending above the confirmation threshold was not
     confirmed; nothing was submitted."""
 
 
-class AssemblyFailed(Exception):
+class AssemblyFailed(StoryboardError):
     """The edit could not be assembled from the clips (the clips stay in the journal)."""
 
 
@@ -171,13 +172,14 @@ class RenderSession:
             read_status(prepared)
             yield prepared
 
-    def stored_clips(self, prepared: Prepared) -> dict[str, Path]:
-        """Scene -> the clip of its picked take, for the scenes that have one."""
+    def stored_clips(self, prepared: Prepared, *, on_disk: bool = False) -> dict[str, Path]:
+        """Scene -> the clip of its picked take, for the scenes the journal has one for
+        (``on_disk``: and whose file is there)."""
         clips = {}
         with StateStore(prepared.state_path) as store:
             for scene, planned in prepared.plan.generations.items():
                 record = store.generation(planned.key)
-                if record and record.clip:
+                if record and record.clip and (not on_disk or record.clip.is_file()):
                     clips[scene] = record.clip
         return clips
 

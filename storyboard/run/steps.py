@@ -20,6 +20,7 @@ from typing import Any
 import networkx as nx
 
 from storyboard.compile import placeholder_for
+from storyboard.errors import StoryboardError
 from storyboard.filehash import file_sha256
 from storyboard.media.frames import extract_last_frame
 from storyboard.plan import NodeId, Plan, PlannedGeneration, asset_node
@@ -52,7 +53,7 @@ UPLOAD_LIFETIME = 3 * 24 * 3600.0
 """kie.ai deletes uploaded files after 3 days."""
 
 
-class GenerationError(Exception):
+class GenerationError(StoryboardError):
     """A generation did not produce a clip; the message says why and what to do."""
 
 

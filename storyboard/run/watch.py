@@ -18,10 +18,9 @@ from pathlib import Path
 import watchfiles
 
 from storyboard.assets import resolve_asset
-from storyboard.edit import AssemblyError, EditError
-from storyboard.lock import LockError, lock_path
+from storyboard.errors import StoryboardError
+from storyboard.lock import lock_path
 from storyboard.picking import refresh_lock
-from storyboard.plan import PlanError
 from storyboard.run.backend import Backend
 from storyboard.run.events import EventSink
 from storyboard.run.render import BudgetExceeded, Prepared, RenderOutcome, render_async
@@ -145,7 +144,7 @@ def _pass(number: int, path: Path, s: _Settings) -> WatchPass:
         return WatchPass(number, diagnostics=[str(d) for d in exc.diagnostics])
     except BudgetExceeded as exc:
         return WatchPass(number, refused=str(exc))
-    except (PlanError, LockError, EditError, AssemblyError, OSError) as exc:
+    except (StoryboardError, OSError) as exc:  # e.g. the journal in use by a render
         return WatchPass(number, error=str(exc))
     if outcome.edit is not None:
         refresh_lock(outcome.prepared, outcome.result.clips())

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 from typing import ClassVar, TypedDict, Unpack
 
+from storyboard.errors import StoryboardError
+
 __all__ = [
     "ApiErrorContext",
     "CreateTaskUncertain",
@@ -60,7 +62,7 @@ __all__ = [
 ]
 
 
-class KieError(Exception):
+class KieError(StoryboardError):
     """Base of every kie.ai client error."""
 
     retryable: ClassVar[bool] = False
