@@ -64,7 +64,8 @@ def test_the_cost_gate_asks_above_the_threshold_on_a_billed_service() -> None:
 
 def test_the_threshold_is_read_once_and_only_when_needed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STORYBOARD_CONFIRM_ABOVE", "not a number")
-    RenderSession(choose_backend("offline")).check_cost(500, budget=None, yes=False)
+    offline = Backend("offline", "offline", billed=False)
+    RenderSession(offline).check_cost(500, budget=None, yes=False)  # free: never read
     monkeypatch.setenv("STORYBOARD_CONFIRM_ABOVE", "10")
     backend = Backend("kie", "kie:https://api.kie.ai", billed=True, settings=KIE)
     session = RenderSession(backend)
