@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,14 @@ from storyboard.media.inspect import audio_problem, read_media, video_problem
 from storyboard.source import SourceMap
 from storyboard.spec import Storyboard, is_url
 
-__all__ = ["MAX_IMAGE_PIXELS", "ImageInfo", "check_assets", "inspect_image", "resolve_asset"]
+__all__ = [
+    "MAX_IMAGE_PIXELS",
+    "FileChecks",
+    "ImageInfo",
+    "check_assets",
+    "inspect_image",
+    "resolve_asset",
+]
 
 MAX_IMAGE_PIXELS = 40_000_000
 """Largest image decoded (40 MP, e.g. 8000x5000): a bigger one is refused from its header,
@@ -57,14 +65,19 @@ def check_assets(
     *,
     allow_outside: bool = False,
     limits: KlingLimits = DEFAULT_LIMITS,
+    memo: FileChecks | None = None,
 ) -> list[Diagnostic]:
-    """Every problem with the local files of the generations, the music and title fonts."""
-    checker = _AssetChecker(base_dir, source, allow_outside, limits)
+    """Every problem with the local files of the generations, the music and title fonts.
+
+    ``memo`` keeps what each file's check found, for storyboards checked one after
+    another that name the same files (a recipe batch's rows)."""
+    found = memo.found(base_dir, allow_outside, limits) if memo is not None else {}
+    checker = _AssetChecker(base_dir, source, allow_outside, limits, found)
     slots = {slot.field: slot for g in generations for slot in g.assets if slot.kind == "file"}
     for slot in slots.values():
-        checker.check_slot(slot, board)
+        checker.check_slot(slot)
     for gen in generations:
-        checker.check_frame_ratio(gen, board)
+        checker.check_frame_ratio(gen)
     if board.edit.music:
         checker.check_music(board.edit.music.path, ("edit", "music", "path"))
     for index, title in enumerate(board.edit.titles):
@@ -75,101 +88,155 @@ def check_assets(
     return checker.problems
 
 
+_Problem = tuple[str, str | None]
+"""A file's problem, wherever the storyboard names it: message and hint."""
+_Found = dict[tuple[str, str], "list[_Problem] | ImageInfo | str"]
+
+
+class FileChecks:
+    """What checking each file found, kept across storyboards checked one after another
+    that name the same files (the rows of a recipe batch name the same staged copies):
+    each file is then resolved, looked at and decoded once, not once per storyboard.
+
+    Only for a run in which the files do not change (a batch's work folder, which the
+    batch itself fills before checking)."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[Path, bool, int], tuple[KlingLimits, _Found]] = {}
+
+    def found(self, base_dir: Path, allow_outside: bool, limits: KlingLimits) -> _Found:
+        """The findings for files of ``base_dir`` checked with these settings."""
+        key = (base_dir, allow_outside, id(limits))  # the limits are kept: their id stays theirs
+        return self._found.setdefault(key, (limits, {}))[1]
+
+
 class _AssetChecker:
     def __init__(
-        self, base_dir: Path, source: SourceMap, allow_outside: bool, limits: KlingLimits
-    ) -> None:
-        self.base_dir, self.source = base_dir.resolve(), source
+        self, base_dir: Path, source: SourceMap, allow_outside: bool, limits: KlingLimits,
+        found: _Found,
+    ) -> None:  # fmt: skip
+        self.folder, self.source = base_dir, source
         self.allow_outside, self.limits = allow_outside, limits
         self.problems: list[Diagnostic] = []
+        self.found = found
+        """(check, file name) -> its problems (or, for ``image``, what the image is)."""
 
-    def error(self, path: FieldPath, message: str, hint: str | None = None) -> None:
-        self.problems.append(self.source.diagnostic(path, message, hint=hint))
+    @functools.cached_property
+    def base_dir(self) -> Path:
+        """The storyboard's folder, resolved (only when a file is looked at)."""
+        return self.folder.resolve()
 
-    def existing(self, relative: str, path: FieldPath) -> Path | None:
+    def report(
+        self, path: FieldPath, check: str, name: str, run: Callable[[str], list[_Problem]]
+    ) -> None:
+        key = (check, name)
+        problems = self.found.get(key)
+        if problems is None:
+            problems = self.found[key] = run(name)
+        assert isinstance(problems, list)
+        for message, hint in problems:
+            self.problems.append(self.source.diagnostic(path, message, hint=hint))
+
+    def existing(self, relative: str) -> Path | _Problem:
         file = resolve_asset(self.base_dir, relative)
         if not self.allow_outside and not file.is_relative_to(self.base_dir):
-            self.error(
-                path,
-                f"{relative} is outside the storyboard's folder",
-                "move the file next to the storyboard, or pass --allow-outside",
-            )
-            return None
+            return (f"{relative} is outside the storyboard's folder",
+                    "move the file next to the storyboard, or pass --allow-outside")  # fmt: skip
         if not file.is_file():
-            self.error(
-                path,
-                f"file not found: {relative} (looked in {file.parent})",
-                "check the path; it is relative to the storyboard file",
-            )
-            return None
+            return (f"file not found: {relative} (looked in {file.parent})",
+                    "check the path; it is relative to the storyboard file")  # fmt: skip
         return file
 
-    def check_slot(self, slot: AssetSlot, board: Storyboard) -> None:
-        file = self.existing(slot.source, slot.field)
-        if file is None:
-            return
+    def check_slot(self, slot: AssetSlot) -> None:
         if slot.field[0] == "elements" and slot.field[2] == "video":
-            self._video(file, slot.field)
+            self.report(slot.field, "video", slot.source, self._video)
+        elif slot.field[0] == "elements":
+            self.report(slot.field, "element image", slot.source, self._element_image)
         else:
-            self._image(file, slot.field, element=slot.field[0] == "elements")
+            self.report(slot.field, "image", slot.source, self._frame_image)
 
     def check_music(self, name: str, path: FieldPath) -> None:
+        self.report(path, "music", name, self._music)
+
+    def _music(self, name: str) -> list[_Problem]:
         if is_url(name):
-            self.error(path, "music must be a local audio file, not a URL", "download it first")
-            return
-        file = self.existing(normalise_path(name), path)
-        if file is not None and (problem := audio_problem(_media(_FileKey.of(file)))):
-            self.error(path, f"{file.name} {problem}", "use an audio file (mp3, wav, m4a, ...)")
+            return [("music must be a local audio file, not a URL", "download it first")]
+        file = self.existing(normalise_path(name))
+        if not isinstance(file, Path):
+            return [file]
+        if problem := audio_problem(_media(_FileKey.of(file))):
+            return [(f"{file.name} {problem}", "use an audio file (mp3, wav, m4a, ...)")]
+        return []
 
     def check_font(self, name: str, path: FieldPath) -> None:
-        file = self.existing(normalise_path(name), path)
-        if file is None:
-            return
+        self.report(path, "font", name, self._font)
+
+    def _font(self, name: str) -> list[_Problem]:
+        file = self.existing(normalise_path(name))
+        if not isinstance(file, Path):
+            return [file]
         if not _is_font(_FileKey.of(file)):
-            self.error(
-                path, f"{file.name} is not a font Pillow can load", "use a .ttf or .otf file"
-            )
+            return [(f"{file.name} is not a font Pillow can load", "use a .ttf or .otf file")]
+        return []
 
-    def _video(self, file: Path, path: FieldPath) -> None:
+    def _video(self, relative: str) -> list[_Problem]:
+        file = self.existing(relative)
+        if not isinstance(file, Path):
+            return [file]
         if file.suffix.lower().lstrip(".") not in self.limits.element_video_formats:
-            self.error(path, f"{file.name}: reference videos must be MP4 or MOV")
-            return
+            return [(f"{file.name}: reference videos must be MP4 or MOV", None)]
         if file.stat().st_size > self.limits.element_video_max_bytes:
-            self.error(path, f"{file.name} is {_mb(file)} MB; reference videos are at most 50 MB")
-        elif problem := video_problem(_media(_FileKey.of(file))):
-            self.error(path, f"{file.name} {problem}", "use an MP4 or MOV video")
+            return [(f"{file.name} is {_mb(file)} MB; reference videos are at most 50 MB", None)]
+        if problem := video_problem(_media(_FileKey.of(file))):
+            return [(f"{file.name} {problem}", "use an MP4 or MOV video")]
+        return []
 
-    def image(self, file: Path) -> ImageInfo | str:
-        """What the image at ``file`` is, or why it is not a usable JPG/PNG."""
-        try:
-            return _image(_FileKey.of(file))
-        except OSError:
-            return "cannot be read"
+    def image(self, relative: str) -> ImageInfo | str:
+        """What the image ``relative`` names is, or why it is not a usable JPG/PNG."""
+        key = ("image info", relative)
+        info = self.found.get(key)
+        if info is None:
+            try:
+                info = _image(_FileKey.of(resolve_asset(self.base_dir, relative)))
+            except OSError:
+                info = "cannot be read"
+            self.found[key] = info
+        assert not isinstance(info, list)
+        return info
 
-    def _image(self, file: Path, path: FieldPath, *, element: bool) -> None:
-        info = self.image(file)
+    def _frame_image(self, relative: str) -> list[_Problem]:
+        return self._image(relative, element=False)
+
+    def _element_image(self, relative: str) -> list[_Problem]:
+        return self._image(relative, element=True)
+
+    def _image(self, relative: str, *, element: bool) -> list[_Problem]:
+        file = self.existing(relative)
+        if not isinstance(file, Path):
+            return [file]
+        info = self.image(relative)
         if isinstance(info, str):
             hint = "scale it down" if "MP" in info else "use an undamaged PNG or JPG"
-            self.error(path, f"{file.name} {info}", hint)
-            return
+            return [(f"{file.name} {info}", hint)]
+        problems: list[_Problem] = []
         if element:
             low = self.limits.element_image_min_px
             if min(info.width, info.height) < low:
-                self.error(
-                    path,
-                    f"{file.name} is {info.width}x{info.height} px; element images "
-                    f"must be at least {low}x{low}",
-                    "use a larger reference image",
-                )
+                problems.append((f"{file.name} is {info.width}x{info.height} px; element "
+                                 f"images must be at least {low}x{low}",
+                                 "use a larger reference image"))  # fmt: skip
             if file.stat().st_size > self.limits.element_image_max_bytes:
-                self.error(path, f"{file.name} is {_mb(file)} MB; element images are at most 10 MB")
+                problems.append(
+                    (f"{file.name} is {_mb(file)} MB; element images are at most 10 MB", None)
+                )
+        return problems
 
-    def check_frame_ratio(self, gen: Generation, board: Storyboard) -> None:
+    def check_frame_ratio(self, gen: Generation) -> None:
         first = next((a for a in gen.assets if a.field[-1] == "first_frame"), None)
         ratio = gen.request.input.aspect_ratio
         if first is None or first.kind != "file" or ratio is None:
             return
-        info = self.image(resolve_asset(self.base_dir, first.source))
+        info = self.image(first.source)
         if (
             isinstance(info, ImageInfo)
             and abs(info.width / info.height - _aspect_value(ratio)) > 0.02

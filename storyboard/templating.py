@@ -32,6 +32,7 @@ from storyboard.textfile import MAX_DOCUMENT_BYTES, UnreadableFile, read_text_fi
 from storyboard.workspace import OutsideFolder, confine, is_inside
 
 __all__ = [
+    "Environments",
     "TemplateFolder",
     "TemplateProblem",
     "builtin_dir",
@@ -197,6 +198,25 @@ def make_environment(
     )  # fmt: skip
     env.filters["ensure_period"] = ensure_period
     return env
+
+
+class Environments:
+    """Sandboxes by template folders, for many storyboards compiled one after another (a
+    recipe batch's rows): building one costs far more than rendering a prompt with it.
+
+    A sandbox holds nothing of a storyboard between renders but compiled templates (each
+    render gets its own budget), so storyboards with the same folders may share one."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[tuple[TemplateFolder, ...], Path | None], BoundedSandbox] = {}
+
+    def get(self, folders: Sequence[TemplateFolder], root: Path | None) -> BoundedSandbox:
+        """The sandbox :func:`make_environment` makes for ``folders`` and ``root``."""
+        key = (tuple(folders), root)
+        env = self._made.get(key)
+        if env is None:
+            env = self._made[key] = make_environment(folders, root=root)
+        return env
 
 
 def render_string(env: jinja2.Environment, source: str, context: dict[str, Any]) -> str:

@@ -6,11 +6,11 @@ first; it never raises for bad input, it returns a :class:`Report`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from storyboard._callable import make_callable
-from storyboard.assets import check_assets
+from storyboard.assets import FileChecks, check_assets
 from storyboard.checks import check_references
 from storyboard.compile import Compiled, Generation, compile_storyboard
 from storyboard.compositing_checks import check_compositing
@@ -21,8 +21,16 @@ from storyboard.gcpause import gc_paused
 from storyboard.kling import DEFAULT_LIMITS, KlingLimits
 from storyboard.load import LoadedStoryboard, load_file
 from storyboard.spec import Storyboard
+from storyboard.templating import Environments, template_folders
 
-__all__ = ["Report", "StoryboardInvalid", "compile_file", "validate", "validate_loaded"]
+__all__ = [
+    "Report",
+    "Shared",
+    "StoryboardInvalid",
+    "compile_file",
+    "validate",
+    "validate_loaded",
+]
 
 
 @dataclass
@@ -64,6 +72,16 @@ class Report:
         return [d.as_error() if self.strict else d for d in self.diagnostics]
 
 
+@dataclass
+class Shared:
+    """What storyboards validated one after another may share (a recipe batch's rows):
+    sandboxes by template folders, and what checking each file found. Only for a run in
+    which the storyboards' files and templates do not change."""
+
+    environments: Environments = field(default_factory=Environments)
+    files: FileChecks = field(default_factory=FileChecks)
+
+
 class StoryboardInvalid(InputError):
     """A storyboard has errors; ``diagnostics`` lists them all."""
 
@@ -97,8 +115,10 @@ def validate_loaded(
     check_files: bool = True,
     allow_outside: bool = False,
     limits: KlingLimits = DEFAULT_LIMITS,
+    shared: Shared | None = None,
 ) -> Report:
-    """:func:`validate` for an already loaded storyboard (text from memory, recipes)."""
+    """:func:`validate` for an already loaded storyboard (text from memory, recipes);
+    ``shared``: sandboxes and file checks kept from the storyboards validated before."""
     board = loaded.storyboard
     if board is None:
         return Report(loaded, None, loaded.diagnostics, strict)
@@ -108,12 +128,19 @@ def validate_loaded(
         allow_outside=allow_outside,
     )  # fmt: skip
     found += check_edit(board, loaded.source)
-    compiled = compile_storyboard(loaded, limits=limits, allow_outside=allow_outside)
+    env = None
+    if shared is not None:
+        folders, _ = template_folders(loaded.base_dir, board.templates,
+                                      allow_outside=allow_outside)  # fmt: skip
+        root = None if allow_outside else loaded.base_dir
+        env = shared.environments.get(folders, root)
+    compiled = compile_storyboard(loaded, limits=limits, allow_outside=allow_outside, env=env)
     found += compiled.diagnostics
     if check_files:
         found += check_assets(
             board, compiled.generations, loaded.base_dir, loaded.source,
             allow_outside=allow_outside, limits=limits,
+            memo=shared.files if shared is not None else None,
         )  # fmt: skip
     return Report(loaded, compiled, sort_diagnostics(found), strict)
 

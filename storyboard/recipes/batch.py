@@ -35,7 +35,7 @@ from storyboard.run.outputs import PathResolver
 from storyboard.run.render import Prepared, assembly_key, default_state_path
 from storyboard.run.status import GenerationStatus, plan_status
 from storyboard.store import StateStore
-from storyboard.validate import Report, validate_loaded
+from storyboard.validate import Report, Shared, validate_loaded
 
 __all__ = [
     "BatchPlan",
@@ -202,6 +202,8 @@ class _Materializer:
         self.staged: dict[Path, str] = {}
         self.outputs: dict[Path, str] = {}
         self.hashes: dict[Path, str] = {}
+        self.shared = Shared()
+        """Sandboxes and file checks: the rows name the same staged files."""
 
     def add_rows(self, rows: list[Row]) -> None:
         for row in rows:
@@ -244,7 +246,7 @@ class _Materializer:
         self.plan_job(job, instance.text)
 
     def plan_job(self, job: Job, text: str) -> None:
-        report = validate_loaded(load_text(text, job.storyboard))
+        report = validate_loaded(load_text(text, job.storyboard), shared=self.shared)
         if not report.ok:
             self.plan.invalid.append(_invalid(job.row_number, job.variant, job.where,
                                               report.errors))  # fmt: skip
