@@ -46,6 +46,7 @@ __all__ = [
     "build_plan",
     "changed_inputs",
     "content_key",
+    "picked_generations",
     "take_canonical",
     "take_key",
     "take_name",
@@ -365,3 +366,38 @@ def to_mermaid(plan: Plan) -> str:
 def _shape(data: Mapping[str, Any]) -> str:
     shapes = {"generate": "box", "take": "box", "assemble": "doubleoctagon"}
     return shapes.get(str(data.get("kind")), "ellipse")
+
+
+def picked_generations(
+    generations: list[Generation],
+    file_hashes: Mapping[str, str],
+    *,
+    namespace: str,
+    prices: PriceTable = DEFAULT_PRICES,
+    renderer: str | None = None,
+) -> dict[str, PlannedGeneration]:
+    """Take 1 of each scene with its content key and estimate, exactly as
+    :func:`build_plan` computes them, without building the graph (a recipe batch sums up
+    thousands of plans); :class:`PlanError` for a missing scene or a cycle."""
+    by_scene = {g.scene_id: g for g in generations}
+    planned: dict[str, PlannedGeneration] = {}
+    for first in generations:
+        stack, entered = [first], {first.scene_id}
+        while stack:
+            gen = stack[-1]
+            waiting = [s for s in gen.depends_on if s not in planned]
+            if any(s not in by_scene or s in entered for s in waiting):
+                build_plan(generations, file_hashes, namespace=namespace)  # raises; says why
+                raise PlanError(f"scene {gen.scene_id!r} needs a scene that cannot be planned")
+            if waiting:
+                stack.append(by_scene[waiting[0]])
+                entered.add(waiting[0])
+                continue
+            stack.pop()
+            if gen.scene_id not in planned:
+                base = _canonical(gen, file_hashes, planned, renderer)
+                planned[gen.scene_id] = PlannedGeneration(
+                    gen, take_key(namespace, base, 1), take_canonical(base, 1),
+                    estimate(gen.body, prices),
+                )  # fmt: skip
+    return {g.scene_id: planned[g.scene_id] for g in generations}

@@ -21,19 +21,19 @@ from storyboard.assets import resolve_asset
 from storyboard.diagnostics import Diagnostic
 from storyboard.filehash import file_sha256
 from storyboard.load import load_text
-from storyboard.plan import PlanError, build_plan
-from storyboard.pricing import Estimate
+from storyboard.plan import PlanError, build_plan, picked_generations
+from storyboard.pricing import DEFAULT_PRICES, Estimate
 from storyboard.ratelimit import RateLimiter
 from storyboard.recipes.instantiate import InstanceInvalid, file_values, instantiate
 from storyboard.recipes.jobs import Job, JobResult, RenderSettings, output_problem, render_job
 from storyboard.recipes.load import LoadedRecipe, RecipeInvalid
-from storyboard.recipes.params import Layer, check_layer, resolve_values
+from storyboard.recipes.params import FixedLayers, Layer, check_layer, resolve_values
 from storyboard.recipes.rows import Row, read_rows
 from storyboard.recipes.workdir import WORK_FOLDER, staged_names, write_instance
 from storyboard.run.backend import Backend, BackendName, choose_backend
 from storyboard.run.outputs import PathResolver
 from storyboard.run.render import Prepared, assembly_key, default_state_path
-from storyboard.run.status import GenerationStatus, plan_status
+from storyboard.run.status import plan_status
 from storyboard.store import StateStore
 from storyboard.validate import Report, Shared, validate_loaded
 
@@ -199,9 +199,10 @@ class _Materializer:
         self.inputs = inputs
         """The recipe and the rows file: no output may overwrite them."""
         self.resolve = PathResolver()
+        self.fixed = FixedLayers(base)
         self.staged: dict[Path, str] = {}
         self.outputs: dict[Path, str] = {}
-        self.hashes: dict[Path, str] = {}
+        self.hashes: dict[tuple[Path, str], str] = {}
         self.shared = Shared()
         """Sandboxes and file checks: the rows name the same staged files."""
 
@@ -213,7 +214,7 @@ class _Materializer:
         where = row.where if self.from_rows else "--param"
         layers = [*self.base, row.layer()] if self.from_rows else self.base
         recipe = self.plan.recipe
-        values, problems = resolve_values(recipe.recipe, layers)
+        values, problems = resolve_values(recipe.recipe, layers, self.fixed)
         if problems:
             self.plan.invalid.append(_invalid(row.number, None, where, problems))
             return
@@ -256,37 +257,45 @@ class _Materializer:
             found = self.plan.recipe.source.diagnostic(("run", "output"), overwrites, hint=hint)
             self.plan.invalid.append(_invalid(job.row_number, job.variant, job.where, [found]))
             return
+        warnings = [str(d) for d in report.warnings]
         try:
-            prepared = self.prepare(job, report)
+            planned = self.summarise(job, report, warnings)
         except PlanError as exc:
             problem = Diagnostic(str(job.storyboard), 1, 1, (), str(exc))
             self.plan.invalid.append(_invalid(job.row_number, job.variant, job.where, [problem]))
             return
-        warnings = [str(d) for d in report.warnings]
-        self.plan.jobs.append(PlannedJob.of(job, prepared, warnings))
+        self.plan.jobs.append(planned)
 
-    def prepare(self, job: Job, report: Report) -> Prepared:
+    def summarise(self, job: Job, report: Report, warnings: list[str]) -> PlannedJob:
         """Plan a validated job and read its status from its journal — only when the
-        journal exists: planning never creates one (a job that runs does)."""
+        journal exists: planning never creates one (a job that runs does). Without a
+        journal every generation is new, and only their keys and costs are needed."""
         base = report.loaded.base_dir
         files = {a.source for g in report.generations for a in g.assets if a.kind == "file"}
-        hashes = {f: self.hash(resolve_asset(base, f)) for f in sorted(files)}
+        hashes = {f: self.hash(base, f) for f in sorted(files)}
         backend = self.plan.backend
-        plan = build_plan(
-            report.generations, hashes, namespace=backend.namespace, renderer=backend.renderer
-        )
         if job.state.is_file():
+            plan = build_plan(report.generations, hashes, namespace=backend.namespace,
+                              renderer=backend.renderer)  # fmt: skip
             with StateStore(job.state) as store:
                 status = plan_status(plan, store, str(job.storyboard.resolve()))
-        else:
-            status = {scene: GenerationStatus(scene, "new") for scene in plan.generations}
-        return Prepared(report, plan, self.plan.backend, job.state, status)
+            prepared = Prepared(report, plan, backend, job.state, status)
+            return PlannedJob.of(job, prepared, warnings)
+        picked = picked_generations(report.generations, hashes, namespace=backend.namespace,
+                                    renderer=backend.renderer)  # fmt: skip
+        return PlannedJob(
+            job, [p.key for p in picked.values()], dict.fromkeys(picked, "new"),
+            {p.key: p.estimate for p in picked.values()}, DEFAULT_PRICES.source, False,
+            warnings,
+        )  # fmt: skip
 
-    def hash(self, file: Path) -> str:
-        """sha256 of a file, once per batch (rows share their staged files)."""
-        if file not in self.hashes:
-            self.hashes[file] = file_sha256(file)
-        return self.hashes[file]
+    def hash(self, base: Path, name: str) -> str:
+        """sha256 of the file ``name`` in ``base``, once per batch (rows share their
+        staged files)."""
+        key = (base, name)
+        if key not in self.hashes:
+            self.hashes[key] = file_sha256(resolve_asset(base, name))
+        return self.hashes[key]
 
 
 def journal_path(storyboard: Path, backend: Backend) -> Path:
