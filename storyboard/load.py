@@ -21,7 +21,7 @@ from storyboard.source import DocumentError, SourceMap, parse_document
 from storyboard.spec import Storyboard
 from storyboard.textfile import MAX_DOCUMENT_BYTES, UnreadableFile, read_text_file
 
-__all__ = ["LoadedStoryboard", "load_file", "load_text"]
+__all__ = ["LoadedStoryboard", "load_file", "load_parsed", "load_text"]
 
 
 @dataclass
@@ -77,7 +77,12 @@ def load_text(text: str, path: str | Path) -> LoadedStoryboard:
             hint="start from an example in examples/ or run `storyboard init`",
         )  # fmt: skip
         return LoadedStoryboard(file, None, source, [problem])
-    return _validate(data, file, source)
+    return load_parsed(data, file, source)
+
+
+def load_parsed(data: dict[str, Any], path: str | Path, source: SourceMap) -> LoadedStoryboard:
+    """:func:`load_text` for a mapping already parsed, with the source map of its text."""
+    return _validate(data, Path(path), source)
 
 
 def _validate(data: dict[str, Any], file: Path, source: SourceMap) -> LoadedStoryboard:

@@ -22,7 +22,14 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from storyboard.diagnostics import Diagnostic, FieldPath
 from storyboard.errors import InputError
 
-__all__ = ["MAX_DEPTH", "MAX_VALUES", "DocumentError", "SourceMap", "parse_document"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_VALUES",
+    "DocumentError",
+    "SourceMap",
+    "parse_document",
+    "parse_tree",
+]
 
 MAX_DEPTH = 100
 """Deepest nesting of lists and mappings (a storyboard needs fewer than 10 levels)."""
@@ -69,12 +76,19 @@ class DocumentError(InputError):
 
 def parse_document(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse YAML (or JSON, by file suffix) into data plus its :class:`SourceMap`."""
+    data, source, _ = parse_tree(text, file)
+    return data, source
+
+
+def parse_tree(text: str, file: str) -> tuple[Any, SourceMap, Node | None]:
+    """:func:`parse_document`, and the node tree the data was built from (mappings with
+    merge keys flattened)."""
     source = SourceMap(file)
     if file.lower().endswith(".json"):
         _check_json(text, file)
     node = _compose(text, file)
     if node is None:
-        return None, source
+        return None, source, None
     if "*" in text and (problem := check_graph(node, file)):  # no "*": no alias, a tree
         raise DocumentError([problem])
     builder = _Builder(source)
@@ -84,7 +98,7 @@ def parse_document(text: str, file: str) -> tuple[Any, SourceMap]:
         raise DocumentError([_yaml_diagnostic(exc, file)]) from exc
     if builder.problems:
         raise DocumentError(builder.problems)
-    return data, source
+    return data, source, node
 
 
 def _compose(text: str, file: str) -> Node | None:

@@ -20,7 +20,7 @@ from typing import Any
 from storyboard.assets import resolve_asset
 from storyboard.diagnostics import Diagnostic
 from storyboard.filehash import file_sha256
-from storyboard.load import load_text
+from storyboard.load import LoadedStoryboard
 from storyboard.plan import PlanError, build_plan, picked_generations
 from storyboard.pricing import DEFAULT_PRICES, Estimate
 from storyboard.ratelimit import RateLimiter
@@ -29,6 +29,7 @@ from storyboard.recipes.jobs import Job, JobResult, RenderSettings, output_probl
 from storyboard.recipes.load import LoadedRecipe, RecipeInvalid
 from storyboard.recipes.params import FixedLayers, Layer, check_layer, resolve_values
 from storyboard.recipes.rows import Row, read_rows
+from storyboard.recipes.skeleton import Skeletons
 from storyboard.recipes.workdir import WORK_FOLDER, staged_names, write_instance
 from storyboard.run.backend import Backend, BackendName, choose_backend
 from storyboard.run.outputs import PathResolver
@@ -204,6 +205,8 @@ class _Materializer:
         self.outputs: dict[Path, str] = {}
         self.hashes: dict[tuple[Path, str], str] = {}
         self.shared = Shared()
+        self.skeletons = Skeletons(plan.recipe)
+        """Rows are loaded from the template's skeleton where their text allows."""
         """Sandboxes and file checks: the rows name the same staged files."""
 
     def add_rows(self, rows: list[Row]) -> None:
@@ -244,10 +247,10 @@ class _Materializer:
         path = write_instance(instance, self.plan.work_dir)
         job = Job(row.number, variant, where, path, output, journal_path(path, self.plan.backend),
                   inputs=(*self.inputs, *instance.assets.values()))  # fmt: skip
-        self.plan_job(job, instance.text)
+        self.plan_job(job, self.skeletons.load(instance.text, instance.context, path))
 
-    def plan_job(self, job: Job, text: str) -> None:
-        report = validate_loaded(load_text(text, job.storyboard), shared=self.shared)
+    def plan_job(self, job: Job, loaded: LoadedStoryboard) -> None:
+        report = validate_loaded(loaded, shared=self.shared)
         if not report.ok:
             self.plan.invalid.append(_invalid(job.row_number, job.variant, job.where,
                                               report.errors))  # fmt: skip

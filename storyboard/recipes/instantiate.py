@@ -21,7 +21,14 @@ from storyboard.recipes.load import LoadedRecipe
 from storyboard.recipes.templates import render_recipe
 from storyboard.templating import TemplateProblem
 
-__all__ = ["OUTPUT_SUFFIXES", "Instance", "InstanceInvalid", "file_values", "instantiate"]
+__all__ = [
+    "OUTPUT_SUFFIXES",
+    "Instance",
+    "InstanceInvalid",
+    "file_values",
+    "instantiate",
+    "storyboard_text",
+]
 
 OUTPUT_SUFFIXES = (".mp4", ".mov", ".m4v")
 
@@ -45,6 +52,8 @@ class Instance:
     """Output file relative to the batch's output folder."""
     assets: dict[str, Path] = field(default_factory=dict)
     """Name inside the work folder -> the file to copy there."""
+    context: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The variables the template was rendered with."""
 
     @property
     def file_name(self) -> str:
@@ -81,13 +90,19 @@ def instantiate(
     """The storyboard text and output name for these values (files by ``staged`` name)."""
     context = _context(loaded, values, staged, row_number, variant, row or {})
     try:
-        text = literal_prompts(render_recipe(loaded.recipe.storyboard, context))
+        text = storyboard_text(loaded, context)
     except TemplateProblem as exc:
         raise InstanceInvalid([loaded.template_diagnostic(str(exc))]) from exc
     output = _output_name(loaded, context)
     assets = {staged[p]: p for p in file_values(values)}
-    return Instance(row_number, variant, text if text.endswith("\n") else text + "\n", output,
-                    assets)  # fmt: skip
+    return Instance(row_number, variant, text, output, assets, context)
+
+
+def storyboard_text(loaded: LoadedRecipe, context: dict[str, Any]) -> str:
+    """The storyboard template filled in with ``context`` (prompts as final text, one
+    final newline); :class:`TemplateProblem` when it cannot be rendered."""
+    text = literal_prompts(render_recipe(loaded.recipe.storyboard, context))
+    return text if text.endswith("\n") else text + "\n"
 
 
 def _context(

@@ -1,0 +1,311 @@
+"""Load the storyboards of a batch's rows from one parsed text: the recipe's skeleton.
+
+The rows of a batch differ in their values, and a text value reaches a row's storyboard
+as the inside of a double-quoted YAML string (``{{ product | tojson }}``). A
+:class:`Skeleton` is the storyboard template rendered once with a stand-in for each text
+value (``Qsb0vQ``, ``Qsb1vQ`` ...) and parsed once. A row whose text is *exactly* that
+text with its values, JSON-escaped, in place of the stand-ins parses to the skeleton's
+data with its values in place of the stand-ins, with every field on the same line (and,
+after a longer or shorter value on the same line, a column further or nearer): so it is
+loaded from the skeleton instead of being parsed again. Any other row — a value that
+changed the template's course, a value used unquoted, a value YAML would read otherwise
+(characters outside the Basic Multilingual Plane) — is parsed in full, as always.
+
+Why the shortcut is exact: a stand-in is accepted only where it lies whole inside a
+one-line double-quoted scalar that is a value (not a key), written there as it reads
+(:func:`_analyse`); there, the JSON escape of a text is ASCII, holds no quote, line break
+or lone backslash, and reads back (YAML's double-quoted escapes include JSON's) as the
+text itself. Nothing else in the row's text differs from the skeleton's: the row's text
+is compared with the skeleton's before it is used.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import meta, nodes
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from storyboard.diagnostics import FieldPath
+from storyboard.load import LoadedStoryboard, load_parsed, load_text
+from storyboard.recipes.instantiate import storyboard_text
+from storyboard.recipes.load import LoadedRecipe
+from storyboard.recipes.templates import recipe_environment
+from storyboard.source import DocumentError, SourceMap, parse_tree
+from storyboard.templating import TemplateProblem
+
+__all__ = ["Skeleton", "Skeletons"]
+
+_STR_TAG = "tag:yaml.org,2002:str"
+MAX_SKELETONS = 32
+"""Skeletons per batch (one per combination of the values not replaced by stand-ins);
+rows past that many combinations are parsed in full."""
+
+Name = tuple[str, int | None]
+"""A text value of the template's variables: ``(name, None)`` or ``(name, index)`` for
+an item of a list of texts."""
+
+
+_STAND_IN = re.compile(r"Qsb(\d+)vQ")
+"""Any stand-in; a skeleton is made only when every match in its text is one of its own."""
+
+
+def _stand_in(index: int) -> str:
+    """Letters and digits only (JSON and YAML write it as it is); it starts with ``Q``,
+    which is not a YAML escape, so no ``\\`` before it can change its meaning."""
+    return f"Qsb{index}vQ"
+
+
+def escape(value: str) -> str:
+    """The inside of ``value | tojson``: JSON-escaped, ASCII, HTML-safe."""
+    dumped = json.dumps(value)[1:-1]
+    return (dumped.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("'", "\\u0027"))  # fmt: skip
+
+
+def _readable(value: str, escaped: str) -> bool:
+    """True when YAML reads ``escaped`` inside double quotes back as ``value``: printable
+    ASCII (JSON leaves DEL unescaped, which YAML refuses), and no character beyond U+FFFF
+    (JSON writes it as two surrogate escapes, which YAML does not recombine)."""
+    return (escaped.isascii() and escaped.isprintable()
+            and all(ord(c) < 0xD800 or 0xE000 <= ord(c) <= 0xFFFF for c in value))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Scalar:
+    """A double-quoted value holding stand-ins: its line, where it ends, and how many of
+    each stand-in it holds (each changes the columns after it by its length change)."""
+
+    line: int
+    end: int
+    counts: tuple[tuple[int, int], ...]
+
+
+class Skeleton:
+    """The storyboard text rendered with stand-ins, parsed; see the module docstring."""
+
+    def __init__(
+        self, names: list[Name], text: str, data: dict[str, Any], source: SourceMap,
+        slots: list[tuple[FieldPath, str]], scalars: list[_Scalar],
+    ) -> None:  # fmt: skip
+        self.names = names
+        split = _STAND_IN.split(text)
+        self.pieces = split[0::2]
+        self.order = [int(number) for number in split[1::2]]
+        self.data = data
+        self.positions = source.positions
+        self.slots = slots
+        lines = {s.line for s in scalars}
+        self.scalars = scalars
+        self.moved = [(p, pos) for p, pos in source.positions.items() if pos[0] in lines]
+        """Positions on a line that holds stand-ins: their columns may change."""
+
+    def text(self, escaped: list[str]) -> str:
+        """The skeleton's text with these escaped values in place of the stand-ins."""
+        parts = [self.pieces[0]]
+        for at, piece in zip(self.order, self.pieces[1:], strict=True):
+            parts += [escaped[at], piece]
+        return "".join(parts)
+
+    def load(self, values: list[str], escaped: list[str], path: Path) -> LoadedStoryboard:
+        """The storyboard whose text is ``self.text(escaped)``, loaded without parsing it."""
+        data = _copy(self.data)
+        for field, held in self.slots:
+            parent = data
+            for part in field[:-1]:
+                parent = parent[part]
+            parent[field[-1]] = _fill(held, values)
+        positions = dict(self.positions)
+        if self.moved:
+            growth = [len(e) - len(_stand_in(i)) for i, e in enumerate(escaped)]
+            shifts = [(s.line, s.end, sum(n * growth[i] for i, n in s.counts))
+                      for s in self.scalars]  # fmt: skip
+            for field, (line, column) in self.moved:
+                delta = sum(d for at, end, d in shifts if at == line and end <= column)
+                positions[field] = (line, column + delta)
+        return load_parsed(data, path, SourceMap(str(path), positions))
+
+
+def _fill(held: str, values: list[str]) -> str:
+    return _STAND_IN.sub(lambda match: values[int(match[1])], held)
+
+
+def _copy(value: Any) -> Any:
+    """A copy of parsed data: new mappings and lists, the same scalars."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+class Skeletons:
+    """The skeletons of one recipe's storyboard template, by the values they keep."""
+
+    def __init__(self, loaded: LoadedRecipe) -> None:
+        self.loaded = loaded
+        self.used = _variables(loaded.recipe.storyboard)
+        """The variables the template reads (None: any, it includes other templates)."""
+        self.kept: set[str] = set()
+        """Variables found unfit for stand-ins (used unquoted, in a key, not written
+        out): their values are part of a skeleton's key."""
+        self.made: dict[str, Skeleton | None] = {}
+        self.parsed = self.reused = 0
+        """Rows parsed in full, and rows loaded from a skeleton."""
+
+    def load(self, text: str, context: Mapping[str, Any], path: Path) -> LoadedStoryboard:
+        """The row storyboard ``text`` (made from ``context``), from a skeleton when its
+        text is the skeleton's with the row's values in place, else parsed in full."""
+        found = self._skeleton(context)
+        if found is not None:
+            values = [_value(context, name) for name in found.names]
+            escaped = [escape(v) for v in values]
+            if all(map(_readable, values, escaped)) and found.text(escaped) == text:
+                self.reused += 1
+                return found.load(values, escaped, path)
+        self.parsed += 1
+        return load_text(text, path)
+
+    def _names(self, context: Mapping[str, Any]) -> tuple[list[Name], str] | None:
+        """The text values to replace by stand-ins, and the key of the others."""
+        names: list[Name] = []
+        kept: dict[str, Any] = {}
+        for name in sorted(context if self.used is None else self.used & set(context)):
+            value = context[name]
+            if name in self.kept:
+                kept[name] = value
+            elif isinstance(value, str):
+                names.append((name, None))
+            elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                names += [(name, i) for i in range(len(value))]
+                kept[name] = len(value)
+            else:
+                kept[name] = value
+        try:
+            key = json.dumps([[n for n, _ in names], kept], sort_keys=True)
+        except (TypeError, ValueError):
+            return None
+        return names, key
+
+    def _skeleton(self, context: Mapping[str, Any]) -> Skeleton | None:
+        while (found := self._names(context)) is not None:
+            names, key = found
+            if key in self.made:
+                return self.made[key]
+            if len(self.made) >= MAX_SKELETONS:
+                return None
+            unfit = self._make(names, key, context)
+            if not unfit:
+                return self.made[key]
+            self.kept |= unfit
+        return None
+
+    def _make(self, names: list[Name], key: str, context: Mapping[str, Any]) -> set[str]:
+        """Make the skeleton of ``key`` (None when there is none); the variables unfit
+        for stand-ins, when some are (then nothing is made)."""
+        self.made[key] = None
+        probe = dict(context)
+        for index, (name, item) in enumerate(names):
+            if item is None:
+                probe[name] = _stand_in(index)
+            else:
+                probe[name] = [*probe[name]] if probe[name] is context[name] else probe[name]
+                probe[name][item] = _stand_in(index)
+        try:
+            text = storyboard_text(self.loaded, probe)
+            data, source, root = parse_tree(text, "skeleton.yaml")
+        except (TemplateProblem, DocumentError):
+            return set()
+        if not isinstance(data, dict) or root is None or not _own(text, len(names)):
+            return set()
+        found = _analyse(text, root, data, len(names))
+        if found is None:
+            return set()
+        slots, scalars, unfit = found
+        if unfit:
+            self.made.pop(key)
+            return {names[i][0] for i in unfit}
+        self.made[key] = Skeleton(names, text, data, source, slots, scalars)
+        return set()
+
+
+def _value(context: Mapping[str, Any], name: Name) -> str:
+    value = context[name[0]]
+    found: str = value if name[1] is None else value[name[1]]
+    return found
+
+
+def _own(text: str, count: int) -> bool:
+    """True when every stand-in-like text in ``text`` is one of the ``count`` stand-ins."""
+    return all(m[0] == _stand_in(int(m[1])) and int(m[1]) < count
+               for m in _STAND_IN.finditer(text))  # fmt: skip
+
+
+def _variables(template: str) -> set[str] | None:
+    """Names the template reads; None when it includes, imports or extends another
+    template (which may read any)."""
+    try:
+        tree = recipe_environment().parse(template)
+    except Exception:  # a template that does not parse fails every row the same way
+        return None
+    if any(tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends))):
+        return None
+    return set(meta.find_undeclared_variables(tree))
+
+
+_Found = tuple[list[tuple[FieldPath, str]], list[_Scalar], set[int]]
+
+
+def _analyse(text: str, root: Node, data: dict[str, Any], count: int) -> _Found | None:
+    """Where the stand-ins are: the data fields holding them, the scalars they are in,
+    and the stand-ins not all of whose copies are whole inside one-line double-quoted
+    values (None: the text has aliases, whose values the data would share)."""
+    slots: list[tuple[FieldPath, str]] = []
+    scalars: list[_Scalar] = []
+    unfit: set[int] = set()
+    placed = [0] * count
+    seen: set[int] = set()
+
+    def held(value: str) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for match in _STAND_IN.finditer(value):
+            counts[int(match[1])] = counts.get(int(match[1]), 0) + 1
+        return counts
+
+    def walk(node: Node, value: Any, path: FieldPath, key: bool = False) -> bool:
+        if id(node) in seen:
+            return False
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            pairs = list(zip(node.value, value.items(), strict=True))
+            return all(walk(kn, k, path, key=True) and walk(vn, v, (*path, k))
+                       for (kn, vn), (k, v) in pairs)  # fmt: skip
+        if isinstance(node, SequenceNode):
+            return all(walk(item, v, (*path, i)) for i, (item, v) in enumerate(
+                zip(node.value, value, strict=True)))  # fmt: skip
+        assert isinstance(node, ScalarNode)
+        written = held(text[node.start_mark.index : node.end_mark.index])
+        read = held(node.value)
+        if not written and not read:
+            return True
+        if (key or node.style != '"' or node.tag != _STR_TAG or written != read
+                or node.start_mark.line != node.end_mark.line):  # fmt: skip
+            unfit.update(written, read)
+            return True
+        slots.append((path, node.value))
+        scalars.append(_Scalar(node.start_mark.line + 1, node.end_mark.column + 1,
+                               tuple(sorted(read.items()))))  # fmt: skip
+        for index, number in read.items():
+            placed[index] += number
+        return True
+
+    if not walk(root, data, ()):
+        return None
+    total = held(text)
+    unfit |= {i for i in range(count) if total.get(i, 0) != placed[i] or not total.get(i)}
+    return slots, scalars, {i for i in unfit if i < count}  # others: not in the text
