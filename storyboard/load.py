@@ -8,6 +8,7 @@ field path. The pure core is :func:`load_text`; :func:`load_file` only reads the
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,6 +220,7 @@ def _unknown_keys(value: Any, raw: Any, path: FieldPath, source: SourceMap) -> l
     return found
 
 
+@functools.lru_cache(maxsize=256)
 def _field_names(model: type[BaseModel]) -> dict[str, str]:
     names: dict[str, str] = {}
     for attr, info in model.model_fields.items():

@@ -205,7 +205,8 @@ class Environments:
     recipe batch's rows): building one costs far more than rendering a prompt with it.
 
     A sandbox holds nothing of a storyboard between renders but compiled templates (each
-    render gets its own budget), so storyboards with the same folders may share one."""
+    render gets its own budget), so storyboards with the same folders may share one. Its
+    template files are read once: only for a run in which they do not change."""
 
     def __init__(self) -> None:
         self._made: dict[tuple[tuple[TemplateFolder, ...], Path | None], BoundedSandbox] = {}
@@ -216,6 +217,7 @@ class Environments:
         env = self._made.get(key)
         if env is None:
             env = self._made[key] = make_environment(folders, root=root)
+            env.auto_reload = False  # the templates do not change meanwhile: no stat per use
         return env
 
 

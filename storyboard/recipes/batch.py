@@ -204,6 +204,7 @@ class _Materializer:
         self.staged: dict[Path, str] = {}
         self.outputs: dict[Path, str] = {}
         self.hashes: dict[tuple[Path, str], str] = {}
+        self.copied: set[str] = set()
         self.shared = Shared()
         self.skeletons = Skeletons(plan.recipe)
         """Rows are loaded from the template's skeleton where their text allows."""
@@ -244,7 +245,7 @@ class _Materializer:
             self.plan.invalid.append(_invalid(row.number, variant, where, [problem]))
             return
         self.outputs[output] = instance.label
-        path = write_instance(instance, self.plan.work_dir)
+        path = write_instance(instance, self.plan.work_dir, self.copied)
         job = Job(row.number, variant, where, path, output, journal_path(path, self.plan.backend),
                   inputs=(*self.inputs, *instance.assets.values()))  # fmt: skip
         self.plan_job(job, self.skeletons.load(instance.text, instance.context, path))

@@ -61,6 +61,12 @@ def _stand_in(index: int) -> str:
     return f"Qsb{index}vQ"
 
 
+_PLAIN = re.compile(r"[ !#-%(-;=?-\[\]-~]*")
+"""Printable ASCII but for the characters ``tojson`` escapes (``"`` ``\\`` ``<`` ``>``
+``&`` ``'``)."""
+_BEYOND_BMP_OR_SURROGATE = re.compile("[\ud800-\udfff\U00010000-\U0010ffff]")
+
+
 def escape(value: str) -> str:
     """The inside of ``value | tojson``: JSON-escaped, ASCII, HTML-safe."""
     dumped = json.dumps(value)[1:-1]
@@ -68,12 +74,17 @@ def escape(value: str) -> str:
             .replace("'", "\\u0027"))  # fmt: skip
 
 
-def _readable(value: str, escaped: str) -> bool:
-    """True when YAML reads ``escaped`` inside double quotes back as ``value``: printable
-    ASCII (JSON leaves DEL unescaped, which YAML refuses), and no character beyond U+FFFF
-    (JSON writes it as two surrogate escapes, which YAML does not recombine)."""
-    return (escaped.isascii() and escaped.isprintable()
-            and all(ord(c) < 0xD800 or 0xE000 <= ord(c) <= 0xFFFF for c in value))  # fmt: skip
+def _readable(value: str) -> str | None:
+    """The inside of ``value | tojson`` when YAML reads it inside double quotes back as
+    ``value``, else None: printable ASCII (as JSON escapes it), from a text with no
+    character beyond U+FFFF (JSON writes one as two surrogate escapes, which YAML does
+    not recombine) and no lone surrogate."""
+    if _PLAIN.fullmatch(value):
+        return value
+    if _BEYOND_BMP_OR_SURROGATE.search(value):
+        return None
+    escaped = escape(value)
+    return escaped if escaped.isascii() and escaped.isprintable() else None
 
 
 @dataclass(frozen=True)
@@ -94,45 +105,53 @@ class Skeleton:
         slots: list[tuple[FieldPath, str]], scalars: list[_Scalar],
     ) -> None:  # fmt: skip
         self.names = names
-        split = _STAND_IN.split(text)
-        self.pieces = split[0::2]
-        self.order = [int(number) for number in split[1::2]]
+        self.pieces, self.order = _split(text)
         self.data = data
         self.positions = source.positions
-        self.slots = slots
-        lines = {s.line for s in scalars}
+        self.slots = [(field, *_split(held)) for field, held in slots]
+        """Field, and its text split at its stand-ins: pieces, and which value between."""
         self.scalars = scalars
-        self.moved = [(p, pos) for p, pos in source.positions.items() if pos[0] in lines]
-        """Positions on a line that holds stand-ins: their columns may change."""
+        self.moved = [
+            (field, line, column, [i for i, s in enumerate(scalars)
+                                   if s.line == line and s.end <= column])
+            for field, (line, column) in source.positions.items()
+            if any(s.line == line and s.end <= column for s in scalars)
+        ]  # fmt: skip
+        """Positions after a value holding stand-ins on their line, and those values:
+        their columns move by those values' change in length."""
 
     def text(self, escaped: list[str]) -> str:
         """The skeleton's text with these escaped values in place of the stand-ins."""
-        parts = [self.pieces[0]]
-        for at, piece in zip(self.order, self.pieces[1:], strict=True):
-            parts += [escaped[at], piece]
-        return "".join(parts)
+        return _join(self.pieces, self.order, escaped)
 
     def load(self, values: list[str], escaped: list[str], path: Path) -> LoadedStoryboard:
         """The storyboard whose text is ``self.text(escaped)``, loaded without parsing it."""
         data = _copy(self.data)
-        for field, held in self.slots:
+        for field, pieces, order in self.slots:
             parent = data
             for part in field[:-1]:
                 parent = parent[part]
-            parent[field[-1]] = _fill(held, values)
+            parent[field[-1]] = _join(pieces, order, values)
         positions = dict(self.positions)
         if self.moved:
             growth = [len(e) - len(_stand_in(i)) for i, e in enumerate(escaped)]
-            shifts = [(s.line, s.end, sum(n * growth[i] for i, n in s.counts))
-                      for s in self.scalars]  # fmt: skip
-            for field, (line, column) in self.moved:
-                delta = sum(d for at, end, d in shifts if at == line and end <= column)
-                positions[field] = (line, column + delta)
+            delta = [sum(n * growth[i] for i, n in s.counts) for s in self.scalars]
+            for field, line, column, before in self.moved:
+                positions[field] = (line, column + sum(delta[i] for i in before))
         return load_parsed(data, path, SourceMap(str(path), positions))
 
 
-def _fill(held: str, values: list[str]) -> str:
-    return _STAND_IN.sub(lambda match: values[int(match[1])], held)
+def _split(text: str) -> tuple[list[str], list[int]]:
+    """``text`` split at its stand-ins: the pieces, and the stand-in between each two."""
+    split = _STAND_IN.split(text)
+    return split[0::2], [int(number) for number in split[1::2]]
+
+
+def _join(pieces: list[str], order: list[int], values: list[str]) -> str:
+    parts = [pieces[0]]
+    for at, piece in zip(order, pieces[1:], strict=True):
+        parts += [values[at], piece]
+    return "".join(parts)
 
 
 def _copy(value: Any) -> Any:
@@ -164,8 +183,9 @@ class Skeletons:
         found = self._skeleton(context)
         if found is not None:
             values = [_value(context, name) for name in found.names]
-            escaped = [escape(v) for v in values]
-            if all(map(_readable, values, escaped)) and found.text(escaped) == text:
+            readable = [_readable(v) for v in values]
+            escaped = [e for e in readable if e is not None]
+            if len(escaped) == len(values) and found.text(escaped) == text:
                 self.reused += 1
                 return found.load(values, escaped, path)
         self.parsed += 1

@@ -32,12 +32,17 @@ def staged_names(files: Iterable[Path], known: dict[Path, str] | None = None) ->
     return names
 
 
-def write_instance(instance: Instance, work_dir: Path) -> Path:
-    """Copy the instance's files into ``work_dir`` and write its storyboard; its path."""
+def write_instance(instance: Instance, work_dir: Path, copied: set[str] | None = None) -> Path:
+    """Copy the instance's files into ``work_dir`` and write its storyboard; its path.
+    ``copied``: names already copied in this run (the caller keeps it across rows)."""
     for name, source in instance.assets.items():
+        if copied is not None and name in copied:
+            continue
         target = work_dir / name
         if not target.is_file() or target.stat().st_size != source.stat().st_size:
             _atomic_copy(source, target)
+        if copied is not None:
+            copied.add(name)
     path = work_dir / instance.file_name
     atomic_write_text(path, instance.text)
     return path
@@ -48,13 +53,17 @@ def atomic_write_text(path: Path, text: str) -> None:
     file already holds exactly this text)."""
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        temp.write_text(text, encoding="utf-8")
+        try:
+            temp.write_text(text, encoding="utf-8")
+        except FileNotFoundError:  # the folder is made once, not checked for each file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temp.write_text(text, encoding="utf-8")
         temp.replace(path)
-    finally:
+    except BaseException:
         temp.unlink(missing_ok=True)
+        raise
 
 
 def _atomic_copy(source: Path, target: Path) -> None:
