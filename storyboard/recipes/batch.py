@@ -233,7 +233,8 @@ class _Materializer:
     ) -> None:  # fmt: skip
         try:
             instance = instantiate(self.plan.recipe, values, staged, row_number=row.number,
-                                   variant=variant, row=row.values)  # fmt: skip
+                                   variant=variant, row=row.values,
+                                   known_text=self.skeletons.text)  # fmt: skip
         except InstanceInvalid as exc:
             self.plan.invalid.append(_invalid(row.number, variant, where, exc.diagnostics))
             return

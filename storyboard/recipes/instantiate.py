@@ -9,7 +9,7 @@ the prompts of the storyboard it produces are final text (:mod:`~storyboard.reci
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -86,11 +86,16 @@ def instantiate(
     row_number: int,
     variant: str | None = None,
     row: Mapping[str, Any] | None = None,
+    known_text: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> Instance:
-    """The storyboard text and output name for these values (files by ``staged`` name)."""
+    """The storyboard text and output name for these values (files by ``staged`` name).
+    ``known_text``: the text for a context when it is known without rendering (a batch's
+    skeleton), else None."""
     context = _context(loaded, values, staged, row_number, variant, row or {})
     try:
-        text = storyboard_text(loaded, context)
+        text = known_text(context) if known_text else None
+        if text is None:
+            text = storyboard_text(loaded, context)
     except TemplateProblem as exc:
         raise InstanceInvalid([loaded.template_diagnostic(str(exc))]) from exc
     output = _output_name(loaded, context)

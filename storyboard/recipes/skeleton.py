@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from jinja2 import meta, nodes
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -34,8 +34,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from storyboard.diagnostics import FieldPath
 from storyboard.load import LoadedStoryboard, load_parsed, load_text
 from storyboard.recipes.instantiate import storyboard_text
+from storyboard.recipes.literal import JINJA_MARKS
 from storyboard.recipes.load import LoadedRecipe
 from storyboard.recipes.templates import recipe_environment
+from storyboard.sandbox import MAX_SIZE
 from storyboard.source import DocumentError, SourceMap, parse_tree
 from storyboard.templating import TemplateProblem
 
@@ -106,6 +108,9 @@ class Skeleton:
     ) -> None:  # fmt: skip
         self.names = names
         self.pieces, self.order = _split(text)
+        self.written = False
+        """The template writes every value with a stand-in here only as JSON: the text of
+        a row is :meth:`text` of its values' escapes, without rendering."""
         self.data = data
         self.positions = source.positions
         self.slots = [(field, *_split(held)) for field, held in slots]
@@ -170,12 +175,27 @@ class Skeletons:
         self.loaded = loaded
         self.used = _variables(loaded.recipe.storyboard)
         """The variables the template reads (None: any, it includes other templates)."""
+        self.uses = _uses(loaded.recipe.storyboard)
+        """How the template writes each variable (see :func:`_uses`)."""
         self.kept: set[str] = set()
         """Variables found unfit for stand-ins (used unquoted, in a key, not written
         out): their values are part of a skeleton's key."""
-        self.made: dict[str, Skeleton | None] = {}
-        self.parsed = self.reused = 0
-        """Rows parsed in full, and rows loaded from a skeleton."""
+        self.made: dict[Key, Skeleton | None] = {}
+        self.parsed = self.reused = self.written = 0
+        """Rows parsed in full, rows loaded from a skeleton, rows written from one."""
+
+    def text(self, context: Mapping[str, Any]) -> str | None:
+        """The row's storyboard text from a skeleton, when the template writes each of the
+        row's text values only as JSON (:func:`_uses`), so that its text is the
+        skeleton's with the values JSON-escaped in place; else None (render it)."""
+        found = self._skeleton(context)
+        if found is None or not found.written:
+            return None
+        text = found.text([escape(_value(context, name)) for name in found.names])
+        if len(text) > MAX_SIZE or any(mark in text for mark in JINJA_MARKS):
+            return None  # rendering reports the size; a prompt with Jinja is escaped
+        self.written += 1
+        return text
 
     def load(self, text: str, context: Mapping[str, Any], path: Path) -> LoadedStoryboard:
         """The row storyboard ``text`` (made from ``context``), from a skeleton when its
@@ -191,7 +211,7 @@ class Skeletons:
         self.parsed += 1
         return load_text(text, path)
 
-    def _names(self, context: Mapping[str, Any]) -> tuple[list[Name], str] | None:
+    def _names(self, context: Mapping[str, Any]) -> tuple[list[Name], Key] | None:
         """The text values to replace by stand-ins, and the key of the others."""
         names: list[Name] = []
         kept: dict[str, Any] = {}
@@ -206,11 +226,10 @@ class Skeletons:
                 kept[name] = len(value)
             else:
                 kept[name] = value
-        try:
-            key = json.dumps([[n for n, _ in names], kept], sort_keys=True)
-        except (TypeError, ValueError):
+        frozen = _frozen(kept)
+        if frozen is None:
             return None
-        return names, key
+        return names, (tuple(names), frozen)
 
     def _skeleton(self, context: Mapping[str, Any]) -> Skeleton | None:
         while (found := self._names(context)) is not None:
@@ -225,7 +244,7 @@ class Skeletons:
             self.kept |= unfit
         return None
 
-    def _make(self, names: list[Name], key: str, context: Mapping[str, Any]) -> set[str]:
+    def _make(self, names: list[Name], key: Key, context: Mapping[str, Any]) -> set[str]:
         """Make the skeleton of ``key`` (None when there is none); the variables unfit
         for stand-ins, when some are (then nothing is made)."""
         self.made[key] = None
@@ -250,8 +269,43 @@ class Skeletons:
         if unfit:
             self.made.pop(key)
             return {names[i][0] for i in unfit}
-        self.made[key] = Skeleton(names, text, data, source, slots, scalars)
+        skeleton = self.made[key] = Skeleton(names, text, data, source, slots, scalars)
+        skeleton.written = self._writes_json(names, context, text)
         return set()
+
+    def _writes_json(self, names: list[Name], context: Mapping[str, Any], text: str) -> bool:
+        """True when the template writes the values of ``names`` only as JSON (so the
+        text of any values is the skeleton's with them JSON-escaped in place)."""
+        env = recipe_environment()
+        if (self.uses is None or any(mark in text for mark in JINJA_MARKS)
+                or env.policies["json.dumps_function"] is not None
+                or env.policies["json.dumps_kwargs"] != {"sort_keys": True}):  # fmt: skip
+            return False
+        for name, _ in names:
+            kinds = _AS_JSON[type(context[name]) is str]
+            if not self.uses.get(name, set()) <= kinds:
+                return False
+        return True
+
+
+Key = tuple[tuple[Name, ...], Any]
+"""The stand-ins of a skeleton, and the exact values it keeps (:func:`_frozen`)."""
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` as a key equal only to the same value of the same types (``1``, ``1.0``
+    and ``True`` differ; so do ``0.0`` and ``-0.0``); None for a type it does not know."""
+    if value is None or isinstance(value, str | bool | int):
+        return (type(value).__name__, value)
+    if isinstance(value, float):
+        return ("float", repr(value))
+    if isinstance(value, list | tuple | dict):
+        items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+        frozen = [(_frozen(k), _frozen(v)) for k, v in items]
+        if any(k is None or v is None for k, v in frozen):
+            return None
+        return (type(value).__name__, tuple(frozen))
+    return None
 
 
 def _value(context: Mapping[str, Any], name: Name) -> str:
@@ -276,6 +330,79 @@ def _variables(template: str) -> set[str] | None:
     if any(tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends))):
         return None
     return set(meta.find_undeclared_variables(tree))
+
+
+_AS_JSON = {True: frozenset({"json", "text"}), False: frozenset({"json", "item"})}
+"""The uses of a text (True) or of a list of texts (False) that write it as JSON."""
+
+
+def _uses(template: str) -> dict[str, set[str]] | None:
+    """How the template reads each variable: ``json`` (``{{ x | tojson }}``), ``text``
+    (in a ``~`` written as JSON: ``{{ ("a " ~ x) | tojson }}``), ``item`` (an item written
+    as JSON: ``{{ x[0] | tojson }}``), ``other`` (anything else: a test, a loop, a filter,
+    written plainly, or inside a block, a macro or an assignment). None when the template
+    does not parse."""
+    try:
+        tree = recipe_environment().parse(template)
+    except Exception:
+        return None
+    uses: dict[str, set[str]] = {}
+
+    def other(node: nodes.Node) -> None:
+        for found in _names_in(node):
+            uses.setdefault(found.name, set()).add("other")
+
+    def operand(node: nodes.Node, in_concat: bool) -> None:
+        if isinstance(node, nodes.Name) and node.ctx == "load":
+            uses.setdefault(node.name, set()).add("text" if in_concat else "json")
+        elif (isinstance(node, nodes.Getitem) and isinstance(node.node, nodes.Name)
+              and node.node.ctx == "load" and not isinstance(node.arg, nodes.Slice)
+              and not _names_in(node.arg)):  # fmt: skip
+            uses.setdefault(node.node.name, set()).add("item")
+        elif _filter(node, "_sb_concat") and isinstance(node.node, nodes.List):  # a ~ b
+            for item in node.node.items:
+                operand(item, True)
+        elif not (in_concat and not _names_in(node)):  # not a constant piece
+            other(node)
+
+    def body(statements: list[nodes.Node]) -> None:
+        for node in statements:
+            if isinstance(node, nodes.Output):
+                for child in node.nodes:
+                    if _filter(child, "tojson") and child.node is not None:
+                        operand(child.node, False)
+                    else:
+                        other(child)
+            elif isinstance(node, nodes.If):
+                other(node.test)
+                body(node.body)
+                for branch in node.elif_:
+                    other(branch.test)
+                    body(branch.body)
+                body(node.else_)
+            elif isinstance(node, nodes.For):
+                for part in (node.target, node.iter, node.test):
+                    if part is not None:
+                        other(part)
+                body(node.body)
+                body(node.else_)
+            else:
+                other(node)
+
+    body(tree.body)
+    return uses
+
+
+def _names_in(node: nodes.Node) -> list[nodes.Name]:
+    """Every name in ``node``, itself included."""
+    found = [node] if isinstance(node, nodes.Name) else []
+    return found + list(node.find_all(nodes.Name))
+
+
+def _filter(node: nodes.Node, name: str) -> TypeGuard[nodes.Filter]:
+    """True for ``<expr> | name`` without arguments."""
+    return (isinstance(node, nodes.Filter) and node.name == name and not node.args
+            and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None)  # fmt: skip
 
 
 _Found = tuple[list[tuple[FieldPath, str]], list[_Scalar], set[int]]

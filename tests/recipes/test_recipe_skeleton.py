@@ -5,6 +5,7 @@ the plan's graph, defaults coerced once) give what the full path gives."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 
 from storyboard.load import LoadedStoryboard, load_text
 from storyboard.plan import build_plan, picked_generations
-from storyboard.recipes import find_recipe, instantiate, load_recipe_text
+from storyboard.recipes import InstanceInvalid, find_recipe, instantiate, load_recipe_text
 from storyboard.recipes.instantiate import Instance, file_values
 from storyboard.recipes.load import LoadedRecipe
 from storyboard.recipes.params import FixedLayers, Layer, resolve_values
@@ -41,11 +42,27 @@ def _rows(loaded: LoadedRecipe, rows: list[dict[str, Any]], tmp_path: Path) -> S
     return skeletons
 
 
-def _instance(loaded: LoadedRecipe, row: dict[str, Any], number: int = 1) -> Instance:
+def _instance(
+    loaded: LoadedRecipe, row: dict[str, Any], number: int = 1, skeletons: Skeletons | None = None
+) -> Instance:
+    """The row's instance; with ``skeletons``, its text from them where they know it,
+    which must be the text rendering gives (or fail as rendering fails)."""
     values, problems = resolve_values(loaded.recipe, [loaded.defaults_layer()])
     assert not problems
     values |= row
-    return instantiate(loaded, values, staged_names(file_values(values)), row_number=number)
+    staged = staged_names(file_values(values))
+    try:
+        rendered = instantiate(loaded, values, staged, row_number=number)
+    except InstanceInvalid as exc:
+        with pytest.raises(InstanceInvalid) as caught:
+            instantiate(loaded, values, staged, row_number=number,
+                        known_text=skeletons.text if skeletons else None)  # fmt: skip
+        assert caught.value.diagnostics == exc.diagnostics
+        raise
+    if skeletons is not None:
+        fast = instantiate(loaded, values, staged, row_number=number, known_text=skeletons.text)
+        assert fast == rendered and fast.context == rendered.context
+    return rendered
 
 
 def _shown(loaded: LoadedStoryboard) -> list[str]:
@@ -110,6 +127,63 @@ def test_stand_ins_are_only_trusted_where_values_are_quoted(tmp_path: Path) -> N
     skeletons = _rows(loaded, [{"name": f"n{i}", "word": f"w{i}"} for i in range(4)], tmp_path)
     assert skeletons.kept == {"name"}  # also written in a comment
     assert len(skeletons.made) == 4  # every row has its own name, so its own skeleton
+
+
+def test_product_rows_are_written_from_the_skeleton(tmp_path: Path) -> None:
+    loaded = find_recipe("product-teaser", env={})
+    skeletons = Skeletons(loaded)
+    for number, product in enumerate(TRICKY, start=1):
+        _instance(loaded, {"product": product, "tagline": product[::-1]}, number, skeletons)
+    assert skeletons.written == len(TRICKY) - 1  # "{{ 7*7 }}" is escaped in the prompts
+
+
+WRITES = """\
+recipe: 1
+name: writes
+description: ways of writing a value
+parameters:
+  name: {type: string, default: kite}
+  tags: {type: strings, default: [a, b]}
+run:
+  output: "{{ row_number }}.mp4"
+storyboard: |
+  storyboard: 1
+  title: %s
+  defaults: {mode: std, aspect_ratio: "1:1", sound: false}
+  scenes:
+    - {id: s1, shots: [{prompt: "a kite", duration: 3}]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("title", "written"),
+    [
+        ("{{ name | tojson }}", True),
+        ('{{ ("The " ~ name ~ " " ~ tags[-1]) | tojson }}', True),
+        ("{{ tags | tojson }}", True),  # a list: not a title, but written as JSON
+        ("{{ name | upper | tojson }}", False),
+        ("{{ name[0] | tojson }}", False),
+        ("{{ (name ~ tags) | tojson }}", False),
+        ("{{ name | tojson(indent=2) }}", False),
+        ('"{{ name }}"', False),
+        ("{% set x = name %}{{ x | tojson }}", False),
+        ("{% for name in tags %}{{ name | tojson }}{% endfor %}", False),
+        ("{% if name %}{{ name | tojson }}{% endif %}", False),
+        ("{% filter upper %}{{ name | tojson }}{% endfilter %}", False),
+        ("{% macro m(v) %}{{ v | tojson }}{% endmacro %}{{ m(name) }}", False),
+        ("{{ name | tojson }}{# {{ name }} #}", True),
+    ],
+)
+def test_rows_are_written_without_rendering_only_when_values_are_json(
+    title: str, written: bool, tmp_path: Path
+) -> None:
+    loaded = load_recipe_text(WRITES % title, tmp_path / "recipe.yaml")
+    skeletons = Skeletons(loaded)
+    for number, name in enumerate(["kite", "", 'q"q', "x" * 300, "😀", "{{ 1 }}"], start=1):
+        with contextlib.suppress(InstanceInvalid):  # when rendering fails too
+            _instance(loaded, {"name": name, "tags": ["a", name]}, number, skeletons)
+    made = [found for found in skeletons.made.values() if found is not None]
+    assert any(found.written and found.names for found in made) == written
 
 
 @pytest.mark.parametrize("recipe", ["continuity-chain", "product-teaser"])
