@@ -206,9 +206,9 @@ class _Materializer:
         self.hashes: dict[tuple[Path, str], str] = {}
         self.copied: set[str] = set()
         self.shared = Shared()
-        self.skeletons = Skeletons(plan.recipe)
-        """Rows are loaded from the template's skeleton where their text allows."""
         """Sandboxes and file checks: the rows name the same staged files."""
+        self.skeletons = Skeletons(plan.recipe)
+        """Rows are written and loaded from the template's skeleton where they allow."""
 
     def add_rows(self, rows: list[Row]) -> None:
         for row in rows:
