@@ -193,8 +193,10 @@ def test_picked_generations_match_the_plan(recipe: str) -> None:
     report = validate_loaded(load_text(instance.text, Path("row.yaml")), check_files=False)
     assert report.ok, report.errors
     hashes = {a.source: "0" * 64 for g in report.generations for a in g.assets}
-    plan = build_plan(report.generations, hashes, namespace="n")
-    assert picked_generations(report.generations, hashes, namespace="n") == plan.generations
+    for renderer in (None, "animatic 1"):
+        plan = build_plan(report.generations, hashes, namespace="n", renderer=renderer)
+        picked = picked_generations(report.generations, hashes, namespace="n", renderer=renderer)
+        assert picked == plan.generations
 
 
 def test_fixed_layers_give_what_resolving_each_time_gives(tmp_path: Path) -> None:
