@@ -21,7 +21,6 @@ is compared with the skeleton's before it is used.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from storyboard.load import LoadedStoryboard, load_parsed, load_text
 from storyboard.recipes.instantiate import storyboard_text
 from storyboard.recipes.literal import JINJA_MARKS
 from storyboard.recipes.load import LoadedRecipe
-from storyboard.recipes.templates import recipe_environment
+from storyboard.recipes.templates import recipe_environment, yaml_json_dumps
 from storyboard.sandbox import MAX_SIZE
 from storyboard.source import DocumentError, SourceMap, parse_tree
 from storyboard.templating import TemplateProblem
@@ -66,24 +65,25 @@ def _stand_in(index: int) -> str:
 _PLAIN = re.compile(r"[ !#-%(-;=?-\[\]-~]*")
 """Printable ASCII but for the characters ``tojson`` escapes (``"`` ``\\`` ``<`` ``>``
 ``&`` ``'``)."""
-_BEYOND_BMP_OR_SURROGATE = re.compile("[\ud800-\udfff\U00010000-\U0010ffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def escape(value: str) -> str:
-    """The inside of ``value | tojson``: JSON-escaped, ASCII, HTML-safe."""
-    dumped = json.dumps(value)[1:-1]
+    """The inside of ``value | tojson``: JSON-escaped (a character beyond U+FFFF as one
+    YAML ``\\U`` escape, :func:`~storyboard.recipes.templates.yaml_json_dumps`), ASCII,
+    HTML-safe."""
+    dumped = yaml_json_dumps(value)[1:-1]
     return (dumped.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("'", "\\u0027"))  # fmt: skip
 
 
 def _readable(value: str) -> str | None:
     """The inside of ``value | tojson`` when YAML reads it inside double quotes back as
-    ``value``, else None: printable ASCII (as JSON escapes it), from a text with no
-    character beyond U+FFFF (JSON writes one as two surrogate escapes, which YAML does
-    not recombine) and no lone surrogate."""
+    ``value``, else None: printable ASCII (as JSON escapes it), from a text with no lone
+    surrogate."""
     if _PLAIN.fullmatch(value):
         return value
-    if _BEYOND_BMP_OR_SURROGATE.search(value):
+    if _SURROGATE.search(value):
         return None
     escaped = escape(value)
     return escaped if escaped.isascii() and escaped.isprintable() else None
@@ -278,7 +278,7 @@ class Skeletons:
         text of any values is the skeleton's with them JSON-escaped in place)."""
         env = recipe_environment()
         if (self.uses is None or any(mark in text for mark in JINJA_MARKS)
-                or env.policies["json.dumps_function"] is not None
+                or env.policies["json.dumps_function"] is not yaml_json_dumps
                 or env.policies["json.dumps_kwargs"] != {"sort_keys": True}):  # fmt: skip
             return False
         for name, _ in names:

@@ -121,3 +121,23 @@ def test_init_scaffolds_a_project_that_renders(offline: None, tmp_path: Path) ->
     assert again.exit_code == 2
     assert "not overwriting existing files" in again.output
     assert "storyboard.yaml" in again.output
+
+
+def test_values_beyond_the_bmp_reach_the_row_storyboard_intact(
+    offline: None, mini: Path, tmp_path: Path
+) -> None:
+    """``tojson`` writes 😀 as one YAML escape, not two surrogate escapes read back as two
+    broken characters (which failed the row, or the batch with an internal error)."""
+    rows = tmp_path / "rows.csv"
+    rows.write_text("name\nboat 🚤\nkite {{ 😀 }}\nsun ☀\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["recipe", "run", str(mini), "--rows", str(rows), "--out",
+                                 str(out), "--dry-run", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "internal error" not in result.output
+    plan = json.loads(result.stdout)
+    assert [j["status"] for j in plan["jobs"]] == ["to render"] * 3
+    from storyboard.load import load_file
+
+    titles = [load_file(p).storyboard.title for p in sorted((out / ".storyboards").rglob("*.yaml"))]
+    assert titles == ["boat 🚤", "kite {{ 😀 }}", "sun ☀"]
