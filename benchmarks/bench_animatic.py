@@ -43,19 +43,31 @@ MULTI_SHOT: dict[str, Any] = {
         "mode": "pro",
         "sound": True,
         "multi_prompt": [
-            {"prompt": "Dawn over a misty pine forest; a red fox @fox trots along a "
-                       "frosted trail, breath visible, low tracking shot", "duration": 5},
-            {"prompt": "The fox stops at a frozen stream and listens; shallow depth of "
-                       "field, golden backlight through the trees", "duration": 5},
-            {"prompt": "Wide aerial pull-back revealing the valley as the sun breaks "
-                       "through the clouds", "duration": 5},
+            {
+                "prompt": "Dawn over a misty pine forest; a red fox @fox trots along a "
+                "frosted trail, breath visible, low tracking shot",
+                "duration": 5,
+            },
+            {
+                "prompt": "The fox stops at a frozen stream and listens; shallow depth of "
+                "field, golden backlight through the trees",
+                "duration": 5,
+            },
+            {
+                "prompt": "Wide aerial pull-back revealing the valley as the sun breaks "
+                "through the clouds",
+                "duration": 5,
+            },
         ],
         "kling_elements": [
-            {"name": "fox", "description": "a red fox",
-             "element_input_urls": ["https://bench.test/fox.png"]},
+            {
+                "name": "fox",
+                "description": "a red fox",
+                "element_input_urls": ["https://bench.test/fox.png"],
+            },
         ],
     },
-}  # fmt: skip
+}
 
 SINGLE_SHOT: dict[str, Any] = {
     "model": "kling-3.0/video",

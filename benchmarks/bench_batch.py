@@ -40,8 +40,10 @@ from storyboard.recipes import BatchResult, connect, find_recipe, plan_batch, ru
 
 def rows_file(folder: Path, count: int) -> Path:
     rows = folder / "rows.csv"
-    rows.write_text("product,tagline\n" + "".join(
-        f"Bench flask {i},Cold for {i + 1} hours\n" for i in range(count)))  # fmt: skip
+    rows.write_text(
+        "product,tagline\n"
+        + "".join(f"Bench flask {i},Cold for {i + 1} hours\n" for i in range(count))
+    )
     return rows
 
 
@@ -51,8 +53,14 @@ class CopyRenderer:
     def __init__(self, folder: Path) -> None:
         self.folder, self.lock, self.made = folder, threading.Lock(), {}  # type: ignore[var-annotated]
 
-    def __call__(self, body: Mapping[str, Any], out_path: str | Path, *, fetch_asset: Any = None,
-                 label: str | None = None) -> Path:  # fmt: skip
+    def __call__(
+        self,
+        body: Mapping[str, Any],
+        out_path: str | Path,
+        *,
+        fetch_asset: Any = None,
+        label: str | None = None,
+    ) -> Path:
         data = body["input"]
         shape = {k: data.get(k) for k in ("mode", "aspect_ratio", "duration", "sound")}
         key = json.dumps({**shape, "frame": bool(data.get("image_urls"))}, sort_keys=True)
@@ -75,9 +83,13 @@ def backend(latency: float | None) -> Iterator[str]:
         clips = Path(tempfile.mkdtemp(prefix="bench-clips-"))
         config = EmulatorConfig(credits=10**9, latency=latency, renderer=CopyRenderer(clips))
         with ServedEmulator(config) as served:
-            os.environ.update(KIE_API_KEY=config.api_key, KIE_BASE_URL=served.base_url,
-                              KIE_UPLOAD_BASE_URL=served.base_url, KIE_POLL_INITIAL="0.2",
-                              KIE_POLL_MAX_INTERVAL="1")  # fmt: skip
+            os.environ.update(
+                KIE_API_KEY=config.api_key,
+                KIE_BASE_URL=served.base_url,
+                KIE_UPLOAD_BASE_URL=served.base_url,
+                KIE_POLL_INITIAL="0.2",
+                KIE_POLL_MAX_INTERVAL="1",
+            )
             yield f"served emulator, {latency:g} s per generation"
     finally:
         for key in [k for k in os.environ if k.startswith("KIE_")]:
@@ -116,8 +128,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="generations in flight")
     args = parser.parse_args()
     with backend(args.latency) as where:
-        print(f"{args.rows} x {args.recipe} on {where}; {os.cpu_count()} cores; "
-              f"parallel {args.parallel}, workers {args.workers}")  # fmt: skip
+        print(
+            f"{args.rows} x {args.recipe} on {where}; {os.cpu_count()} cores; "
+            f"parallel {args.parallel}, workers {args.workers}"
+        )
         print(f"{'mode':<28}{'wall s':>8}{'videos/min':>12}{'start-up s':>12}")
         for mode in ("in-process", "LocalCluster"):
             with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:

@@ -59,15 +59,23 @@ def run_case(case: str, folder: Path, out: Path) -> dict[str, object]:
     result: dict[str, object] = {}
     if case == "assemble":
         report = assemble(clips, Edit(), Output(), out, base_dir=folder, handoffs=False)
-        result = {"path": report.assembly_path, "renderers": report.frames_by_renderer,
-                  "timings": {k: round(v, 2) for k, v in report.timings.items()}}  # fmt: skip
+        result = {
+            "path": report.assembly_path,
+            "renderers": report.frames_by_renderer,
+            "timings": {k: round(v, 2) for k, v in report.timings.items()},
+        }
     else:
         clip = edit_clip(clips, Edit(), Output(), base_dir=folder)
         try:
             clip.write_videofile(
-                str(out), fps=24, codec="libx264", audio_codec="aac", audio_fps=48000,
-                temp_audiofile_path=str(out.parent), logger=None,
-            )  # fmt: skip
+                str(out),
+                fps=24,
+                codec="libx264",
+                audio_codec="aac",
+                audio_fps=48000,
+                temp_audiofile_path=str(out.parent),
+                logger=None,
+            )
         finally:
             clip.close()
     return {"case": case, "seconds": round(time.perf_counter() - started, 2), **result}
@@ -111,8 +119,12 @@ def measure(case: str, folder: Path, out: Path) -> dict[str, object]:
         raise SystemExit(f"{case} failed ({child.returncode})")
     result = json.loads(stdout.strip().splitlines()[-1])
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {**result, "cpu_s": round(cpu, 1), "peak_tree_pss_mb": round(peak[0][0]),
-            "at_peak": peak[0][1]}  # fmt: skip
+    return {
+        **result,
+        "cpu_s": round(cpu, 1),
+        "peak_tree_pss_mb": round(peak[0][0]),
+        "at_peak": peak[0][1],
+    }
 
 
 def main() -> None:

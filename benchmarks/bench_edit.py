@@ -62,11 +62,31 @@ def make_clips(folder: Path, encoding: VideoEncoding) -> list[Path]:
             video = "mandelbrot=s=1920x1080:r=24"
         tone = f"sine=frequency={220 + 55 * i}:sample_rate=48000"
         subprocess.run(
-            [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", video, "-f", "lavfi",
-             "-i", tone, "-t", str(SECONDS), *encoding.video_args(), *encoding.audio_args(),
-             "-movflags", "+faststart", "-f", "mp4", str(partial)],
+            [
+                ffmpeg_exe(),
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                video,
+                "-f",
+                "lavfi",
+                "-i",
+                tone,
+                "-t",
+                str(SECONDS),
+                *encoding.video_args(),
+                *encoding.audio_args(),
+                "-movflags",
+                "+faststart",
+                "-f",
+                "mp4",
+                str(partial),
+            ],
             check=True,
-        )  # fmt: skip
+        )
         partial.replace(path)
     return paths
 
@@ -128,10 +148,23 @@ def concat_copy(paths: list[Path], out: Path) -> None:
     listing = out.with_suffix(".txt")
     listing.write_text("".join(f"file '{p}'\n" for p in paths))
     subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
-         "-c", "copy", str(out)],
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            str(listing),
+            "-c",
+            "copy",
+            str(out),
+        ],
         check=True,
-    )  # fmt: skip
+    )
 
 
 def concat_copy_reencode_audio(paths: list[Path], out: Path) -> None:
@@ -139,10 +172,27 @@ def concat_copy_reencode_audio(paths: list[Path], out: Path) -> None:
     listing = out.with_suffix(".txt")
     listing.write_text("".join(f"file '{p}'\n" for p in paths))
     subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
-         "-c:v", "copy", "-c:a", "aac", "-b:a", "192k", str(out)],
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            str(listing),
+            "-c:v",
+            "copy",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "192k",
+            str(out),
+        ],
         check=True,
-    )  # fmt: skip
+    )
 
 
 def moviepy_concat(paths: list[Path], out: Path) -> None:

@@ -32,22 +32,35 @@ def main() -> None:
             writer = csv.writer(handle)
             writer.writerow(["product", "tagline"])
             writer.writerows([f"Bottle {i}", f"Cold for {i % 24} hours"] for i in range(args.rows))
-        command = [sys.executable, "-c", "from storyboard.cli.app import main; main()", "recipe",
-                   "run", args.recipe, "--rows", str(rows), "--out", str(folder / "out"),
-                   "--dry-run", "--json"]  # fmt: skip
+        command = [
+            sys.executable,
+            "-c",
+            "from storyboard.cli.app import main; main()",
+            "recipe",
+            "run",
+            args.recipe,
+            "--rows",
+            str(rows),
+            "--out",
+            str(folder / "out"),
+            "--dry-run",
+            "--json",
+        ]
         started = time.monotonic()
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.monotonic() - started
         out = folder / "out"
         figures = {
-            "rows": args.rows, "exit": os.waitstatus_to_exitcode(status),
-            "wall_s": round(wall, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+            "rows": args.rows,
+            "exit": os.waitstatus_to_exitcode(status),
+            "wall_s": round(wall, 1),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
             "peak_rss_mb": usage.ru_maxrss // 1024,
             "storyboards_written": len(list(out.rglob("row-*.yaml"))),
             "journals_created": len(list(out.rglob("*.sqlite"))),
             "load_average": os.getloadavg()[0],
-        }  # fmt: skip
+        }
         print(json.dumps(figures, indent=2))
 
 

@@ -141,9 +141,13 @@ class PreRendered:
             return self._clips[key]
 
     def __call__(
-        self, body: Mapping[str, Any], out_path: str | Path, *, fetch_asset: Any = None,
+        self,
+        body: Mapping[str, Any],
+        out_path: str | Path,
+        *,
+        fetch_asset: Any = None,
         label: str | None = None,
-    ) -> Path:  # fmt: skip
+    ) -> Path:
         tmp = Path(f"{out_path}.tmp")
         shutil.copyfile(self._clip(body), tmp)
         tmp.replace(out_path)
@@ -168,9 +172,12 @@ def inprocess_backend(config: EmulatorConfig, poll: PollPolicy) -> Backend:
 
 def served_backend(served: ServedEmulator, poll: PollPolicy) -> Backend:
     settings = KieSettings(
-        api_key=SecretStr(served.config.api_key), base_url=served.base_url,
-        upload_base_url=served.base_url, poll=poll, retry=FAST_RETRY,
-    )  # fmt: skip
+        api_key=SecretStr(served.config.api_key),
+        base_url=served.base_url,
+        upload_base_url=served.base_url,
+        poll=poll,
+        retry=FAST_RETRY,
+    )
     return Backend("kie", f"kie:{served.base_url}", billed=False, settings=settings)
 
 
@@ -186,9 +193,11 @@ async def run_case(
         path = write_project(Path(tmp), storyboard_text())
         config = emulator_config(args.latency, renderer)
         options = RunOptions(
-            concurrency=args.concurrency, requests_per_second=rate, poll=poll,
+            concurrency=args.concurrency,
+            requests_per_second=rate,
+            poll=poll,
             reuse_uploads=False,
-        )  # fmt: skip
+        )
         with contextlib.ExitStack() as stack:
             if args.served:
                 served = stack.enter_context(ServedEmulator(config))
@@ -201,12 +210,18 @@ async def run_case(
         bound = lower_bound(outcome.prepared.plan, args.latency, args.concurrency)
         wall = outcome.result.elapsed
         return {
-            "case": name, "generations": len(outcome.result.generations),
-            "latency_s": args.latency, "concurrency": args.concurrency, "rate": rate,
-            "poll": poll.model_dump(), "wall_s": round(wall, 3),
-            "critical_path_s": bound["critical_path"], "work_per_slot_s": bound["work_per_slot"],
-            "lower_bound_s": bound["bound"], "ratio": round(wall / bound["bound"], 3),
-        }  # fmt: skip
+            "case": name,
+            "generations": len(outcome.result.generations),
+            "latency_s": args.latency,
+            "concurrency": args.concurrency,
+            "rate": rate,
+            "poll": poll.model_dump(),
+            "wall_s": round(wall, 3),
+            "critical_path_s": bound["critical_path"],
+            "work_per_slot_s": bound["work_per_slot"],
+            "lower_bound_s": bound["bound"],
+            "ratio": round(wall / bound["bound"], 3),
+        }
 
 
 def prepare_renderer(args: argparse.Namespace, folder: Path) -> Any:
@@ -229,8 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=50.0, help="requests/s in the tuned case")
     parser.add_argument("--served", action="store_true", help="serve the emulator over HTTP")
     parser.add_argument("--renderer", choices=["prerendered", "animatic"], default="prerendered")
-    parser.add_argument("--cases", default="tuned,default",
-                        help="comma-separated: tuned, default, default-poll, default-rate")  # fmt: skip
+    parser.add_argument(
+        "--cases",
+        default="tuned,default",
+        help="comma-separated: tuned, default, default-poll, default-rate",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per case (median shown)")
     parser.add_argument("--json", action="store_true", help="one JSON object per case")
     args = parser.parse_args(argv)
@@ -245,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         for name in args.cases.split(","):
             poll, rate = cases[name]
-            runs = [asyncio.run(run_case(name, args, poll, rate, renderer))
-                    for _ in range(args.repeat)]  # fmt: skip
+            runs = [
+                asyncio.run(run_case(name, args, poll, rate, renderer)) for _ in range(args.repeat)
+            ]
             row = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
             row["walls_s"] = [r["wall_s"] for r in runs]
             if args.json:

@@ -136,9 +136,12 @@ def matches(kind: str, event: dict[str, Any]) -> bool:
 
 
 def run_child(
-    args: list[str], env: dict[str, str], kind: str | None, delay: float | None,
+    args: list[str],
+    env: dict[str, str],
+    kind: str | None,
+    delay: float | None,
     after_match: float = 0.0,
-) -> tuple[Attempt, list[dict[str, Any]]]:  # fmt: skip
+) -> tuple[Attempt, list[dict[str, Any]]]:
     """Run ``storyboard render``; SIGKILL it at ``kind`` (``after_match`` seconds later), or
     after ``delay`` seconds."""
     started = time.monotonic()
@@ -174,9 +177,13 @@ def run_child(
     summary: dict[str, Any] = next((e for e in reversed(events) if e.get("event") == "summary"), {})
     uncertain = "--resubmit-uncertain" in json.dumps(summary) + "".join(stderr)
     attempt = Attempt(
-        kind or "none", killed.is_set(), child.returncode, round(time.monotonic() - started, 3),
-        uncertain=uncertain and child.returncode != 0, events=len(events),
-    )  # fmt: skip
+        kind or "none",
+        killed.is_set(),
+        child.returncode,
+        round(time.monotonic() - started, 3),
+        uncertain=uncertain and child.returncode != 0,
+        events=len(events),
+    )
     if child.returncode not in (0, -signal.SIGKILL) and not attempt.uncertain:
         events.append({"event": "stderr", "text": "".join(stderr)[-2000:]})
     return attempt, events
@@ -195,8 +202,11 @@ def _kill(child: subprocess.Popen[str], killed: threading.Event) -> None:
 def leftovers(project: Path) -> list[str]:
     """Temporary files left in the clips, frames and output folders."""
     found = []
-    for folder in (project / ".storyboard" / "clips", project / ".storyboard" / "frames",
-                   project / "out"):  # fmt: skip
+    for folder in (
+        project / ".storyboard" / "clips",
+        project / ".storyboard" / "frames",
+        project / "out",
+    ):
         for pattern in LEFTOVERS:
             found += [str(p.relative_to(project)) for p in folder.glob(pattern)]
     return sorted(found)
@@ -260,9 +270,13 @@ def render_args(path: Path, options: argparse.Namespace) -> list[str]:
 
 
 def run_trial(
-    number: int, plan: tuple[str, ...], served: ServedEmulator, options: argparse.Namespace,
-    rng: random.Random, work: Path,
-) -> Trial:  # fmt: skip
+    number: int,
+    plan: tuple[str, ...],
+    served: ServedEmulator,
+    options: argparse.Namespace,
+    rng: random.Random,
+    work: Path,
+) -> Trial:
     trial = Trial(number, list(plan))
     started = time.monotonic()
     project = work / f"trial-{number:02d}"
@@ -274,8 +288,9 @@ def run_trial(
     before = served.emulator.stats()
     for kind in plan:
         delay = rng.uniform(0.3, options.full_seconds) if kind == "random" else None
-        after = {"creating": options.creating_delay,
-                 "mid-download": rng.uniform(0.02, 0.15)}.get(kind, 0.0)  # fmt: skip
+        after = {"creating": options.creating_delay, "mid-download": rng.uniform(0.02, 0.15)}.get(
+            kind, 0.0
+        )
         attempt, events = run_child(render_args(path, options), env, kind, delay, after)
         trial.attempts.append(attempt)
         if attempt.killed:
@@ -302,9 +317,12 @@ def run_trial(
 
 
 def finish(
-    trial: Trial, path: Path, options: argparse.Namespace, env: dict[str, str],
+    trial: Trial,
+    path: Path,
+    options: argparse.Namespace,
+    env: dict[str, str],
     keys: dict[str, str],
-) -> set[str]:  # fmt: skip
+) -> set[str]:
     """Run to completion (resubmitting uncertain generations); the scenes resubmitted."""
     resubmitted: set[str] = set()
     args = render_args(path, options)
@@ -317,8 +335,11 @@ def finish(
             trial.problems.append(f"final run: exit {attempt.returncode}: {_tail(events)}")
             return resubmitted
         summary = next(e for e in reversed(events) if e.get("event") == "summary")
-        scenes = {s for s, g in summary["generations"].items()
-                  if "--resubmit-uncertain" in (g.get("error") or "")}  # fmt: skip
+        scenes = {
+            s
+            for s, g in summary["generations"].items()
+            if "--resubmit-uncertain" in (g.get("error") or "")
+        }
         trial.uncertain += len(scenes)
         resubmitted |= scenes
         args = [*render_args(path, options), "--resubmit-uncertain"]
@@ -360,9 +381,11 @@ def measure_full(served: ServedEmulator, options: argparse.Namespace, work: Path
     project = work / "unkilled"
     shutil.copytree(EXAMPLES, project, ignore=shutil.ignore_patterns("out", ".storyboard"))
     attempt, events = run_child(
-        render_args(project / options.storyboard, options), child_env(served, options), None,
+        render_args(project / options.storyboard, options),
+        child_env(served, options),
         None,
-    )  # fmt: skip
+        None,
+    )
     if attempt.returncode != 0:
         raise SystemExit(f"an unkilled render failed: {events[-3:]}")
     return attempt.seconds
@@ -371,21 +394,32 @@ def measure_full(served: ServedEmulator, options: argparse.Namespace, work: Path
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=10)
-    parser.add_argument("--storyboard", default="continuity-chain.yaml",
-                        help="a file of examples/")  # fmt: skip
+    parser.add_argument("--storyboard", default="continuity-chain.yaml", help="a file of examples/")
     parser.add_argument("--latency", type=float, default=1.5, help="emulator seconds per task")
     parser.add_argument("--drop-rate", type=float, default=0.5, help="downloads cut halfway")
-    parser.add_argument("--slow-rate", type=float, default=0.0,
-                        help="API calls delayed by --slow-seconds (widens createTask)")  # fmt: skip
+    parser.add_argument(
+        "--slow-rate",
+        type=float,
+        default=0.0,
+        help="API calls delayed by --slow-seconds (widens createTask)",
+    )
     parser.add_argument("--slow-seconds", type=float, default=0.3)
-    parser.add_argument("--creating-delay", type=float, default=0.15,
-                        help="seconds after 'queued' for the creating kill")  # fmt: skip
+    parser.add_argument(
+        "--creating-delay",
+        type=float,
+        default=0.15,
+        help="seconds after 'queued' for the creating kill",
+    )
     parser.add_argument("--poll", type=float, default=0.1, help="first poll wait (seconds)")
     parser.add_argument("--retry-delay", type=float, default=0.3, help="client backoff base")
     parser.add_argument("--seed", type=int, default=20261125)
     parser.add_argument("--no-assemble", dest="assemble", action="store_false")
-    parser.add_argument("--plans", default="", help="comma-separated kinds joined by +, "
-                        "e.g. created,downloading+random (default: the built-in cycle)")  # fmt: skip
+    parser.add_argument(
+        "--plans",
+        default="",
+        help="comma-separated kinds joined by +, "
+        "e.g. created,downloading+random (default: the built-in cycle)",
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="keep trial folders here")
     parser.add_argument("--json", action="store_true")
     return parser.parse_args(argv)
@@ -414,9 +448,12 @@ def report(trial: Trial, as_json: bool) -> None:
     )
     verdict = "ok" if trial.ok else "FAILED: " + "; ".join(trial.problems)
     left = f", {len(trial.leftovers_after_kills)} temp file(s) left by kills"
-    print(f"trial {trial.number:2d} [{kills}] createTask {trial.create_task_calls}/"
-          f"{trial.generations} ({trial.tasks_created} task(s) created), uncertain {trial.uncertain}{left if trial.leftovers_after_kills else ''},"
-          f" {trial.seconds:.1f} s: {verdict}", flush=True)  # fmt: skip
+    print(
+        f"trial {trial.number:2d} [{kills}] createTask {trial.create_task_calls}/"
+        f"{trial.generations} ({trial.tasks_created} task(s) created), uncertain {trial.uncertain}{left if trial.leftovers_after_kills else ''},"
+        f" {trial.seconds:.1f} s: {verdict}",
+        flush=True,
+    )
 
 
 def summarize(trials: list[Trial]) -> dict[str, Any]:
@@ -426,23 +463,28 @@ def summarize(trials: list[Trial]) -> dict[str, Any]:
         counts = by_kind.setdefault(a.kind, {"killed": 0, "ran_out": 0})
         counts["killed" if a.killed else "ran_out"] += 1
     return {
-        "summary": True, "trials": len(trials), "ok": all(t.ok for t in trials),
-        "kills": sum(a.killed for a in attempts), "kills_by_point": by_kind,
+        "summary": True,
+        "trials": len(trials),
+        "ok": all(t.ok for t in trials),
+        "kills": sum(a.killed for a in attempts),
+        "kills_by_point": by_kind,
         "uncertain": sum(t.uncertain for t in trials),
         "leftovers_after_kills": sum(len(t.leftovers_after_kills) for t in trials),
         "create_task_calls": sum(t.create_task_calls for t in trials),
         "generations": sum(t.generations for t in trials),
         "failed_trials": [t.number for t in trials if not t.ok],
-    }  # fmt: skip
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     options = parse(argv)
     rng = random.Random(options.seed)
     faults = FaultConfig(
-        seed=options.seed, drop_download_rate=options.drop_rate, slow_rate=options.slow_rate,
+        seed=options.seed,
+        drop_download_rate=options.drop_rate,
+        slow_rate=options.slow_rate,
         slow_seconds=options.slow_seconds,
-    )  # fmt: skip
+    )
     config = EmulatorConfig(latency=options.latency, credits=10**9, faults=faults)
     served_emulator = ServedEmulator(config, log_level="critical")  # dropped connections log
     with work_folder(options.workdir) as work, served_emulator as served:

@@ -112,9 +112,13 @@ class FileChecks:
 
 class _AssetChecker:
     def __init__(
-        self, base_dir: Path, source: SourceMap, allow_outside: bool, limits: KlingLimits,
+        self,
+        base_dir: Path,
+        source: SourceMap,
+        allow_outside: bool,
+        limits: KlingLimits,
         found: _Found,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.folder, self.source = base_dir, source
         self.allow_outside, self.limits = allow_outside, limits
         self.problems: list[Diagnostic] = []
@@ -140,11 +144,15 @@ class _AssetChecker:
     def existing(self, relative: str) -> Path | _Problem:
         file = resolve_asset(self.base_dir, relative)
         if not self.allow_outside and not file.is_relative_to(self.base_dir):
-            return (f"{relative} is outside the storyboard's folder",
-                    "move the file next to the storyboard, or pass --allow-outside")  # fmt: skip
+            return (
+                f"{relative} is outside the storyboard's folder",
+                "move the file next to the storyboard, or pass --allow-outside",
+            )
         if not file.is_file():
-            return (f"file not found: {relative} (looked in {file.parent})",
-                    "check the path; it is relative to the storyboard file")  # fmt: skip
+            return (
+                f"file not found: {relative} (looked in {file.parent})",
+                "check the path; it is relative to the storyboard file",
+            )
         return file
 
     def check_slot(self, slot: AssetSlot) -> None:
@@ -222,9 +230,13 @@ class _AssetChecker:
         if element:
             low = self.limits.element_image_min_px
             if min(info.width, info.height) < low:
-                problems.append((f"{file.name} is {info.width}x{info.height} px; element "
-                                 f"images must be at least {low}x{low}",
-                                 "use a larger reference image"))  # fmt: skip
+                problems.append(
+                    (
+                        f"{file.name} is {info.width}x{info.height} px; element "
+                        f"images must be at least {low}x{low}",
+                        "use a larger reference image",
+                    )
+                )
             if file.stat().st_size > self.limits.element_image_max_bytes:
                 problems.append(
                     (f"{file.name} is {_mb(file)} MB; element images are at most 10 MB", None)
@@ -241,10 +253,14 @@ class _AssetChecker:
             isinstance(info, ImageInfo)
             and abs(info.width / info.height - _aspect_value(ratio)) > 0.02
         ):
-            self.problems.append(self.source.diagnostic(
-                first.field, f"the first frame is {info.width}x{info.height}, not {ratio}; "
-                "Kling follows the frame's own aspect ratio", severity="warning",
-            ))  # fmt: skip
+            self.problems.append(
+                self.source.diagnostic(
+                    first.field,
+                    f"the first frame is {info.width}x{info.height}, not {ratio}; "
+                    "Kling follows the frame's own aspect ratio",
+                    severity="warning",
+                )
+            )
 
 
 @dataclass(frozen=True)
@@ -316,8 +332,10 @@ def _decoded(image: Image.Image) -> ImageInfo | str:
 def _too_large(pixels: int | None, size: tuple[int, int] | None = None) -> str:
     claimed = f"{size[0]}x{size[1]} px, " if size else ""
     megapixels = f"{pixels / 1e6:.0f} MP" if pixels else "a huge picture"
-    return (f"claims to be {claimed}{megapixels} (a decompression bomb?); images are "
-            f"limited to {MAX_IMAGE_PIXELS // 1_000_000} MP")  # fmt: skip
+    return (
+        f"claims to be {claimed}{megapixels} (a decompression bomb?); images are "
+        f"limited to {MAX_IMAGE_PIXELS // 1_000_000} MP"
+    )
 
 
 def _mb(file: Path) -> str:

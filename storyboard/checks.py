@@ -70,9 +70,10 @@ def _duplicate_scenes(board: Storyboard, source: SourceMap) -> Iterator[Diagnost
     for index, scene in enumerate(board.scenes):
         if scene.id in seen:
             yield source.diagnostic(
-                ("scenes", index, "id"), f"scene id {scene.id!r} is used twice",
+                ("scenes", index, "id"),
+                f"scene id {scene.id!r} is used twice",
                 hint="give every scene its own id",
-            )  # fmt: skip
+            )
         seen.add(scene.id)
 
 
@@ -101,9 +102,10 @@ def _cycles(board: Storyboard, source: SourceMap) -> Iterator[Diagnostic]:
     names = [*cycle, cycle[0]]
     index = next(i for i, s in enumerate(board.scenes) if s.id == cycle[1 % len(cycle)])
     yield source.diagnostic(
-        ("scenes", index), f"scenes depend on each other in a cycle: {' -> '.join(names)}",
+        ("scenes", index),
+        f"scenes depend on each other in a cycle: {' -> '.join(names)}",
         hint="one scene of the cycle must start from a file or URL instead of {from: ...}",
-    )  # fmt: skip
+    )
 
 
 def _find_cycle(board: Storyboard) -> list[str]:
@@ -143,9 +145,10 @@ def _unused_elements(board: Storyboard, source: SourceMap) -> Iterator[Diagnosti
     for name in board.elements:
         if not used[name]:
             yield source.diagnostic(
-                ("elements", name), f"element {name!r} is defined but no prompt uses @{name}",
+                ("elements", name),
+                f"element {name!r} is defined but no prompt uses @{name}",
                 severity="warning",
-            )  # fmt: skip
+            )
 
 
 def _shots(board: Storyboard) -> Iterator[str]:

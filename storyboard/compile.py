@@ -136,8 +136,9 @@ def compile_storyboard(
     board = loaded.storyboard
     if board is None:
         raise ValueError("cannot compile an invalid storyboard; check loaded.errors first")
-    folders, refused = template_folders(loaded.base_dir, board.templates,
-                                        allow_outside=allow_outside)  # fmt: skip
+    folders, refused = template_folders(
+        loaded.base_dir, board.templates, allow_outside=allow_outside
+    )
     root = None if allow_outside else loaded.base_dir
     env = env or make_environment(folders, root=root)
     compiler = _SceneCompiler(board, loaded.source, env, limits)
@@ -195,10 +196,14 @@ class _SceneCompiler:
 
     def _expand(self, text: str, path: FieldPath) -> str | None:
         if len(text) > MAX_SIZE:
-            self.problems.append(self.source.diagnostic(
-                path, f"prompt is {len(text):,} characters; Kling 3.0 accepts at most "
-                f"{self.limits.single_prompt_chars:,}", hint="shorten the prompt",
-            ))  # fmt: skip
+            self.problems.append(
+                self.source.diagnostic(
+                    path,
+                    f"prompt is {len(text):,} characters; Kling 3.0 accepts at most "
+                    f"{self.limits.single_prompt_chars:,}",
+                    hint="shorten the prompt",
+                )
+            )
             return None
         if self.stopped:
             return None
@@ -240,9 +245,13 @@ class _SceneCompiler:
     # -- the input object ----------------------------------------------------------
 
     def _input(
-        self, index: int, scene: Scene, prompts: list[str],
-        assets: list[AssetSlot], smap: dict[str, FieldPath],
-    ) -> KlingInput:  # fmt: skip
+        self,
+        index: int,
+        scene: Scene,
+        prompts: list[str],
+        assets: list[AssetSlot],
+        smap: dict[str, FieldPath],
+    ) -> KlingInput:
         here: FieldPath = ("scenes", index)
         defaults = self.board.defaults
         multi = len(scene.shots) > 1
@@ -255,10 +264,13 @@ class _SceneCompiler:
         frames = self._frames(here, scene, assets, smap)
         elements = self._elements(prompts, here, scene, assets, smap)
         if multi and _pick(scene.sound, defaults.sound) is False:
-            self.problems.append(self.source.diagnostic(
-                smap["input.sound"], "multi-shot scenes always generate sound; sound: false "
-                "is ignored here", severity="warning",
-            ))  # fmt: skip
+            self.problems.append(
+                self.source.diagnostic(
+                    smap["input.sound"],
+                    "multi-shot scenes always generate sound; sound: false is ignored here",
+                    severity="warning",
+                )
+            )
         return KlingInput(
             prompt=" ".join(prompts) if multi else prompts[0],
             image_urls=frames or None,
@@ -270,9 +282,11 @@ class _SceneCompiler:
             multi_prompt=[
                 ShotPrompt(prompt=p, duration=s.duration)
                 for p, s in zip(prompts, scene.shots, strict=True)
-            ] if multi else [],
+            ]
+            if multi
+            else [],
             kling_elements=elements or None,
-        )  # fmt: skip
+        )
 
     def _frames(
         self, here: FieldPath, scene: Scene, assets: list[AssetSlot], smap: dict[str, FieldPath]
@@ -291,9 +305,13 @@ class _SceneCompiler:
         return urls
 
     def _elements(
-        self, prompts: list[str], here: FieldPath, scene: Scene,
-        assets: list[AssetSlot], smap: dict[str, FieldPath],
-    ) -> list[KlingElement]:  # fmt: skip
+        self,
+        prompts: list[str],
+        here: FieldPath,
+        scene: Scene,
+        assets: list[AssetSlot],
+        smap: dict[str, FieldPath],
+    ) -> list[KlingElement]:
         result: list[KlingElement] = []
         for number, prompt in enumerate(prompts):
             for name in element_refs(prompt):

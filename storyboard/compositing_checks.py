@@ -63,12 +63,18 @@ class _Files:
         try:
             file = confine(self.base_dir, name, allow_outside=self.allow_outside)
         except OutsideFolder:
-            self.error(path, f"{name} is outside the storyboard's folder",
-                       "move the file next to the storyboard, or pass --allow-outside")  # fmt: skip
+            self.error(
+                path,
+                f"{name} is outside the storyboard's folder",
+                "move the file next to the storyboard, or pass --allow-outside",
+            )
             return None
         if not file.is_file():
-            self.error(path, f"file not found: {name} (looked in {file.parent})",
-                       "check the path; it is relative to the storyboard file")  # fmt: skip
+            self.error(
+                path,
+                f"file not found: {name} (looked in {file.parent})",
+                "check the path; it is relative to the storyboard file",
+            )
             return None
         return file
 
@@ -190,8 +196,11 @@ def _overlays(board: Storyboard, source: SourceMap, files: _Files | None) -> Ite
         ratio: float | None = None
         if overlay.scene is not None:
             if overlay.scene not in ids:
-                yield source.diagnostic((*here, "scene"), f"no scene {overlay.scene!r}",
-                                        hint=f"scene ids: {', '.join(ids)}")  # fmt: skip
+                yield source.diagnostic(
+                    (*here, "scene"),
+                    f"no scene {overlay.scene!r}",
+                    hint=f"scene ids: {', '.join(ids)}",
+                )
                 continue
             ratio = _scene_ratio(ids[overlay.scene], board)
         elif overlay.image is not None and files is not None:

@@ -58,8 +58,9 @@ def load_file(path: str | Path) -> LoadedStoryboard:
     try:
         text = read_text_file(file, limit=MAX_DOCUMENT_BYTES)
     except UnreadableFile as exc:
-        problem = Diagnostic(str(file), exc.line, exc.column, (),
-                             f"cannot read the storyboard: {exc.message}")  # fmt: skip
+        problem = Diagnostic(
+            str(file), exc.line, exc.column, (), f"cannot read the storyboard: {exc.message}"
+        )
         return LoadedStoryboard(file, None, SourceMap(str(file)), [problem])
     return load_text(text, file)
 
@@ -74,9 +75,10 @@ def load_text(text: str, path: str | Path) -> LoadedStoryboard:
     if not isinstance(data, dict):
         found = "an empty file" if data is None else f"a {type(data).__name__}"
         problem = source.diagnostic(
-            (), f"a storyboard is a mapping of keys (storyboard, title, scenes, ...), not {found}",
+            (),
+            f"a storyboard is a mapping of keys (storyboard, title, scenes, ...), not {found}",
             hint="start from an example in examples/ or run `storyboard init`",
-        )  # fmt: skip
+        )
         return LoadedStoryboard(file, None, source, [problem])
     return load_parsed(data, file, source)
 

@@ -145,10 +145,12 @@ def lock_state(lock: LockFile, scene: str, current_key: str) -> LockState:
     if entry.key == current_key:
         return LockState(scene, "ok", entry.take)
     return LockState(
-        scene, "stale", entry.take,
+        scene,
+        "stale",
+        entry.take,
         f"picked take {entry.take} was generated for an earlier request (key "
         f"{entry.key[:12]}…); it is not reused — render, look, and pick again",
-    )  # fmt: skip
+    )
 
 
 def _first_line(exc: Exception) -> str:

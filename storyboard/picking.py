@@ -68,9 +68,13 @@ def pick_take(prepared: Prepared, scene: str, take: int) -> Picked:
             "`storyboard render` first"
         )
     entry = LockEntry(
-        take=take, key=planned.key, task_id=record.task_id, clip=_relative(record.clip,
-        prepared.base_dir), sha256=file_sha256(record.clip), picked_at=now_iso(),
-    )  # fmt: skip
+        take=take,
+        key=planned.key,
+        task_id=record.task_id,
+        clip=_relative(record.clip, prepared.base_dir),
+        sha256=file_sha256(record.clip),
+        picked_at=now_iso(),
+    )
     lock = read_lock(prepared.path)
     write_lock(LockFile(lock.path, {**lock.scenes, scene: entry}))
     after = prepare(prepared.path, prepared.backend, state_path=prepared.state_path)
@@ -94,10 +98,13 @@ def refresh_lock(prepared: Prepared, clips: dict[str, Path]) -> list[str]:
                 continue
             record = store.generation(planned.key)
             entries[scene] = LockEntry(
-                take=planned.take, key=planned.key, task_id=record.task_id if record else None,
-                clip=_relative(clip, prepared.base_dir), sha256=file_sha256(clip),
+                take=planned.take,
+                key=planned.key,
+                task_id=record.task_id if record else None,
+                clip=_relative(clip, prepared.base_dir),
+                sha256=file_sha256(clip),
                 picked_at=now_iso(),
-            )  # fmt: skip
+            )
             changed.append(scene)
     if changed:
         write_lock(LockFile(lock.path, entries))

@@ -154,8 +154,12 @@ class Plan:
 
     def extra_takes(self) -> list[PlannedGeneration]:
         """The takes that are not picked, in scene then take order."""
-        return [p for scene, takes in self.takes.items() for p in takes.values()
-                if p.take != self.generations[scene].take]  # fmt: skip
+        return [
+            p
+            for scene, takes in self.takes.items()
+            for p in takes.values()
+            if p.take != self.generations[scene].take
+        ]
 
     def take_node(self, planned: PlannedGeneration) -> NodeId:
         """The graph node of a take: ``generate:<scene>`` when picked, else ``take:...``."""
@@ -219,10 +223,11 @@ def build_plan(
             base = _canonical(gen, file_hashes, picked, renderer)
             cost = estimate(gen.body, prices)
             all_takes[gen.scene_id] = {
-                k: PlannedGeneration(gen, take_key(namespace, base, k), take_canonical(base, k),
-                                     cost, k)
+                k: PlannedGeneration(
+                    gen, take_key(namespace, base, k), take_canonical(base, k), cost, k
+                )
                 for k in range(1, count + 1)
-            }  # fmt: skip
+            }
             picked[gen.scene_id] = all_takes[gen.scene_id][pick]
     _add_take_nodes(graph, generations, all_takes, picked)
     ordered = {g.scene_id: picked[g.scene_id] for g in generations}
@@ -397,7 +402,9 @@ def picked_generations(
             if gen.scene_id not in planned:
                 base = _canonical(gen, file_hashes, planned, renderer)
                 planned[gen.scene_id] = PlannedGeneration(
-                    gen, take_key(namespace, base, 1), take_canonical(base, 1),
+                    gen,
+                    take_key(namespace, base, 1),
+                    take_canonical(base, 1),
                     estimate(gen.body, prices),
-                )  # fmt: skip
+                )
     return {g.scene_id: planned[g.scene_id] for g in generations}

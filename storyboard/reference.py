@@ -25,15 +25,25 @@ from storyboard.spec import Defaults, Element, FrameSource, Scene, Shot, Storybo
 __all__ = ["format_reference"]
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
-    ("storyboard (top level)", Storyboard), ("defaults", Defaults), ("elements.<name>", Element),
-    ("scenes[]", Scene), ("scenes[].shots[]", Shot), ("scenes[].still", Still),
-    ("scenes[].footage", Footage), ("scenes[].effects[]", Effect),
-    ("first_frame / last_frame / element video", FrameSource), ("edit", Edit),
-    ("edit.transitions[]", Transition), ("edit.trims.<scene>", Trim), ("edit.titles[]", Title),
+    ("storyboard (top level)", Storyboard),
+    ("defaults", Defaults),
+    ("elements.<name>", Element),
+    ("scenes[]", Scene),
+    ("scenes[].shots[]", Shot),
+    ("scenes[].still", Still),
+    ("scenes[].footage", Footage),
+    ("scenes[].effects[]", Effect),
+    ("first_frame / last_frame / element video", FrameSource),
+    ("edit", Edit),
+    ("edit.transitions[]", Transition),
+    ("edit.trims.<scene>", Trim),
+    ("edit.titles[]", Title),
     ("edit.overlays[]", Overlay),
-    ("edit.music", Music), ("edit.loudness", Loudness), ("edit.subtitles", Subtitles),
+    ("edit.music", Music),
+    ("edit.loudness", Loudness),
+    ("edit.subtitles", Subtitles),
     ("output", Output),
-]  # fmt: skip
+]
 
 
 def format_reference() -> str:

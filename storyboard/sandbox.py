@@ -83,17 +83,22 @@ class Budget:
         """Count one loop iteration, macro call or output piece."""
         self.steps_left -= 1
         if self.steps_left < 0:
-            raise TemplateLimit(f"the template does more than {MAX_STEPS:,} loop iterations "
-                                "and macro calls", slow=True)  # fmt: skip
+            raise TemplateLimit(
+                f"the template does more than {MAX_STEPS:,} loop iterations and macro calls",
+                slow=True,
+            )
         if self.steps_left % 512 == 0 and time.monotonic() > self.deadline:
-            raise TemplateLimit(f"the template takes longer than {self.seconds:g} s to render",
-                                slow=True)  # fmt: skip
+            raise TemplateLimit(
+                f"the template takes longer than {self.seconds:g} s to render", slow=True
+            )
 
     def enter(self) -> None:
         self.depth += 1
         if self.depth > MAX_CALL_DEPTH:
-            raise TemplateLimit(f"macros call each other more than {MAX_CALL_DEPTH} levels deep "
-                                "(a macro that never stops calling itself?)")  # fmt: skip
+            raise TemplateLimit(
+                f"macros call each other more than {MAX_CALL_DEPTH} levels deep "
+                "(a macro that never stops calling itself?)"
+            )
 
     def leave(self) -> None:
         self.depth -= 1
@@ -242,8 +247,11 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
         if first is not None and second is not None and first + second > MAX_SIZE:
             raise TemplateLimit(_too_big("a concatenation", first + second))
     elif operator == "%" and isinstance(left, str):
-        values = list(right.values()) if isinstance(right, Mapping) else (
-            list(right) if isinstance(right, tuple) else [right])  # fmt: skip
+        values = (
+            list(right.values())
+            if isinstance(right, Mapping)
+            else (list(right) if isinstance(right, tuple) else [right])
+        )
         _check_printf(left, values)
 
 
@@ -290,8 +298,10 @@ def _check_format(template: str, values: list[Any]) -> None:
 def _check_numbers(args: tuple[Any, ...], kwargs: dict[str, Any], name: str) -> None:
     for value in (*args, *kwargs.values()):
         if _is_int(value) and abs(value) > MAX_SIZE:
-            raise TemplateLimit(f"{name} was given {value}; numbers passed to functions and "
-                                f"filters are limited to {MAX_SIZE:,}")  # fmt: skip
+            raise TemplateLimit(
+                f"{name} was given {value}; numbers passed to functions and "
+                f"filters are limited to {MAX_SIZE:,}"
+            )
 
 
 def _check_method(obj: Any, args: tuple[Any, ...]) -> None:

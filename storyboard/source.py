@@ -202,8 +202,9 @@ def check_graph(root: Node, file: str) -> Diagnostic | None:
         if key in size:
             continue
         if key in open_nodes:
-            return _limit_diagnostic(file, node.start_mark, "a YAML alias refers to the value "
-                                     "that contains it (a loop)")  # fmt: skip
+            return _limit_diagnostic(
+                file, node.start_mark, "a YAML alias refers to the value that contains it (a loop)"
+            )
         open_nodes.add(key)
         stack.append((node, True))
         stack.extend((kid, False) for kid in _children(node) if id(kid) not in size)
@@ -220,9 +221,14 @@ def _children(node: Node) -> list[Node]:
 
 def _limit_diagnostic(file: str, mark: Any, message: str) -> Diagnostic:
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    return Diagnostic(file, line, column, (), message,
-                      hint="write the values out plainly; storyboards need little nesting "
-                      "and few aliases")  # fmt: skip
+    return Diagnostic(
+        file,
+        line,
+        column,
+        (),
+        message,
+        hint="write the values out plainly; storyboards need little nesting and few aliases",
+    )
 
 
 def _check_json(text: str, file: str) -> None:
@@ -244,9 +250,13 @@ def _yaml_diagnostic(exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
     problem = exc.problem or "syntax error"
     context = f" ({exc.context})" if exc.context else ""
     return Diagnostic(
-        file, line, column, (), f"YAML syntax error: {problem}{context}",
+        file,
+        line,
+        column,
+        (),
+        f"YAML syntax error: {problem}{context}",
         hint="check indentation, colons and quotes on this line or the one above",
-    )  # fmt: skip
+    )
 
 
 _STR_TAG = "tag:yaml.org,2002:str"

@@ -112,14 +112,16 @@ def _journal_error(path: Path, exc: sqlite3.Error) -> JournalError:
         "not a database" in text or "malformed" in text or "corrupt" in text
     ):
         return JournalError(
-            path, f"the file is damaged ({text})",
+            path,
+            f"the file is damaged ({text})",
             f"run `storyboard doctor {path}` to set it aside and rebuild it from the clips",
-        )  # fmt: skip
+        )
     if "readonly" in text or "unable to open" in text or "permission" in text.lower():
         return JournalError(
-            path, f"cannot be written ({text})",
+            path,
+            f"cannot be written ({text})",
             "make it and its folder writable by you, or pass --state with another file",
-        )  # fmt: skip
+        )
     return JournalError(path, text, f"run `storyboard doctor {path}` to check it")
 
 
@@ -214,9 +216,11 @@ class StateStore:
                 db.execute(f"PRAGMA user_version = {version + 1}")
         if self.version > SCHEMA_VERSION:
             raise JournalError(
-                self.path, f"was written by a newer storyboard (schema {self.version}, this "
-                f"release reads up to {SCHEMA_VERSION})", "upgrade storyboard to use it",
-            )  # fmt: skip
+                self.path,
+                f"was written by a newer storyboard (schema {self.version}, this "
+                f"release reads up to {SCHEMA_VERSION})",
+                "upgrade storyboard to use it",
+            )
 
     def close(self) -> None:
         self._db.close()
@@ -251,9 +255,15 @@ class StateStore:
         return UploadRecord(row[0], row[1], row[2]) if row else None
 
     def record_upload(
-        self, namespace: str, content_hash: str, url: str, *, expires_at: float, source: str,
+        self,
+        namespace: str,
+        content_hash: str,
+        url: str,
+        *,
+        expires_at: float,
+        source: str,
         size: int,
-    ) -> None:  # fmt: skip
+    ) -> None:
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -272,8 +282,9 @@ class StateStore:
         """The generation this scene used last time (for 'stale because ...')."""
         row = self._db.execute(
             "SELECT g.* FROM scenes s JOIN generations g ON g.key = s.key WHERE s.storyboard = ? "
-            "AND s.namespace = ? AND s.scene_id = ?", (storyboard, namespace, scene_id),
-        ).fetchone()  # fmt: skip
+            "AND s.namespace = ? AND s.scene_id = ?",
+            (storyboard, namespace, scene_id),
+        ).fetchone()
         return _generation(row) if row else None
 
     def use_for_scene(self, storyboard: str, namespace: str, scene_id: str, key: str) -> None:
@@ -285,9 +296,14 @@ class StateStore:
             )
 
     def begin_attempt(
-        self, key: str, *, namespace: str, storyboard: str, scene_id: str,
+        self,
+        key: str,
+        *,
+        namespace: str,
+        storyboard: str,
+        scene_id: str,
         canonical: dict[str, Any],
-    ) -> int:  # fmt: skip
+    ) -> int:
         """Journal the intent to create a task (state ``creating``); the attempt number."""
         now = time.time()
         with self._tx() as db:
@@ -306,9 +322,14 @@ class StateStore:
         return int(row[0])
 
     def task_created(
-        self, key: str, task_id: str, attempt: int, credits: float, *,
+        self,
+        key: str,
+        task_id: str,
+        attempt: int,
+        credits: float,
+        *,
         record_id: str | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Commit the task id (and kie.ai's record id) the moment createTask answers."""
         now = time.time()
         with self._tx() as db:
@@ -316,11 +337,12 @@ class StateStore:
                 "INSERT OR IGNORE INTO tasks (task_id, key, attempt, state, credits, created_at,"
                 " record_id) VALUES (?, ?, ?, 'submitted', ?, ?, ?)",
                 (task_id, key, attempt, credits, now, record_id),
-            )  # fmt: skip
+            )
             db.execute(
                 "UPDATE generations SET state = 'submitted', task_id = ?, credits = credits + ?,"
-                " updated_at = ? WHERE key = ?", (task_id, credits, now, key),
-            )  # fmt: skip
+                " updated_at = ? WHERE key = ?",
+                (task_id, credits, now, key),
+            )
 
     def task_succeeded(
         self, key: str, task_id: str, result_url: str, *, credits_consumed: float | None = None
@@ -328,17 +350,26 @@ class StateStore:
         """Record success (with the credits the service reports it consumed, if any)."""
         now = time.time()
         with self._tx() as db:
-            db.execute("UPDATE tasks SET state = 'success', finished_at = ?, credits_consumed ="
-                       " ? WHERE task_id = ?", (now, credits_consumed, task_id))  # fmt: skip
+            db.execute(
+                "UPDATE tasks SET state = 'success', finished_at = ?, credits_consumed ="
+                " ? WHERE task_id = ?",
+                (now, credits_consumed, task_id),
+            )
             db.execute(
                 "UPDATE generations SET state = 'generated', result_url = ?, updated_at = ?"
-                " WHERE key = ?", (result_url, now, key),
-            )  # fmt: skip
+                " WHERE key = ?",
+                (result_url, now, key),
+            )
 
     def task_failed(
-        self, key: str, task_id: str | None, fail_code: str | None, message: str,
-        *, refund: float = 0.0,
-    ) -> None:  # fmt: skip
+        self,
+        key: str,
+        task_id: str | None,
+        fail_code: str | None,
+        message: str,
+        *,
+        refund: float = 0.0,
+    ) -> None:
         """Record a failed attempt (``refund``: credits the service did not keep)."""
         now = time.time()
         with self._tx() as db:
@@ -359,22 +390,32 @@ class StateStore:
         with self._tx() as db:
             db.execute(
                 "UPDATE generations SET state = 'uncertain', error = ?, updated_at = ?"
-                " WHERE key = ?", (message, time.time(), key),
-            )  # fmt: skip
+                " WHERE key = ?",
+                (message, time.time(), key),
+            )
 
     def clip_downloaded(self, key: str, clip_path: Path) -> None:
         now = time.time()
         with self._tx() as db:
             db.execute(
                 "UPDATE generations SET state = 'done', clip_path = ?, updated_at = ?,"
-                " finished_at = ? WHERE key = ?", (str(clip_path), now, now, key),
-            )  # fmt: skip
+                " finished_at = ? WHERE key = ?",
+                (str(clip_path), now, now, key),
+            )
 
     def adopt_clip(
-        self, key: str, *, namespace: str, storyboard: str, scene_id: str,
-        canonical: dict[str, Any], task_id: str, result_url: str, credits: float,
+        self,
+        key: str,
+        *,
+        namespace: str,
+        storyboard: str,
+        scene_id: str,
+        canonical: dict[str, Any],
+        task_id: str,
+        result_url: str,
+        credits: float,
         clip_path: Path,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Journal a clip found on disk (with its sidecar) as a finished generation."""
         now = time.time()
         with self._tx() as db:
@@ -386,14 +427,26 @@ class StateStore:
                 " result_url = excluded.result_url, clip_path = excluded.clip_path,"
                 " error = NULL, updated_at = excluded.updated_at,"
                 " finished_at = excluded.finished_at",
-                (key, namespace, storyboard, scene_id, json.dumps(canonical), task_id,
-                 result_url, str(clip_path), credits, now, now, now),
-            )  # fmt: skip
+                (
+                    key,
+                    namespace,
+                    storyboard,
+                    scene_id,
+                    json.dumps(canonical),
+                    task_id,
+                    result_url,
+                    str(clip_path),
+                    credits,
+                    now,
+                    now,
+                    now,
+                ),
+            )
             db.execute(
                 "INSERT OR IGNORE INTO tasks (task_id, key, attempt, state, credits, created_at,"
                 " finished_at) VALUES (?, ?, 1, 'success', ?, ?, ?)",
                 (task_id, key, credits, now, now),
-            )  # fmt: skip
+            )
 
     def result_time(self, task_id: str) -> float | None:
         """When the task's result URL was journaled (its success), if known."""
@@ -403,9 +456,16 @@ class StateStore:
         return float(row[0]) if row and row[0] is not None else None
 
     def adopt_locked_clip(
-        self, key: str, *, namespace: str, storyboard: str, scene_id: str,
-        canonical: dict[str, Any], task_id: str | None, clip_path: Path,
-    ) -> None:  # fmt: skip
+        self,
+        key: str,
+        *,
+        namespace: str,
+        storyboard: str,
+        scene_id: str,
+        canonical: dict[str, Any],
+        task_id: str | None,
+        clip_path: Path,
+    ) -> None:
         """Journal a clip made elsewhere (named by a lock file, its hash checked) as done."""
         now = time.time()
         with self._tx() as db:
@@ -415,9 +475,19 @@ class StateStore:
                 " 'done', ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET state = 'done',"
                 " clip_path = excluded.clip_path, task_id = COALESCE(generations.task_id,"
                 " excluded.task_id), updated_at = excluded.updated_at",
-                (key, namespace, storyboard, scene_id, json.dumps(canonical), task_id,
-                 str(clip_path), now, now, now),
-            )  # fmt: skip
+                (
+                    key,
+                    namespace,
+                    storyboard,
+                    scene_id,
+                    json.dumps(canonical),
+                    task_id,
+                    str(clip_path),
+                    now,
+                    now,
+                    now,
+                ),
+            )
 
     def tasks(self, key: str) -> list[dict[str, Any]]:
         """Every task created for a generation, oldest first."""
@@ -457,8 +527,9 @@ class StateStore:
             )
             cursor = db.execute(
                 "INSERT INTO runs (storyboard, namespace, started_at, status) VALUES (?, ?, ?,"
-                " 'running')", (storyboard, namespace, time.time()),
-            )  # fmt: skip
+                " 'running')",
+                (storyboard, namespace, time.time()),
+            )
         return int(cursor.lastrowid or 0)
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None:
@@ -471,8 +542,15 @@ class StateStore:
 
 def _generation(row: sqlite3.Row) -> GenerationRecord:
     return GenerationRecord(
-        key=row["key"], scene_id=row["scene_id"], state=row["state"], task_id=row["task_id"],
-        result_url=row["result_url"], clip_path=row["clip_path"], attempts=row["attempts"],
-        failures=row["failures"], credits=row["credits"], canonical=json.loads(row["canonical"]),
+        key=row["key"],
+        scene_id=row["scene_id"],
+        state=row["state"],
+        task_id=row["task_id"],
+        result_url=row["result_url"],
+        clip_path=row["clip_path"],
+        attempts=row["attempts"],
+        failures=row["failures"],
+        credits=row["credits"],
+        canonical=json.loads(row["canonical"]),
         error=row["error"],
-    )  # fmt: skip
+    )

@@ -60,9 +60,13 @@ class TemplateProblem(InputError):
     """
 
     def __init__(
-        self, message: str, field: FieldPath | None = None, *, limit: bool = False,
+        self,
+        message: str,
+        field: FieldPath | None = None,
+        *,
+        limit: bool = False,
         cause: TemplateCause | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.limit = limit
@@ -115,8 +119,13 @@ def template_folders(
                 TemplateFolder(index, confine(base_dir, entry, allow_outside=allow_outside))
             )
         except OutsideFolder as exc:
-            refused.append((index, f"template folder {entry!r} resolves to {exc.path}, "
-                                   "outside the storyboard's folder"))  # fmt: skip
+            refused.append(
+                (
+                    index,
+                    f"template folder {entry!r} resolves to {exc.path}, "
+                    "outside the storyboard's folder",
+                )
+            )
     return folders, refused
 
 
@@ -144,8 +153,11 @@ class _ConfinedLoader(jinja2.BaseLoader):
         index = folder.index if folder.index >= 0 else None
         if index is not None and self.root is not None and not is_inside(self.root, candidate):
             real = os.path.realpath(candidate)
-            raise _TemplateFileProblem(f"template {name!r} is a link to {real}, outside the "
-                                       "storyboard's folder", index, outside=True)  # fmt: skip
+            raise _TemplateFileProblem(
+                f"template {name!r} is a link to {real}, outside the storyboard's folder",
+                index,
+                outside=True,
+            )
         try:
             text = read_text_file(candidate, limit=MAX_DOCUMENT_BYTES)
         except UnreadableFile as exc:
@@ -190,12 +202,17 @@ def make_environment(
     """The bounded sandbox; user template folders override built-ins by name. With
     ``root``, every user template must resolve inside it (see :func:`template_folders`
     for checking the folders themselves)."""
-    folders = [d if isinstance(d, TemplateFolder) else TemplateFolder(i, d)
-               for i, d in enumerate(user_dirs)]  # fmt: skip
+    folders = [
+        d if isinstance(d, TemplateFolder) else TemplateFolder(i, d)
+        for i, d in enumerate(user_dirs)
+    ]
     env = BoundedSandbox(
-        loader=_ConfinedLoader(folders, root), undefined=jinja2.StrictUndefined,
-        autoescape=False, keep_trailing_newline=False, bytecode_cache=_BYTECODE,
-    )  # fmt: skip
+        loader=_ConfinedLoader(folders, root),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        bytecode_cache=_BYTECODE,
+    )
     env.filters["ensure_period"] = ensure_period
     return env
 

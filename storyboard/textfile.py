@@ -43,8 +43,9 @@ def read_text_file(path: Path, *, limit: int, encoding: str = "utf-8") -> str:
         raise UnreadableFile(
             f"not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line}, column {column} "
             "(save the file as UTF-8)",
-            line, column,
-        ) from exc  # fmt: skip
+            line,
+            column,
+        ) from exc
 
 
 def _read_capped(path: Path, limit: int) -> bytes:

@@ -102,9 +102,12 @@ def validate(
     """Load, cross-check, compile and (optionally) check the local files of a storyboard."""
     loaded = load_file(path)
     return validate_loaded(
-        loaded, strict=strict, check_files=check_files, allow_outside=allow_outside,
+        loaded,
+        strict=strict,
+        check_files=check_files,
+        allow_outside=allow_outside,
         limits=limits,
-    )  # fmt: skip
+    )
 
 
 @gc_paused()
@@ -124,24 +127,30 @@ def validate_loaded(
         return Report(loaded, None, loaded.diagnostics, strict)
     found = [*loaded.diagnostics, *check_references(board, loaded.source)]
     found += check_compositing(
-        board, loaded.source, loaded.base_dir, check_files=check_files,
+        board,
+        loaded.source,
+        loaded.base_dir,
+        check_files=check_files,
         allow_outside=allow_outside,
-    )  # fmt: skip
+    )
     found += check_edit(board, loaded.source)
     env = None
     if shared is not None:
-        folders, _ = template_folders(loaded.base_dir, board.templates,
-                                      allow_outside=allow_outside)  # fmt: skip
+        folders, _ = template_folders(loaded.base_dir, board.templates, allow_outside=allow_outside)
         root = None if allow_outside else loaded.base_dir
         env = shared.environments.get(folders, root)
     compiled = compile_storyboard(loaded, limits=limits, allow_outside=allow_outside, env=env)
     found += compiled.diagnostics
     if check_files:
         found += check_assets(
-            board, compiled.generations, loaded.base_dir, loaded.source,
-            allow_outside=allow_outside, limits=limits,
+            board,
+            compiled.generations,
+            loaded.base_dir,
+            loaded.source,
+            allow_outside=allow_outside,
+            limits=limits,
             memo=shared.files if shared is not None else None,
-        )  # fmt: skip
+        )
     return Report(loaded, compiled, sort_diagnostics(found), strict)
 
 

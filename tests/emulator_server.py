@@ -59,9 +59,12 @@ def start_cli(*options: str, env: Mapping[str, str] | None = None) -> CliEmulato
     command = [*CLI, "emulator", "serve", "--port", "0", "--log-level", "warning", *options]
     errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by stop); a pipe could fill
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=errors, text=True,
+        command,
+        stdout=subprocess.PIPE,
+        stderr=errors,
+        text=True,
         env=None if env is None else dict(env),
-    )  # fmt: skip
+    )
     assert process.stdout is not None
     first = process.stdout.readline()
     if " at " not in first:
@@ -108,8 +111,12 @@ def stats(base_url: str) -> dict[str, Any]:
 def kie_env(base_url: str, api_key: str = DEFAULT_KEY, **settings: str) -> dict[str, str]:
     """The variables pointing the kie backend at an emulator (API and uploads), with
     fast polling; ``settings`` add or override ``KIE_*`` ones (``POLL_INITIAL="0.1"``)."""
-    env = {"KIE_API_KEY": api_key, "KIE_BASE_URL": base_url, "KIE_UPLOAD_BASE_URL": base_url,
-           "KIE_POLL_INITIAL": "0.05"}  # fmt: skip
+    env = {
+        "KIE_API_KEY": api_key,
+        "KIE_BASE_URL": base_url,
+        "KIE_UPLOAD_BASE_URL": base_url,
+        "KIE_POLL_INITIAL": "0.05",
+    }
     return env | {f"KIE_{name}": value for name, value in settings.items()}
 
 

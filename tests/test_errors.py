@@ -30,8 +30,11 @@ OUTSIDE_THE_ROOT = {
 
 
 def _modules() -> list[str]:
-    return [m.name for m in pkgutil.walk_packages(storyboard.__path__, "storyboard.")
-            if m.name.split(".")[-1] != "__main__"]  # fmt: skip
+    return [
+        m.name
+        for m in pkgutil.walk_packages(storyboard.__path__, "storyboard.")
+        if m.name.split(".")[-1] != "__main__"
+    ]
 
 
 def _exceptions() -> dict[str, type[BaseException]]:
@@ -42,8 +45,12 @@ def _exceptions() -> dict[str, type[BaseException]]:
         except ImportError:  # an optional extra that is not installed
             continue
         for value in vars(module).values():
-            if (isinstance(value, type) and issubclass(value, BaseException)
-                    and value.__module__ == name and not value.__name__.startswith("_")):  # fmt: skip
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseException)
+                and value.__module__ == name
+                and not value.__name__.startswith("_")
+            ):
                 found[f"{name}.{value.__name__}"] = value
     return found
 
@@ -123,8 +130,9 @@ runner = CliRunner()
 
 
 def test_the_cli_prints_the_message_and_exits_with_the_code(tmp_path: Path) -> None:
-    shutil.copytree(ROOT / "examples", tmp_path / "p",
-                    ignore=shutil.ignore_patterns("out", ".storyboard"))  # fmt: skip
+    shutil.copytree(
+        ROOT / "examples", tmp_path / "p", ignore=shutil.ignore_patterns("out", ".storyboard")
+    )
     board = str(tmp_path / "p" / "single-shot.yaml")
     refused = runner.invoke(app, ["render", board, "--backend", "offline", "--budget", "0"])
     assert refused.exit_code == 3, refused.output

@@ -14,9 +14,10 @@ def test_all_names_resolve() -> None:
 
 def test_all_is_complete() -> None:
     public = {
-        n for n, v in vars(storyboard).items()
+        n
+        for n, v in vars(storyboard).items()
         if not n.startswith("_") and not isinstance(v, types.ModuleType)
-    }  # fmt: skip
+    }
     assert public <= set(storyboard.__all__), public - set(storyboard.__all__)
 
 

@@ -33,9 +33,11 @@ def register(app: typer.Typer) -> None:
 
 
 def validate_command(
-    file: FileArg, strict: StrictOpt = False, as_json: JsonOpt = False,
+    file: FileArg,
+    strict: StrictOpt = False,
+    as_json: JsonOpt = False,
     allow_outside: OutsideOpt = False,
-) -> None:  # fmt: skip
+) -> None:
     """Check a storyboard: every error and warning at once, as FILE:LINE:COL: field: message.
 
     Exit status: 0 when valid, 2 when invalid (with --strict, warnings count as errors).
@@ -51,9 +53,11 @@ def validate_command(
 
 
 def compile_command(
-    file: FileArg, as_json: JsonOpt = False, strict: StrictOpt = False,
+    file: FileArg,
+    as_json: JsonOpt = False,
+    strict: StrictOpt = False,
     allow_outside: OutsideOpt = False,
-) -> None:  # fmt: skip
+) -> None:
     """Print the exact Kling 3.0 createTask bodies, one per scene (generation).
 
     Local files that must be uploaded first appear as sb://upload/<path> placeholders;
@@ -100,7 +104,9 @@ def _summary(report: Report) -> None:
     errors, warnings = len(report.errors), len(report.warnings)
     if report.ok:
         count = len(report.generations)
-        err.print(f"[green]✓[/] {report.loaded.path}: valid — {count} generation(s), "
-                  f"{warnings} warning(s)")  # fmt: skip
+        err.print(
+            f"[green]✓[/] {report.loaded.path}: valid — {count} generation(s), "
+            f"{warnings} warning(s)"
+        )
     else:
         err.print(f"[red]✗[/] {report.loaded.path}: {errors} error(s), {warnings} warning(s)")

@@ -25,13 +25,21 @@ def register(app: typer.Typer) -> None:
 
 
 def doctor_command(
-    file: Annotated[Path, typer.Argument(
-        help="The journal (.storyboard/state.sqlite), or a storyboard whose default journal "
-             "to check.", show_default=False)],
-    check: Annotated[bool, typer.Option(
-        "--check", help="Only check; change nothing (exit 1 when the journal is damaged).")
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The journal (.storyboard/state.sqlite), or a storyboard whose default journal "
+            "to check.",
+            show_default=False,
+        ),
+    ],
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Only check; change nothing (exit 1 when the journal is damaged)."
+        ),
     ] = False,
-) -> None:  # fmt: skip
+) -> None:
     """Check a journal (SQLite integrity, schema version, clips on disk) and repair it.
 
     A damaged journal is moved aside (kept, never deleted) and a new one is built from the
@@ -57,9 +65,11 @@ def doctor_command(
                 _set_aside(journal)
             _rebuild(journal, clips)
         if problems:
-            out.print("Tasks that were still running when the journal was damaged are not in "
-                      "the new one: check the kie.ai dashboard before rendering again.",
-                      markup=False)  # fmt: skip
+            out.print(
+                "Tasks that were still running when the journal was damaged are not in "
+                "the new one: check the kie.ai dashboard before rendering again.",
+                markup=False,
+            )
     except OSError as exc:
         fail(f"cannot repair {journal}: {exc.strerror or exc} ({exc.filename})", EXIT_INVALID)
 
@@ -79,7 +89,10 @@ def _rebuild(journal: Path, clips: Path) -> None:
     with StateStore(journal) as store:
         adopted = adopt_clips(store, clips)
         version = store.version
-        out.print(f"journal schema version {version} (this release: {SCHEMA_VERSION}); "
-                  f"{len(adopted)} clip(s) journaled from their sidecars")  # fmt: skip
-    out.print("[green]✓[/] the journal is usable; `storyboard plan` shows what a render "
-              "would pay for")  # fmt: skip
+        out.print(
+            f"journal schema version {version} (this release: {SCHEMA_VERSION}); "
+            f"{len(adopted)} clip(s) journaled from their sidecars"
+        )
+    out.print(
+        "[green]✓[/] the journal is usable; `storyboard plan` shows what a render would pay for"
+    )

@@ -36,15 +36,24 @@ def register(app: typer.Typer) -> None:
 
 def export_command(
     file: Annotated[Path, typer.Argument(help="The storyboard file.", show_default=False)],
-    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(FORMATS)}.",
-                                     show_default=False)],
-    output: Annotated[Path | None, typer.Option("-o", "--output", show_default=False,
-                                                help="Where to write. Default: beside the "
-                                                "edit, e.g. out/film.fcp7.xml.")] = None,
-    backend: Annotated[BackendName | None, typer.Option("--backend", show_default=False,
-                                                        help="offline or kie (whose clips).")]
-    = None,
-) -> None:  # fmt: skip
+    fmt: Annotated[
+        str,
+        typer.Option("--format", "-f", help=f"One of: {', '.join(FORMATS)}.", show_default=False),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            show_default=False,
+            help="Where to write. Default: beside the edit, e.g. out/film.fcp7.xml.",
+        ),
+    ] = None,
+    backend: Annotated[
+        BackendName | None,
+        typer.Option("--backend", show_default=False, help="offline or kie (whose clips)."),
+    ] = None,
+) -> None:
     """Write the edit as fcp7xml (Premiere, Resolve), fcpxml (Final Cut Pro), edl (CMX 3600),
     aaf (Avid) or otio, from the clips already generated (nothing is generated or rendered).
 
@@ -52,8 +61,10 @@ def export_command(
     1 no clips yet, 2 invalid input or a missing plugin.
     """
     if fmt not in FORMATS:
-        fail(f"--format: unknown export format {fmt!r} (use one of: {', '.join(FORMATS)})",
-             EXIT_INVALID)  # fmt: skip
+        fail(
+            f"--format: unknown export format {fmt!r} (use one of: {', '.join(FORMATS)})",
+            EXIT_INVALID,
+        )
     chosen: ExportFormat = fmt  # type: ignore[assignment]
     if missing_plugins([chosen]):
         fail(str(ExportUnavailable([chosen])), EXIT_INVALID)
@@ -62,8 +73,10 @@ def export_command(
     clips = session.stored_clips(prepared, on_disk=True)
     missing = [s for s in prepared.plan.generations if s not in clips]
     if missing:
-        fail(f"no clip yet for {', '.join(missing)}; run `storyboard render {file}` first",
-             EXIT_FAILED)  # fmt: skip
+        fail(
+            f"no clip yet for {', '.join(missing)}; run `storyboard render {file}` first",
+            EXIT_FAILED,
+        )
     edit_out = output_path(prepared)
     dest = output.resolve() if output is not None else export_path(edit_out, chosen)
     try:
@@ -85,6 +98,7 @@ def _export(
     if board.edit.music is not None:
         music = Path(board.edit.music.path)
         music = music if music.is_absolute() else prepared.base_dir / music
-    nle = build_nle(timeline, clips, infos, board.edit, cues, name=name, music=music,
-                    base_dir=prepared.base_dir)  # fmt: skip
+    nle = build_nle(
+        timeline, clips, infos, board.edit, cues, name=name, music=music, base_dir=prepared.base_dir
+    )
     return write_export(nle, fmt, dest)

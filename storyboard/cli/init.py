@@ -20,10 +20,12 @@ def register(app: typer.Typer) -> None:
 
 
 def init_command(
-    folder: Annotated[Path, typer.Argument(help="Folder of the new project (created if "
-                                           "needed).", show_default=False)],
+    folder: Annotated[
+        Path,
+        typer.Argument(help="Folder of the new project (created if needed).", show_default=False),
+    ],
     title: Annotated[str, typer.Option(help="Title of the storyboard.")] = "First Light",
-) -> None:  # fmt: skip
+) -> None:
     """A new storyboard project (a storyboard using a reference image, the image, a
     README); `storyboard render DIR/storyboard.yaml` renders it offline at once. Never
     overwrites a file."""

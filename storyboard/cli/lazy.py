@@ -36,75 +36,90 @@ class LazyCommand:
 
 COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand(
-        "validate", "storyboard.cli.authoring",
+        "validate",
+        "storyboard.cli.authoring",
         "Check a storyboard: every error and warning at once, as FILE:LINE:COL: field: message.",
     ),
     LazyCommand(
-        "compile", "storyboard.cli.authoring",
+        "compile",
+        "storyboard.cli.authoring",
         "Print the exact Kling 3.0 createTask bodies, one per scene (generation).",
     ),
     LazyCommand(
-        "schema", "storyboard.cli.authoring",
+        "schema",
+        "storyboard.cli.authoring",
         "Print the storyboard JSON Schema (for editor completion and checks).",
     ),
     LazyCommand(
-        "plan", "storyboard.cli.production",
+        "plan",
+        "storyboard.cli.production",
         "Show what a render would do: each generation, its dependencies, estimated cost, and "
         "cache status (cached / new / stale because an input changed, and which), with the "
         "takes of each scene and which one is picked (film.lock).",
     ),
     LazyCommand(
-        "render", "storyboard.cli.production",
+        "render",
+        "storyboard.cli.production",
         "Generate every scene (only what changed) and assemble the edit.",
     ),
     LazyCommand(
-        "assemble", "storyboard.cli.production",
+        "assemble",
+        "storyboard.cli.production",
         "Re-assemble the edit from the clips already generated (nothing is generated).",
     ),
     LazyCommand(
-        "export", "storyboard.cli.export",
+        "export",
+        "storyboard.cli.export",
         "Write the edit as fcp7xml (Premiere, Resolve), fcpxml (Final Cut Pro), edl (CMX 3600), "
         "aaf (Avid) or otio, from the clips already generated (nothing is generated or rendered).",
     ),
     LazyCommand(
-        "pick", "storyboard.cli.takes",
+        "pick",
+        "storyboard.cli.takes",
         "Use take TAKE of SCENE in the edit: recorded in the lock file beside the storyboard "
         "(film.yaml → film.lock; commit it). Says which scenes the pick makes stale (their first "
         "frame follows the pick) and what regenerating them costs; nothing is paid here.",
     ),
     LazyCommand(
-        "reroll", "storyboard.cli.takes",
+        "reroll",
+        "storyboard.cli.takes",
         "Generate N more takes of SCENE (through the same cost gate as render); pick one with "
         "`storyboard pick`. Exit: 0 done, 1 a generation failed, 2 invalid input, 3 refused.",
     ),
     LazyCommand(
-        "review", "storyboard.cli.review",
+        "review",
+        "storyboard.cli.review",
         "Review the storyboard in the browser: every take of every scene side by side, the "
         "picked take highlighted, the assembled edit on top, the plan as a picture. Pick takes "
         "(written to film.lock), reroll a scene, add notes. Serves on 127.0.0.1 only; the "
         "printed address carries a random token (keep it private). Ctrl-C stops it.",
     ),
     LazyCommand(
-        "init", "storyboard.cli.init",
+        "init",
+        "storyboard.cli.init",
         "A new storyboard project (a storyboard using a reference image, the image, a "
         "README); `storyboard render DIR/storyboard.yaml` renders it offline at once. Never "
         "overwrites a file.",
     ),
     LazyCommand(
-        "doctor", "storyboard.cli.doctor",
+        "doctor",
+        "storyboard.cli.doctor",
         "Check a journal (SQLite integrity, schema version, clips on disk) and repair it.",
     ),
     LazyCommand(
-        "emulator", "storyboard.cli.emulator",
-        "A local kie.ai emulator (same API, free animatic clips, seeded faults).", group=True,
+        "emulator",
+        "storyboard.cli.emulator",
+        "A local kie.ai emulator (same API, free animatic clips, seeded faults).",
+        group=True,
     ),
     LazyCommand(
-        "recipe", "storyboard.cli.recipes",
+        "recipe",
+        "storyboard.cli.recipes",
         "Reusable, parameterised pipelines: list, show and run recipes — one video, or one "
         "per row of a CSV/JSONL file, in-process or on a Dask cluster.",
         group=True,
     ),
-)  # fmt: skip
+)
 
 _BY_NAME = {c.name: c for c in COMMANDS}
 

@@ -42,24 +42,39 @@ FileArg = Annotated[Path, typer.Argument(help="The storyboard file.", show_defau
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 BackendOpt = Annotated[
     BackendName | None,
-    typer.Option("--backend", help="offline (free animatic) or kie. Default: kie when "
-                 "KIE_API_KEY is set, else offline.", show_default=False),
-]  # fmt: skip
+    typer.Option(
+        "--backend",
+        help="offline (free animatic) or kie. Default: kie when KIE_API_KEY is set, else offline.",
+        show_default=False,
+    ),
+]
 StateOpt = Annotated[
     Path | None,
-    typer.Option("--state", help="State store file. Default: .storyboard/state.sqlite beside "
-                 "the storyboard.", show_default=False),
-]  # fmt: skip
+    typer.Option(
+        "--state",
+        help="State store file. Default: .storyboard/state.sqlite beside the storyboard.",
+        show_default=False,
+    ),
+]
 TakesOpt = Annotated[
     int | None,
-    typer.Option("--takes", min=1, max=4, help="Takes per scene (1-4), overriding the "
-                 "storyboard's `takes`.", show_default=False),
-]  # fmt: skip
+    typer.Option(
+        "--takes",
+        min=1,
+        max=4,
+        help="Takes per scene (1-4), overriding the storyboard's `takes`.",
+        show_default=False,
+    ),
+]
 OutOpt = Annotated[
     Path | None,
-    typer.Option("-o", "--output", help="Output video. Default: the storyboard's output.path.",
-                 show_default=False),
-]  # fmt: skip
+    typer.Option(
+        "-o",
+        "--output",
+        help="Output video. Default: the storyboard's output.path.",
+        show_default=False,
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -71,28 +86,39 @@ def register(app: typer.Typer) -> None:
 
 OutsideOpt = Annotated[
     bool,
-    typer.Option("--allow-outside", help="Allow asset and output paths outside the "
-                 "storyboard's folder."),
-]  # fmt: skip
+    typer.Option(
+        "--allow-outside", help="Allow asset and output paths outside the storyboard's folder."
+    ),
+]
 WaitOpt = Annotated[
     bool,
-    typer.Option("--wait", help="When another render or assemble holds the journal, wait "
-                 "for it instead of exiting."),
-]  # fmt: skip
+    typer.Option(
+        "--wait",
+        help="When another render or assemble holds the journal, wait for it instead of exiting.",
+    ),
+]
 
 
 def _prepare(
-    session: RenderSession, file: Path, state: Path | None, allow_outside: bool = False,
-    read_journal: bool = True, **options: Any,
-) -> Prepared:  # fmt: skip
-    return session.prepare(file, state_path=state, allow_outside=allow_outside,
-                           read_journal=read_journal, **options)  # fmt: skip
+    session: RenderSession,
+    file: Path,
+    state: Path | None,
+    allow_outside: bool = False,
+    read_journal: bool = True,
+    **options: Any,
+) -> Prepared:
+    return session.prepare(
+        file, state_path=state, allow_outside=allow_outside, read_journal=read_journal, **options
+    )
 
 
 def _output(
-    session: RenderSession, prepared: Prepared, override: Path | None, allow_outside: bool,
+    session: RenderSession,
+    prepared: Prepared,
+    override: Path | None,
+    allow_outside: bool,
     as_json: bool,
-) -> Path:  # fmt: skip
+) -> Path:
     """The checked output path (exit 2 before anything is generated when refused)."""
     choice = session.output(prepared, override, allow_outside=allow_outside)
     for note in choice.notes:
@@ -131,12 +157,17 @@ def prepare_or_exit(
 
 
 def plan_command(
-    file: FileArg, backend: BackendOpt = None, as_json: JsonOpt = False, state: StateOpt = None,
-    graph: Annotated[str | None, typer.Option("--graph", help="Print the DAG as dot or mermaid.",
-                                              show_default=False)] = None,
+    file: FileArg,
+    backend: BackendOpt = None,
+    as_json: JsonOpt = False,
+    state: StateOpt = None,
+    graph: Annotated[
+        str | None,
+        typer.Option("--graph", help="Print the DAG as dot or mermaid.", show_default=False),
+    ] = None,
     allow_outside: OutsideOpt = False,
     takes: TakesOpt = None,
-) -> None:  # fmt: skip
+) -> None:
     """Show what a render would do: each generation, its dependencies, estimated cost, and
     cache status (cached / new / stale because an input changed, and which), with the
     takes of each scene and which one is picked (film.lock)."""
@@ -149,18 +180,29 @@ def plan_command(
     rows = _plan_rows(prepared)
     cost = prepared.cost()
     if as_json:
-        print_json({"backend": prepared.backend.name, "generations": rows,
-                    "totals": {**cost.__dict__, "all_generations": len(rows)}})  # fmt: skip
+        print_json(
+            {
+                "backend": prepared.backend.name,
+                "generations": rows,
+                "totals": {**cost.__dict__, "all_generations": len(rows)},
+            }
+        )
         return
     table = Table(title=f"{prepared.storyboard.title} — {prepared.backend.description}")
-    for column in ("scene", "shots", "s", "mode", "sound", "needs", "takes", "estimate",
-                   "status"):  # fmt: skip
+    for column in ("scene", "shots", "s", "mode", "sound", "needs", "takes", "estimate", "status"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["scene"], str(row["shots"]), str(row["duration"]), row["mode"],
-                      "on" if row["sound"] else "off", ", ".join(row["depends_on"]) or "—",
-                      _takes_cell(row), f"{row['credits']} cr / ${row['usd']:.2f}",
-                      _status_cell(row))  # fmt: skip
+        table.add_row(
+            row["scene"],
+            str(row["shots"]),
+            str(row["duration"]),
+            row["mode"],
+            "on" if row["sound"] else "off",
+            ", ".join(row["depends_on"]) or "—",
+            _takes_cell(row),
+            f"{row['credits']} cr / ${row['usd']:.2f}",
+            _status_cell(row),
+        )
     out.print(table)
     out.print(f"To pay: {cost}")
 
@@ -188,19 +230,37 @@ def _plan_rows(prepared: Prepared) -> list[dict[str, Any]]:
     for scene, planned in prepared.plan.generations.items():
         data = planned.generation.body["input"]
         status = prepared.status[scene]
-        takes = [{"take": p.take, "key": p.key, "status": every[p.name].kind,
-                  "reasons": every[p.name].reasons, "task_id": every[p.name].task_id,
-                  "credits": p.estimate.credits, "picked": p.take == planned.take}
-                 for p in prepared.plan.takes[scene].values()]  # fmt: skip
-        rows.append({
-            "scene": scene, "shots": planned.generation.shot_count,
-            "duration": planned.generation.duration, "mode": data["mode"],
-            "sound": data["sound"], "depends_on": list(planned.generation.depends_on),
-            "credits": planned.estimate.credits, "usd": planned.estimate.usd,
-            "key": planned.key, "status": status.kind, "reasons": status.reasons,
-            "task_id": status.task_id, "take": planned.take, "takes": takes,
-            "lock": prepared.lock_states[scene].to_json(),
-        })  # fmt: skip
+        takes = [
+            {
+                "take": p.take,
+                "key": p.key,
+                "status": every[p.name].kind,
+                "reasons": every[p.name].reasons,
+                "task_id": every[p.name].task_id,
+                "credits": p.estimate.credits,
+                "picked": p.take == planned.take,
+            }
+            for p in prepared.plan.takes[scene].values()
+        ]
+        rows.append(
+            {
+                "scene": scene,
+                "shots": planned.generation.shot_count,
+                "duration": planned.generation.duration,
+                "mode": data["mode"],
+                "sound": data["sound"],
+                "depends_on": list(planned.generation.depends_on),
+                "credits": planned.estimate.credits,
+                "usd": planned.estimate.usd,
+                "key": planned.key,
+                "status": status.kind,
+                "reasons": status.reasons,
+                "task_id": status.task_id,
+                "take": planned.take,
+                "takes": takes,
+                "lock": prepared.lock_states[scene].to_json(),
+            }
+        )
     return rows
 
 
@@ -212,33 +272,53 @@ def render_command(
     output: OutOpt = None,
     backend: BackendOpt = None,
     concurrency: Annotated[int, typer.Option(min=1, help="Generations in flight at once.")] = 4,
-    rate: Annotated[float, typer.Option("--rate", min=0.1,
-                                        help="API requests per second, at most.")] = 5.0,
-    budget: Annotated[float | None, typer.Option(
-        help="Refuse to start when the estimate exceeds this many credits.",
-        show_default=False)] = None,
+    rate: Annotated[
+        float, typer.Option("--rate", min=0.1, help="API requests per second, at most.")
+    ] = 5.0,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            help="Refuse to start when the estimate exceeds this many credits.", show_default=False
+        ),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Don't ask before paying.")] = False,
-    retry_budget: Annotated[int, typer.Option(min=0, help="New tasks allowed per failed "
-                                              "generation.")] = 2,
-    resubmit_uncertain: Annotated[bool, typer.Option(
-        help="Create again tasks whose createTask was in flight when a run died (may pay "
-             "twice).")] = False,
+    retry_budget: Annotated[
+        int, typer.Option(min=0, help="New tasks allowed per failed generation.")
+    ] = 2,
+    resubmit_uncertain: Annotated[
+        bool,
+        typer.Option(
+            help="Create again tasks whose createTask was in flight when a run died (may pay "
+            "twice)."
+        ),
+    ] = False,
     state: StateOpt = None,
-    callback_url: Annotated[str | None, typer.Option(
-        help="Public URL kie.ai should POST completions to (forwarded to --callback-listen); "
-             "polling stays as a slow safety net.", show_default=False)] = None,
-    callback_listen: Annotated[str, typer.Option(
-        help="HOST:PORT the callback receiver listens on.")] = "127.0.0.1:8787",
+    callback_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Public URL kie.ai should POST completions to (forwarded to --callback-listen); "
+            "polling stays as a slow safety net.",
+            show_default=False,
+        ),
+    ] = None,
+    callback_listen: Annotated[
+        str, typer.Option(help="HOST:PORT the callback receiver listens on.")
+    ] = "127.0.0.1:8787",
     assemble: Annotated[bool, typer.Option(help="Assemble the edit after generating.")] = True,
     as_json: JsonOpt = False,
     allow_outside: OutsideOpt = False,
     wait: WaitOpt = False,
     takes: TakesOpt = None,
-    watch: Annotated[bool, typer.Option(
-        "--watch", help="Keep watching: re-validate on every save of the storyboard or its "
-        "files and render again (only what changed). Offline by default; against kie.ai "
-        "only with --yes and --budget.")] = False,
-) -> None:  # fmt: skip
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Keep watching: re-validate on every save of the storyboard or its "
+            "files and render again (only what changed). Offline by default; against kie.ai "
+            "only with --yes and --budget.",
+        ),
+    ] = False,
+) -> None:
     """Generate every scene (only what changed) and assemble the edit.
 
     Offline by default (a free animatic through the in-process emulator); with KIE_API_KEY
@@ -257,22 +337,45 @@ def render_command(
         fail(f"--callback-listen: {exc}", EXIT_INVALID)
     with _locked(session, prepared, wait, as_json):
         _render_locked(
-            session, prepared, out_file, listen, as_json, budget=budget, yes=yes,
-            retry_budget=retry_budget, concurrency=concurrency, rate=rate,
-            resubmit_uncertain=resubmit_uncertain, callback_url=callback_url,
-        )  # fmt: skip
+            session,
+            prepared,
+            out_file,
+            listen,
+            as_json,
+            budget=budget,
+            yes=yes,
+            retry_budget=retry_budget,
+            concurrency=concurrency,
+            rate=rate,
+            resubmit_uncertain=resubmit_uncertain,
+            callback_url=callback_url,
+        )
 
 
 def _render_locked(
-    session: RenderSession, prepared: Prepared, out_file: Path | None,
-    listen: tuple[str, int], as_json: bool, *, budget: float | None, yes: bool,
-    retry_budget: int, concurrency: int, rate: float, resubmit_uncertain: bool,
+    session: RenderSession,
+    prepared: Prepared,
+    out_file: Path | None,
+    listen: tuple[str, int],
+    as_json: bool,
+    *,
+    budget: float | None,
+    yes: bool,
+    retry_budget: int,
+    concurrency: int,
+    rate: float,
+    resubmit_uncertain: bool,
     callback_url: str | None,
-) -> None:  # fmt: skip
+) -> None:
     cost_gate(prepared, budget, yes, as_json, session=session)
-    options = session.options(resubmit_uncertain=resubmit_uncertain, concurrency=concurrency,
-                              requests_per_second=rate, retry_budget=retry_budget,
-                              callback_url=callback_url, callback_listen=listen)  # fmt: skip
+    options = session.options(
+        resubmit_uncertain=resubmit_uncertain,
+        concurrency=concurrency,
+        requests_per_second=rate,
+        retry_budget=retry_budget,
+        callback_url=callback_url,
+        callback_listen=listen,
+    )
     result = _generate(session, prepared, options, as_json)
     if not result.ok:
         _fail_summary(result, as_json)
@@ -285,22 +388,34 @@ def _render_locked(
 
 
 def cost_gate(
-    prepared: Prepared, budget: float | None, yes: bool, as_json: bool,
-    only: set[str] | None = None, *, session: RenderSession | None = None,
-) -> None:  # fmt: skip
+    prepared: Prepared,
+    budget: float | None,
+    yes: bool,
+    as_json: bool,
+    only: set[str] | None = None,
+    *,
+    session: RenderSession | None = None,
+) -> None:
     """Say what will be paid for; refuse (exit 3) over ``budget`` or when not confirmed.
     ``only``: the takes (``scene#take``) this run generates, default all."""
     session = session or RenderSession(prepared.backend)
     quote = session.quote(prepared, only)
     if as_json:
-        JsonLines.write({"event": "plan", "to_generate": quote.paying,
-                         "estimate": quote.cost.__dict__, "warnings": quote.warnings})  # fmt: skip
+        JsonLines.write(
+            {
+                "event": "plan",
+                "to_generate": quote.paying,
+                "estimate": quote.cost.__dict__,
+                "warnings": quote.warnings,
+            }
+        )
     else:
         for warning in quote.warnings:
             err.print(f"warning: {warning}", style="yellow", markup=False)
         err.print(quote.message(prepared.backend), markup=False)
-    session.check_cost(quote.cost.credits, usd=quote.cost.usd, budget=budget, yes=yes,
-                       confirm=terminal_confirm())  # fmt: skip
+    session.check_cost(
+        quote.cost.credits, usd=quote.cost.usd, budget=budget, yes=yes, confirm=terminal_confirm()
+    )
 
 
 def generate_or_exit(
@@ -314,12 +429,19 @@ def generate_or_exit(
 
 
 def _generate(
-    session: RenderSession, prepared: Prepared, options: RunOptions, as_json: bool,
+    session: RenderSession,
+    prepared: Prepared,
+    options: RunOptions,
+    as_json: bool,
     only: set[str] | None = None,
-) -> RunResult:  # fmt: skip
+) -> RunResult:
     plan = prepared.plan
-    scenes = [plan.take_node(p).name for t in plan.takes.values()
-              for p in t.values() if only is None or p.name in only]  # fmt: skip
+    scenes = [
+        plan.take_node(p).name
+        for t in plan.takes.values()
+        for p in t.values()
+        if only is None or p.name in only
+    ]
     try:
         if as_json:
             return session.generate(prepared, options, JsonLines(), only=only)
@@ -330,15 +452,21 @@ def _generate(
                     progress.fail(scene, (gen.error or "")[:80])
             return result
     except KeyboardInterrupt:
-        err.print("storyboard: interrupted — tasks already created are in the journal; run "
-                  "the same command again to resume without paying twice")  # fmt: skip
+        err.print(
+            "storyboard: interrupted — tasks already created are in the journal; run "
+            "the same command again to resume without paying twice"
+        )
         raise typer.Exit(130) from None
 
 
 def _assemble(
-    session: RenderSession, prepared: Prepared, clips: dict[str, Path], out_file: Path,
-    as_json: bool, force: bool = False,
-) -> AssembledEdit:  # fmt: skip
+    session: RenderSession,
+    prepared: Prepared,
+    clips: dict[str, Path],
+    out_file: Path,
+    as_json: bool,
+    force: bool = False,
+) -> AssembledEdit:
     if as_json:
         return session.assemble(prepared, clips, out_file, progress=_json_progress, force=force)
     with err.status("assembling the edit…") as status:
@@ -350,17 +478,32 @@ def _assemble(
 
 
 def _watch(
-    prepared: Prepared, budget: float | None, yes: bool, output: Path | None,
-    state: Path | None, takes: int | None, as_json: bool,
-) -> None:  # fmt: skip
+    prepared: Prepared,
+    budget: float | None,
+    yes: bool,
+    output: Path | None,
+    state: Path | None,
+    takes: int | None,
+    as_json: bool,
+) -> None:
     if prepared.backend.name != "offline" and not (yes and budget is not None):
-        fail("--watch against kie.ai needs --yes and --budget CREDITS (every save may pay); "
-             "use --backend offline for a free animatic", EXIT_INVALID)  # fmt: skip
+        fail(
+            "--watch against kie.ai needs --yes and --budget CREDITS (every save may pay); "
+            "use --backend offline for a free animatic",
+            EXIT_INVALID,
+        )
     if not as_json:
         err.print(f"watching {prepared.path.name} and its files; Ctrl-C stops", markup=False)
     try:
-        watch_render(prepared.path, prepared.backend, on_pass=lambda p: _report_pass(p, as_json),
-                     budget=budget, state_path=state, output=output, takes=takes)  # fmt: skip
+        watch_render(
+            prepared.path,
+            prepared.backend,
+            on_pass=lambda p: _report_pass(p, as_json),
+            budget=budget,
+            state_path=state,
+            output=output,
+            takes=takes,
+        )
     except KeyboardInterrupt:
         err.print("storyboard: stopped watching")
 
@@ -370,9 +513,18 @@ def _report_pass(done: WatchPass, as_json: bool) -> None:
     if as_json:
         summary = outcome.result.to_json() if outcome else None
         edit = str(outcome.edit.path) if outcome and outcome.edit else None
-        JsonLines.write({"event": "watch", "pass": done.number, "ok": done.ok,
-                         "diagnostics": done.diagnostics, "refused": done.refused,
-                         "error": done.error, "summary": summary, "edit": edit})  # fmt: skip
+        JsonLines.write(
+            {
+                "event": "watch",
+                "pass": done.number,
+                "ok": done.ok,
+                "diagnostics": done.diagnostics,
+                "refused": done.refused,
+                "error": done.error,
+                "summary": summary,
+                "edit": edit,
+            }
+        )
         return
     if done.diagnostics:
         err.print(f"pass {done.number}: the storyboard is invalid; fix it and save:")
@@ -382,8 +534,11 @@ def _report_pass(done: WatchPass, as_json: bool) -> None:
         err.print(f"pass {done.number}: {done.refused or done.error}", style="red", markup=False)
     elif outcome is not None:
         result = outcome.result
-        made = [f"{g.scene_id}#{g.take}".removesuffix("#1") for g in result.all_results()
-                if g.status_before != "cached" and g.ok]  # fmt: skip
+        made = [
+            f"{g.scene_id}#{g.take}".removesuffix("#1")
+            for g in result.all_results()
+            if g.status_before != "cached" and g.ok
+        ]
         failed = [g.scene_id for g in result.all_results() if not g.ok]
         line = f"pass {done.number}: generated {', '.join(made) or 'nothing'}"
         line += f"; failed: {', '.join(failed)}" if failed else ""
@@ -396,8 +551,10 @@ def _relock(prepared: Prepared, clips: dict[str, Path], as_json: bool) -> None:
     changed = refresh_lock(prepared, clips)
     if changed and not as_json:
         name = prepared.path.with_suffix(".lock").name
-        err.print(f"{name}: locked the clips of {', '.join(changed)} (new, or their request "
-                  "changed)", markup=False)  # fmt: skip
+        err.print(
+            f"{name}: locked the clips of {', '.join(changed)} (new, or their request changed)",
+            markup=False,
+        )
 
 
 def _json_progress(step: str, fraction: float) -> None:
@@ -405,8 +562,11 @@ def _json_progress(step: str, fraction: float) -> None:
 
 
 def _fail_summary(result: RunResult, as_json: bool) -> None:
-    failed = {take_label(f"{g.scene_id}#{g.take}", g.take): g.error for g in result.all_results()
-              if not g.ok}  # fmt: skip
+    failed = {
+        take_label(f"{g.scene_id}#{g.take}", g.take): g.error
+        for g in result.all_results()
+        if not g.ok
+    }
     if as_json:
         JsonLines.write({"event": "summary", **result.to_json()})
     else:
@@ -415,10 +575,12 @@ def _fail_summary(result: RunResult, as_json: bool) -> None:
         for node, error in result.other_failures.items():
             err.print(f"✗ {node}: {error}", style="red", markup=False)
         done = len(result.all_results()) - len(failed)
-        err.print(f"{done} of {len(result.all_results())} generation(s) done; "
-                  f"{result.credits:g} credits spent this run{_actual(result)}. Fix the cause "
-                  "and run again: "
-                  "finished clips and created tasks are reused.")  # fmt: skip
+        err.print(
+            f"{done} of {len(result.all_results())} generation(s) done; "
+            f"{result.credits:g} credits spent this run{_actual(result)}. Fix the cause "
+            "and run again: "
+            "finished clips and created tasks are reused."
+        )
     raise typer.Exit(EXIT_FAILED)
 
 
@@ -435,18 +597,24 @@ def _done(prepared: Prepared, result: RunResult, edit: AssembledEdit | None, as_
     created = len(result.submitted)
     every = result.all_results()
     cached = sum(1 for g in every if g.status_before == "cached")
-    spent = f"{result.credits:g} credits" if prepared.backend.billed else (
-        f"{result.credits:g} emulated credits"
-    )  # fmt: skip
+    spent = (
+        f"{result.credits:g} credits"
+        if prepared.backend.billed
+        else (f"{result.credits:g} emulated credits")
+    )
     if result.credits_actual is not None:
         spent += f" estimated, {result.credits_actual:g} actual (creditsConsumed)"
-    err.print(f"✓ {len(every)} generation(s): {cached} cached, {created} task(s) "
-              f"created, {spent}; {result.elapsed:.1f} s")  # fmt: skip
+    err.print(
+        f"✓ {len(every)} generation(s): {cached} cached, {created} task(s) "
+        f"created, {spent}; {result.elapsed:.1f} s"
+    )
     if result.failed_tasks:
         failed = sum(result.failed_tasks.values())
-        err.print(f"  {len(result.failed_tasks)} task(s) failed and were created again "
-                  f"({result.retries} retries); {failed:g} of the credits are for the failed "
-                  "tasks (kie.ai may refund them)")  # fmt: skip
+        err.print(
+            f"  {len(result.failed_tasks)} task(s) failed and were created again "
+            f"({result.retries} retries); {failed:g} of the credits are for the failed "
+            "tasks (kie.ai may refund them)"
+        )
     if result.api_retries:
         err.print(f"  {result.api_retries} request(s) repeated after a service or network error")
     if edit is not None:
@@ -463,9 +631,14 @@ def _warn(edit: AssembledEdit) -> None:
 
 
 def assemble_command(
-    file: FileArg, output: OutOpt = None, backend: BackendOpt = None, state: StateOpt = None,
-    as_json: JsonOpt = False, allow_outside: OutsideOpt = False, wait: WaitOpt = False,
-) -> None:  # fmt: skip
+    file: FileArg,
+    output: OutOpt = None,
+    backend: BackendOpt = None,
+    state: StateOpt = None,
+    as_json: JsonOpt = False,
+    allow_outside: OutsideOpt = False,
+    wait: WaitOpt = False,
+) -> None:
     """Re-assemble the edit from the clips already generated (nothing is generated)."""
     session = RenderSession.choose(backend)
     prepared = _prepare(session, file, state, allow_outside, read_journal=False)
@@ -474,8 +647,10 @@ def assemble_command(
         clips = session.stored_clips(prepared)
         missing = [s for s in prepared.plan.generations if s not in clips]
         if missing:
-            fail(f"no clip yet for {', '.join(missing)}; run `storyboard render {file}` first",
-                 EXIT_FAILED)  # fmt: skip
+            fail(
+                f"no clip yet for {', '.join(missing)}; run `storyboard render {file}` first",
+                EXIT_FAILED,
+            )
         edit = _assemble(session, prepared, clips, out_file, as_json, force=True)
         _relock(prepared, clips, as_json)
     if as_json:

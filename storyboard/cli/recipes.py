@@ -63,8 +63,15 @@ def list_command(as_json: JsonOpt = False) -> None:
             problem = None
         except RecipeInvalid as exc:
             description, problem = "", str(exc.diagnostics[0])
-        rows.append({"name": name, "description": description, "builtin": builtin,
-                     "path": str(file), "problem": problem})  # fmt: skip
+        rows.append(
+            {
+                "name": name,
+                "description": description,
+                "builtin": builtin,
+                "path": str(file),
+                "problem": problem,
+            }
+        )
     if as_json:
         print_json(rows)
         return
@@ -101,9 +108,12 @@ def show_command(name: NameArg, as_json: JsonOpt = False) -> None:
         variants = "; ".join(f"{n} ({_short(v)})" for n, v in recipe.variants.items())
         out.print(f"Variants (each storyboard is rendered once per variant): {variants}")
     run = recipe.run
-    out.print(f"Run: backend {run.backend}, concurrency {run.concurrency}, rate {run.rate:g}/s, "
-              f"budget {run.budget if run.budget is not None else 'none'}, output "
-              f"{run.output}", markup=False)  # fmt: skip
+    out.print(
+        f"Run: backend {run.backend}, concurrency {run.concurrency}, rate {run.rate:g}/s, "
+        f"budget {run.budget if run.budget is not None else 'none'}, output "
+        f"{run.output}",
+        markup=False,
+    )
     example = " ".join(f"--param {n}=..." for n in list(recipe.parameters)[:2])
     out.print(f"Example: storyboard recipe run {recipe.name} {example}", markup=False)
 
@@ -115,10 +125,14 @@ def _recipe_json(loaded: LoadedRecipe) -> dict[str, Any]:
         for n, p in recipe.parameters.items()
     }
     return {
-        "name": recipe.name, "description": recipe.description, "path": str(loaded.path),
-        "builtin": loaded.builtin, "parameters": parameters, "variants": recipe.variants,
+        "name": recipe.name,
+        "description": recipe.description,
+        "path": str(loaded.path),
+        "builtin": loaded.builtin,
+        "parameters": parameters,
+        "variants": recipe.variants,
         "run": recipe.run.model_dump(mode="json"),
-    }  # fmt: skip
+    }
 
 
 def _short(value: Any) -> str:
@@ -132,41 +146,102 @@ def _short(value: Any) -> str:
 @app.command("run")
 def run_command(
     name: NameArg,
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="A parameter value, "
-                     "NAME=VALUE (repeat it). Lists: a|b|c or a JSON list.",
-                     show_default=False)] = None,
-    rows: Annotated[Path | None, typer.Option("--rows", help="A .csv or .jsonl file: one video "
-                    "per row, its fields being parameters.", show_default=False)] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder of the outputs (and of the "
-                       "work folder .storyboards/).")] = Path("out"),
-    cluster: Annotated[str | None, typer.Option("--cluster", help="Run on Dask: `local` (a "
-                       "LocalCluster) or tcp://HOST:PORT (a running scheduler).",
-                       show_default=False)] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            help="A parameter value, NAME=VALUE (repeat it). Lists: a|b|c or a JSON list.",
+            show_default=False,
+        ),
+    ] = None,
+    rows: Annotated[
+        Path | None,
+        typer.Option(
+            "--rows",
+            help="A .csv or .jsonl file: one video per row, its fields being parameters.",
+            show_default=False,
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Path,
+        typer.Option("--out", help="Folder of the outputs (and of the work folder .storyboards/)."),
+    ] = Path("out"),
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Run on Dask: `local` (a LocalCluster) or tcp://HOST:PORT (a running scheduler).",
+            show_default=False,
+        ),
+    ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes of --cluster local.")] = (
-        os.cpu_count() or 2),
-    parallel: Annotated[int, typer.Option(min=1, help="Videos rendered at once per process "
-                        "(in-process: in all; --cluster local: per worker).")] = 2,
-    backend: Annotated[BackendName | None, typer.Option("--backend", help="offline or kie "
-                       "(default: the recipe's; auto = kie when KIE_API_KEY is set).",
-                       show_default=False)] = None,
-    concurrency: Annotated[int | None, typer.Option(min=1, help="Generations in flight at "
-                           "once across the batch (default: the recipe's).",
-                           show_default=False)] = None,
-    rate: Annotated[float | None, typer.Option(min=0.1, help="API requests per second across "
-                    "the batch (default: the recipe's).", show_default=False)] = None,
-    budget: Annotated[float | None, typer.Option(help="Refuse to start when the estimate "
-                      "exceeds this many credits (default: the recipe's).",
-                      show_default=False)] = None,
+        os.cpu_count() or 2
+    ),
+    parallel: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Videos rendered at once per process "
+            "(in-process: in all; --cluster local: per worker).",
+        ),
+    ] = 2,
+    backend: Annotated[
+        BackendName | None,
+        typer.Option(
+            "--backend",
+            help="offline or kie (default: the recipe's; auto = kie when KIE_API_KEY is set).",
+            show_default=False,
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Generations in flight at once across the batch (default: the recipe's).",
+            show_default=False,
+        ),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            help="API requests per second across the batch (default: the recipe's).",
+            show_default=False,
+        ),
+    ] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            help="Refuse to start when the estimate "
+            "exceeds this many credits (default: the recipe's).",
+            show_default=False,
+        ),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Don't ask before paying.")] = False,
-    resubmit_uncertain: Annotated[bool, typer.Option(
-        help="Create again tasks whose createTask was in flight when a process died (may "
-             "pay twice).")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate every row and show the "
-                       "plan and cost; generate nothing.")] = False,
+    resubmit_uncertain: Annotated[
+        bool,
+        typer.Option(
+            help="Create again tasks whose createTask was in flight when a process died (may "
+            "pay twice)."
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Validate every row and show the plan and cost; generate nothing."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
-    wait: Annotated[bool, typer.Option("--wait", help="When another batch or render holds the "
-                    "batch's journal, wait for it instead of exiting.")] = False,
-) -> None:  # fmt: skip
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="When another batch or render holds the "
+            "batch's journal, wait for it instead of exiting.",
+        ),
+    ] = False,
+) -> None:
     """Run a recipe: with no parameters a built-in renders its shipped example; with
     --rows, one video per row (all rows are validated first; a bad row is reported with
     its row number and the others still run; a re-run skips rows already done).
@@ -177,10 +252,14 @@ def run_command(
     loaded = find_recipe(name)
     values = _params(param or [])
     if out_dir.exists() and not out_dir.is_dir():
-        fail(f"--out {out_dir} is a file, not a folder; give a folder for the videos (it is "
-             "created if needed)", EXIT_INVALID)  # fmt: skip
-    plan = _plan(loaded, out_dir, values, rows, backend, concurrency, rate, budget,
-                 resubmit_uncertain)  # fmt: skip
+        fail(
+            f"--out {out_dir} is a file, not a folder; give a folder for the videos (it is "
+            "created if needed)",
+            EXIT_INVALID,
+        )
+    plan = _plan(
+        loaded, out_dir, values, rows, backend, concurrency, rate, budget, resubmit_uncertain
+    )
     _report_plan(plan, as_json and dry_run)
     if dry_run:
         if as_json:
@@ -206,13 +285,27 @@ def _params(items: list[str]) -> dict[str, str]:
 
 
 def _plan(
-    loaded: LoadedRecipe, out_dir: Path, values: dict[str, str], rows: Path | None,
-    backend: BackendName | None, concurrency: int | None, rate: float | None,
-    budget: float | None, resubmit_uncertain: bool,
-) -> BatchPlan:  # fmt: skip
-    return plan_batch(loaded, out_dir, params=values, rows_file=rows, backend=backend,
-                      concurrency=concurrency, rate=rate, budget=budget,
-                      resubmit_uncertain=resubmit_uncertain)  # fmt: skip
+    loaded: LoadedRecipe,
+    out_dir: Path,
+    values: dict[str, str],
+    rows: Path | None,
+    backend: BackendName | None,
+    concurrency: int | None,
+    rate: float | None,
+    budget: float | None,
+    resubmit_uncertain: bool,
+) -> BatchPlan:
+    return plan_batch(
+        loaded,
+        out_dir,
+        params=values,
+        rows_file=rows,
+        backend=backend,
+        concurrency=concurrency,
+        rate=rate,
+        budget=budget,
+        resubmit_uncertain=resubmit_uncertain,
+    )
 
 
 def _report_plan(plan: BatchPlan, quiet: bool) -> None:
@@ -242,8 +335,9 @@ def _plan_table(plan: BatchPlan) -> None:
         label = f"{job['row']}" + (f" ({job['variant']})" if job["variant"] else "")
         story = Path(job["storyboard"]).relative_to(plan.out_dir)
         output = Path(job["output"]).relative_to(plan.out_dir)
-        table.add_row(label, job["where"], str(story), str(output), job["status"],
-                      f"{job['credits']} cr")  # fmt: skip
+        table.add_row(
+            label, job["where"], str(story), str(output), job["status"], f"{job['credits']} cr"
+        )
     out.print(table)
 
 
@@ -255,8 +349,9 @@ def _print_invalid(result: JobResult) -> None:
 
 def _cost_gate(plan: BatchPlan, yes: bool) -> None:
     cost = plan.cost()
-    RenderSession(plan.backend).check_cost(cost["credits"], usd=cost["usd"], budget=plan.budget,
-                                           yes=yes, confirm=terminal_confirm())  # fmt: skip
+    RenderSession(plan.backend).check_cost(
+        cost["credits"], usd=cost["usd"], budget=plan.budget, yes=yes, confirm=terminal_confirm()
+    )
 
 
 def _run(
@@ -266,9 +361,12 @@ def _run(
     if cluster is not None and not plan.to_run:
         cluster = None  # nothing to render: no need to start a cluster
     if cluster is not None and not dask_available():
-        err.print("storyboard: --cluster needs dask.distributed (pip install "
-                  "'storyboard[dask]'); running the batch in-process instead",
-                  style="yellow", markup=False)  # fmt: skip
+        err.print(
+            "storyboard: --cluster needs dask.distributed (pip install "
+            "'storyboard[dask]'); running the batch in-process instead",
+            style="yellow",
+            markup=False,
+        )
         cluster = None
     jobs = [planned.job for planned in plan.to_run]
     try:
@@ -278,8 +376,10 @@ def _run(
             with connect(cluster, workers=workers, threads=parallel) as client:
                 return run_batch(plan, client=client, on_result=show)
     except KeyboardInterrupt:
-        err.print("storyboard: interrupted — tasks already created are in the journal; run "
-                  "the same command again to resume without paying twice")  # fmt: skip
+        err.print(
+            "storyboard: interrupted — tasks already created are in the journal; run "
+            "the same command again to resume without paying twice"
+        )
         raise typer.Exit(130) from None
 
 
@@ -291,8 +391,7 @@ def _progress(result: JobResult) -> None:
     if result.status == "invalid":
         return
     if result.status == "failed":
-        err.print(f"✗ {result.label} ({result.where}): {result.error}", style="red",
-                  markup=False)  # fmt: skip
+        err.print(f"✗ {result.label} ({result.where}): {result.error}", style="red", markup=False)
         for line in result.diagnostics:
             err.print(f"  {line}", style="red", markup=False)
         return
@@ -306,11 +405,21 @@ def _progress(result: JobResult) -> None:
 
 def _summary(plan: BatchPlan, result: BatchResult, as_json: bool) -> None:
     if as_json:
-        print_json({"recipe": plan.recipe.name, "out": str(plan.out_dir),
-                    "estimate": plan.cost(), **result.to_json()})  # fmt: skip
+        print_json(
+            {
+                "recipe": plan.recipe.name,
+                "out": str(plan.out_dir),
+                "estimate": plan.cost(),
+                **result.to_json(),
+            }
+        )
         return
     s = result.summary()
     style = "green" if result.exit_code == 0 else "red"
-    out.print(f"{s['done']} done, {s['cached']} cached, {s['failed']} failed, {s['invalid']} "
-              f"invalid; {s['credits']:g} credits, {s['tasks_created']} task(s) created; "
-              f"{s['elapsed_s']:.1f} s on {s['runner']}", style=style, markup=False)  # fmt: skip
+    out.print(
+        f"{s['done']} done, {s['cached']} cached, {s['failed']} failed, {s['invalid']} "
+        f"invalid; {s['credits']:g} credits, {s['tasks_created']} task(s) created; "
+        f"{s['elapsed_s']:.1f} s on {s['runner']}",
+        style=style,
+        markup=False,
+    )

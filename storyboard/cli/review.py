@@ -21,15 +21,21 @@ def register(app: typer.Typer) -> None:
 
 def review_command(
     file: FileArg,
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: a free "
-                                      "one).")] = 8750,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: a free one).")
+    ] = 8750,
     open_browser: Annotated[bool, typer.Option("--open", help="Open it in the browser.")] = False,
     backend: BackendOpt = None,
     state: StateOpt = None,
-    budget: Annotated[float | None, typer.Option(
-        help="Credits one reroll or render from the page may spend on kie.ai (default: "
-             "none; offline is free).", show_default=False)] = None,
-) -> None:  # fmt: skip
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            help="Credits one reroll or render from the page may spend on kie.ai (default: "
+            "none; offline is free).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """Review the storyboard in the browser: every take of every scene side by side, the
     picked take highlighted, the assembled edit on top, the plan as a picture. Pick takes
     (written to film.lock), reroll a scene, add notes. Serves on 127.0.0.1 only; the

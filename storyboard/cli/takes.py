@@ -47,15 +47,23 @@ def pick_command(
     picked = pick_take(prepared, scene, take)
     cost = picked.cost
     if as_json:
-        print_json({"scene": scene, "entry": picked.entry.model_dump(mode="json"),
-                    "lock": str(picked.lock_path), "stale": picked.stale,
-                    "estimate": cost.__dict__})  # fmt: skip
+        print_json(
+            {
+                "scene": scene,
+                "entry": picked.entry.model_dump(mode="json"),
+                "lock": str(picked.lock_path),
+                "stale": picked.stale,
+                "estimate": cost.__dict__,
+            }
+        )
         return
     out.print(f"[green]✓[/] picked take {take} of {scene} ({picked.lock_path.name})")
     if picked.stale:
         price = str(cost) if prepared.backend.billed else f"free here; on kie.ai: {cost}"
-        err.print(f"now to generate: {', '.join(picked.stale)} — {price}; run "
-                  f"`storyboard render {file}`", markup=False)  # fmt: skip
+        err.print(
+            f"now to generate: {', '.join(picked.stale)} — {price}; run `storyboard render {file}`",
+            markup=False,
+        )
     else:
         err.print(f"nothing to generate; `storyboard assemble {file}` uses the pick")
 
@@ -66,12 +74,15 @@ def reroll_command(
     n: Annotated[int, typer.Option("--n", min=1, max=4, help="How many more takes.")] = 1,
     backend: BackendOpt = None,
     state: StateOpt = None,
-    budget: Annotated[float | None, typer.Option(
-        help="Refuse to start when the estimate exceeds this many credits.",
-        show_default=False)] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            help="Refuse to start when the estimate exceeds this many credits.", show_default=False
+        ),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Don't ask before paying.")] = False,
     as_json: JsonOpt = False,
-) -> None:  # fmt: skip
+) -> None:
     """Generate N more takes of SCENE (through the same cost gate as render); pick one with
     `storyboard pick`. Exit: 0 done, 1 a generation failed, 2 invalid input, 3 refused."""
     before = prepare_or_exit(file, backend, state)
@@ -84,12 +95,15 @@ def reroll_command(
     options = RenderSession(prepared.backend).options()
     result = generate_or_exit(prepared, options, as_json, only=only)
     if as_json:
-        JsonLines.write({"event": "summary", "scene": scene, "new_takes": sorted(new),
-                         **result.to_json()})  # fmt: skip
+        JsonLines.write(
+            {"event": "summary", "scene": scene, "new_takes": sorted(new), **result.to_json()}
+        )
         return
     takes = ", ".join(str(t) for t in range(have + 1, have + n + 1))
-    out.print(f"[green]✓[/] take(s) {takes} of {scene} generated; pick one with "
-              f"`storyboard pick {file} {scene} TAKE`")  # fmt: skip
+    out.print(
+        f"[green]✓[/] take(s) {takes} of {scene} generated; pick one with "
+        f"`storyboard pick {file} {scene} TAKE`"
+    )
 
 
 def _upstream_to_generate(prepared: Prepared, scene: str) -> set[str]:

@@ -334,16 +334,30 @@ def _render_pieces(
         on_frames = functools.partial(_video_progress, steps, done, total)
         if piece.renderer == "moviepy":
             render_moviepy_piece(
-                timeline, pictures.clips, infos, titles, (piece.out_start, piece.out_end),
-                encoding, file, base_dir=pictures.base_dir, bridge_for=bridge_for,
-                like=_copied_info(timeline, infos), on_frames=on_frames,
-            )  # fmt: skip
+                timeline,
+                pictures.clips,
+                infos,
+                titles,
+                (piece.out_start, piece.out_end),
+                encoding,
+                file,
+                base_dir=pictures.base_dir,
+                bridge_for=bridge_for,
+                like=_copied_info(timeline, infos),
+                on_frames=on_frames,
+            )
             done += piece.frames
             continue
         args = render_args(
-            timeline, infos, piece.out_start, piece.out_end, titles, encoding, file,
+            timeline,
+            infos,
+            piece.out_start,
+            piece.out_end,
+            titles,
+            encoding,
+            file,
             bridge_for=bridge_for,
-        )  # fmt: skip
+        )
         render_range(args, piece.frames, on_frames)
         done += piece.frames
 
@@ -547,8 +561,16 @@ def _write_handoffs(
             paths["srt"], paths["vtt"] = (report.path.with_suffix(s) for s in (".srt", ".vtt"))
             write_sidecars(made.cues, timeline.fps, paths["srt"], paths["vtt"])
         if edit.exports:
-            nle = build_nle(timeline, clips, infos, edit, made.cues, name=name,
-                            music=made.music, base_dir=made.base_dir)  # fmt: skip
+            nle = build_nle(
+                timeline,
+                clips,
+                infos,
+                edit,
+                made.cues,
+                name=name,
+                music=made.music,
+                base_dir=made.base_dir,
+            )
             for fmt in edit.exports:
                 paths[f"export_{fmt}"] = write_export(nle, fmt, export_path(report.path, fmt))
 

@@ -51,8 +51,10 @@ def burn_in_spans(
             start = max(place.start, place.start + clip_start - place.source_in)
             end = min(place.end, place.start + clip_end - place.source_in)
             if end > start:
-                text = (f"{place.scene_id} · shot {index + 1}/{len(durations)} · take "
-                        f"{takes.get(place.scene_id, 1)}")  # fmt: skip
+                text = (
+                    f"{place.scene_id} · shot {index + 1}/{len(durations)} · take "
+                    f"{takes.get(place.scene_id, 1)}"
+                )
                 spans.append(BurnInSpan(round(start, 3), round(end, 3), text))
             clip_start = clip_end
     return spans
@@ -65,18 +67,43 @@ def burn_in(video: Path, spans: Sequence[BurnInSpan], *, fps: int, crf: int, pre
         font.write_bytes(_font_bytes())
         partial = Path(scratch) / f"burned{video.suffix}"
         encoding = VideoEncoding(preset=preset, crf=crf, gop=fps)
-        run_ffmpeg([
-            "-y", "-v", "error", "-i", str(video), "-vf", _filters(spans, font, fps),
-            "-map", "0:v", "-map", "0:a?", *encoding.video_args(), "-c:a", "copy",
-            "-threads", "2", "-map_metadata", "-1", "-fflags", "+bitexact",
-            "-flags:v", "+bitexact", "-movflags", "+faststart", str(partial),
-        ])  # fmt: skip
+        run_ffmpeg(
+            [
+                "-y",
+                "-v",
+                "error",
+                "-i",
+                str(video),
+                "-vf",
+                _filters(spans, font, fps),
+                "-map",
+                "0:v",
+                "-map",
+                "0:a?",
+                *encoding.video_args(),
+                "-c:a",
+                "copy",
+                "-threads",
+                "2",
+                "-map_metadata",
+                "-1",
+                "-fflags",
+                "+bitexact",
+                "-flags:v",
+                "+bitexact",
+                "-movflags",
+                "+faststart",
+                str(partial),
+            ]
+        )
         partial.replace(video)
 
 
 def _filters(spans: Sequence[BurnInSpan], font: Path, fps: int) -> str:
-    common = (f"fontfile='{_escape(str(font))}':fontcolor=white:fontsize=h/24:box=1:"
-              "boxcolor=black@0.55:boxborderw=10")  # fmt: skip
+    common = (
+        f"fontfile='{_escape(str(font))}':fontcolor=white:fontsize=h/24:box=1:"
+        "boxcolor=black@0.55:boxborderw=10"
+    )
     parts = [
         f"drawtext={common}:text='{_escape(s.text)}':x=w/40:y=h/30:"
         f"enable='between(t,{s.start:.3f},{s.end - 0.0005:.4f})'"

@@ -69,10 +69,27 @@ def encode_frames_args(
 ) -> list[str]:
     """ffmpeg arguments encoding ``frames`` raw RGB24 frames from stdin to video-only MP4."""
     args = [
-        "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{size[0]}x{size[1]}",
-        "-r", str(fps), "-i", "-", "-vf", picture, "-frames:v", str(frames),
-        *encoding.video_args(), "-threads", str(ENCODER_THREADS), "-an",
-    ]  # fmt: skip
+        "-v",
+        "error",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+        f"{size[0]}x{size[1]}",
+        "-r",
+        str(fps),
+        "-i",
+        "-",
+        "-vf",
+        picture,
+        "-frames:v",
+        str(frames),
+        *encoding.video_args(),
+        "-threads",
+        str(ENCODER_THREADS),
+        "-an",
+    ]
     if time_scale and time_scale.isdigit():
         args += ["-video_track_timescale", time_scale]
     return [*args, "-f", "mp4", "-y", str(out)]

@@ -163,12 +163,14 @@ def _markers_onto_clips(otio: Any, timeline: Any) -> None:
             placed = clip.trimmed_range_in_parent()
             if placed.start_time <= at < placed.end_time_exclusive():
                 moved = otio.schema.Marker(
-                    name=marker.name, color=marker.color, metadata=marker.metadata,
+                    name=marker.name,
+                    color=marker.color,
+                    metadata=marker.metadata,
                     marked_range=otio.opentime.TimeRange(
                         clip.source_range.start_time + (at - placed.start_time),
                         marker.marked_range.duration,
                     ),
-                )  # fmt: skip
+                )
                 clip.markers.append(moved)
                 break
 

@@ -222,8 +222,11 @@ def _overlay_clip(
             available_range=otio.opentime.TimeRange(_rt(0, info.fps), _rt(info.frames, info.fps)),
         )
         name = f"{clip.scene_id} (picture-in-picture)"
-        metadata |= {"kind": "picture-in-picture", "scene_id": clip.scene_id,
-                     "source_file": str(clip.path.resolve())}  # fmt: skip
+        metadata |= {
+            "kind": "picture-in-picture",
+            "scene_id": clip.scene_id,
+            "source_file": str(clip.path.resolve()),
+        }
     return otio.schema.Clip(
         name=name,
         media_reference=reference,
@@ -349,9 +352,11 @@ def _text_clip(text: str, frames: int, fps: int, kind: str, extra: dict[str, Any
     )
     name = " ".join(text.split())[:60]
     return otio.schema.Clip(
-        name=name, media_reference=reference, source_range=rng,
+        name=name,
+        media_reference=reference,
+        source_range=rng,
         metadata={"storyboard": {"kind": kind, **extra}},
-    )  # fmt: skip
+    )
 
 
 def _spans_track(name: str, spans: Sequence[tuple[int, int, Any]], fps: int) -> Any:
@@ -363,8 +368,11 @@ def _spans_track(name: str, spans: Sequence[tuple[int, int, Any]], fps: int) -> 
         if end <= start:
             continue
         if start > cursor:
-            track.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(
-                _rt(0, fps), _rt(start - cursor, fps))))  # fmt: skip
+            track.append(
+                otio.schema.Gap(
+                    source_range=otio.opentime.TimeRange(_rt(0, fps), _rt(start - cursor, fps))
+                )
+            )
         first = item.source_range.start_time if item.source_range else _rt(0, fps)
         item.source_range = otio.opentime.TimeRange(first, _rt(end - start, fps))
         track.append(item)
@@ -381,10 +389,11 @@ def _music_track(music: MusicBed, total: int, fps: int) -> Any:
         target_url=music.path.resolve().as_uri(), available_range=available
     )
     clip = otio.schema.Clip(
-        name=music.path.name, media_reference=reference,
+        name=music.path.name,
+        media_reference=reference,
         source_range=otio.opentime.TimeRange(_rt(0, fps), _rt(length, fps)),
         metadata={"storyboard": {"kind": "music"}},
-    )  # fmt: skip
+    )
     track = otio.schema.Track(name="A2 music", kind=otio.schema.TrackKind.Audio)
     track.append(clip)
     return track
@@ -427,11 +436,13 @@ def nle_timeline(
     if music is not None:
         result.tracks.append(_music_track(music, timeline.total_frames, fps))
     for span in timeline.titles:
-        result.tracks.markers.append(otio.schema.Marker(
-            name=" ".join(span.title.text.split()),
-            marked_range=otio.opentime.TimeRange(_rt(span.start, fps), _rt(span.frames, fps)),
-            metadata={"storyboard": {"kind": "title", "style": span.title.style}},
-        ))  # fmt: skip
+        result.tracks.markers.append(
+            otio.schema.Marker(
+                name=" ".join(span.title.text.split()),
+                marked_range=otio.opentime.TimeRange(_rt(span.start, fps), _rt(span.frames, fps)),
+                metadata={"storyboard": {"kind": "title", "style": span.title.style}},
+            )
+        )
     result.tracks.markers.extend(_cue_marker(cue, fps) for cue in cues)
     result.metadata["storyboard"] = {"fps": fps, "size": [timeline.width, timeline.height]}
     result.metadata["fcp_xml"] = _fcp7_sequence_format(timeline)
@@ -442,9 +453,12 @@ def _fcp7_sequence_format(timeline: Timeline) -> dict[str, Any]:
     """The sequence's frame size and rate, so Premiere and Resolve open it at the edit's."""
     rate = {"timebase": str(timeline.fps), "ntsc": "FALSE"}
     sample = {
-        "rate": rate, "width": str(timeline.width), "height": str(timeline.height),
-        "pixelaspectratio": "square", "fielddominance": "none",
-    }  # fmt: skip
+        "rate": rate,
+        "width": str(timeline.width),
+        "height": str(timeline.height),
+        "pixelaspectratio": "square",
+        "fielddominance": "none",
+    }
     return {"media": {"video": {"format": {"samplecharacteristics": sample}}}}
 
 

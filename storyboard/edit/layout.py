@@ -123,11 +123,15 @@ def _clamped(x: int, y: int, size: tuple[int, int], safe: Box) -> Box:
 
 def _ranked(item: Overlay, frame: tuple[int, int], detail: DetailMap | None) -> list[Box]:
     safe = safe_area(frame)
-    boxes = list(dict.fromkeys(_clamped(x, y, item.size, safe) for x, y in _places(
-        item.style, item.size, frame)))  # fmt: skip
+    boxes = list(
+        dict.fromkeys(
+            _clamped(x, y, item.size, safe) for x, y in _places(item.style, item.size, frame)
+        )
+    )
     if detail is not None:
-        score = {b: box_detail(detail, b, frame) + PREFERENCE_PENALTY * i for i, b in
-                 enumerate(boxes)}  # fmt: skip
+        score = {
+            b: box_detail(detail, b, frame) + PREFERENCE_PENALTY * i for i, b in enumerate(boxes)
+        }
         boxes.sort(key=score.__getitem__)
     first = boxes[0]
     steps = [Box(first.x, y, *item.size) for y in _steps(item.style, first.y, item.size[1], safe)]

@@ -340,7 +340,20 @@ def edit_clip(
 def _decode_pcm(path: Path) -> npt.NDArray[np.float32]:
     """An audio file decoded to (n, 2) float32 at 48 kHz (priming removed by the decoder)."""
     out, _ = run_ffmpeg_capture(
-        ["-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", "2", "-ar", str(AUDIO_RATE),
-         "-f", "f32le", "-"]
-    )  # fmt: skip
+        [
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-map",
+            "0:a:0",
+            "-ac",
+            "2",
+            "-ar",
+            str(AUDIO_RATE),
+            "-f",
+            "f32le",
+            "-",
+        ]
+    )
     return np.frombuffer(out, "<f4").reshape(-1, 2).copy()

@@ -65,9 +65,21 @@ _verified: dict[tuple[object, ...], BridgeEncoder | None] = {}
 
 def _trial_args(info: ClipInfo, encoding: VideoEncoding, out: Path) -> list[str]:
     return [
-        "-v", "error", "-i", str(info.path), "-map", "0:v:0", "-frames:v", "2", "-an",
-        *encoding.video_args(), "-f", "mp4", "-y", str(out),
-    ]  # fmt: skip
+        "-v",
+        "error",
+        "-i",
+        str(info.path),
+        "-map",
+        "0:v:0",
+        "-frames:v",
+        "2",
+        "-an",
+        *encoding.video_args(),
+        "-f",
+        "mp4",
+        "-y",
+        str(out),
+    ]
 
 
 def find_bridge_encoder(

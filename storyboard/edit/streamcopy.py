@@ -81,10 +81,21 @@ def encode_audio_args(
     """Encode the finished sound track to AAC once (``out`` is an .m4a)."""
     return [
         *raw_input,
-        "-af", audio_filter,
-        "-c:a", "aac", "-b:a", bitrate, "-ar", str(AUDIO_RATE), "-ac", "2",
-        "-f", "mp4", "-y", str(out),
-    ]  # fmt: skip
+        "-af",
+        audio_filter,
+        "-c:a",
+        "aac",
+        "-b:a",
+        bitrate,
+        "-ar",
+        str(AUDIO_RATE),
+        "-ac",
+        "2",
+        "-f",
+        "mp4",
+        "-y",
+        str(out),
+    ]
 
 
 def mux_args(list_file: Path, audio: Path, timeline: Timeline, out: Path) -> list[str]:
@@ -95,11 +106,31 @@ def mux_args(list_file: Path, audio: Path, timeline: Timeline, out: Path) -> lis
     """
     container = "mov" if out.suffix.lower() == ".mov" else "mp4"
     return [
-        "-f", "concat", "-safe", "0", "-i", str(list_file), "-i", str(audio),
-        "-map", "0:v:0", "-map", "1:a:0", "-c", "copy",
-        "-frames:v", str(timeline.total_frames), "-map_metadata", "-1",
-        "-movflags", "+faststart", "-f", container, "-y", str(out),
-    ]  # fmt: skip
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        "-i",
+        str(list_file),
+        "-i",
+        str(audio),
+        "-map",
+        "0:v:0",
+        "-map",
+        "1:a:0",
+        "-c",
+        "copy",
+        "-frames:v",
+        str(timeline.total_frames),
+        "-map_metadata",
+        "-1",
+        "-movflags",
+        "+faststart",
+        "-f",
+        container,
+        "-y",
+        str(out),
+    ]
 
 
 def mux_encode_args(
@@ -121,17 +152,52 @@ def mux_encode_args(
     """
     container = "mov" if out.suffix.lower() == ".mov" else "mp4"
     args = [
-        "-f", "concat", "-safe", "0", "-i", str(list_file), *raw_input,
-        "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-af", audio_filter,
-        "-c:a", "aac", "-b:a", bitrate, "-ar", str(AUDIO_RATE), "-ac", "2",
-        "-frames:v", str(timeline.total_frames), "-map_metadata", "-1",
-        "-movflags", "+faststart", "-f", container, "-y", str(out),
-    ]  # fmt: skip
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        "-i",
+        str(list_file),
+        *raw_input,
+        "-map",
+        "0:v:0",
+        "-map",
+        "1:a:0",
+        "-c:v",
+        "copy",
+        "-af",
+        audio_filter,
+        "-c:a",
+        "aac",
+        "-b:a",
+        bitrate,
+        "-ar",
+        str(AUDIO_RATE),
+        "-ac",
+        "2",
+        "-frames:v",
+        str(timeline.total_frames),
+        "-map_metadata",
+        "-1",
+        "-movflags",
+        "+faststart",
+        "-f",
+        container,
+        "-y",
+        str(out),
+    ]
     if measure_filter:
         args += [
-            "-dec", "0:1", "-filter_complex", f"[dec:0]{measure_filter}[loudness]",
-            "-map", "[loudness]", "-f", "null", "-",
-        ]  # fmt: skip
+            "-dec",
+            "0:1",
+            "-filter_complex",
+            f"[dec:0]{measure_filter}[loudness]",
+            "-map",
+            "[loudness]",
+            "-f",
+            "null",
+            "-",
+        ]
     return args
 
 
@@ -140,9 +206,19 @@ def retime_args(piece: Path, frames: int) -> list[str]:
     to ``retimed-<name>`` next to it."""
     out = piece.with_name(f"retimed-{piece.name}")
     return [
-        "-i", str(piece), "-map", "0:v:0", "-c", "copy",
-        "-bsf:v", f"setts=dts=DTS-{frames}*DURATION", "-f", "mp4", "-y", str(out),
-    ]  # fmt: skip
+        "-i",
+        str(piece),
+        "-map",
+        "0:v:0",
+        "-c",
+        "copy",
+        "-bsf:v",
+        f"setts=dts=DTS-{frames}*DURATION",
+        "-f",
+        "mp4",
+        "-y",
+        str(out),
+    ]
 
 
 def run_all(commands: Sequence[list[str]], workers: int = 2) -> None:

@@ -255,16 +255,21 @@ def _trimmed_span(
         src_in = round(trim.start * info.fps)
         if trim.end is not None:
             if trim.end > info.duration + 1 / info.fps:
-                problems.append(EditProblem(
-                    ("edit", "trims", sid, "out"),
-                    f"{trim.end:g} s is past the end of the scene's clip ({info.duration:g} s)",
-                ))  # fmt: skip
+                problems.append(
+                    EditProblem(
+                        ("edit", "trims", sid, "out"),
+                        f"{trim.end:g} s is past the end of the scene's clip ({info.duration:g} s)",
+                    )
+                )
             src_out = min(info.frames, round(trim.end * info.fps))
         if src_in >= src_out:
-            problems.append(EditProblem(
-                ("edit", "trims", sid, "in"),
-                f"nothing is left of the {info.duration:g} s clip after cutting {trim.start:g} s",
-            ))  # fmt: skip
+            problems.append(
+                EditProblem(
+                    ("edit", "trims", sid, "in"),
+                    f"nothing is left of the {info.duration:g} s clip "
+                    f"after cutting {trim.start:g} s",
+                )
+            )
     frames = round((src_out - src_in) * fps / info.fps / speed)
     return src_in, src_out, frames
 
@@ -286,10 +291,13 @@ def _resolve_joins(
         elif missing := [s for s in (a, b) if s not in position]:
             problems.append(EditProblem(where, f"scene {missing[0]!r} is not in edit.order"))
         elif position[b] != position[a] + 1:
-            problems.append(EditProblem(
-                where, f"{a!r} and {b!r} are not adjacent in the edit",
-                hint="a transition joins a scene to the one right after it",
-            ))  # fmt: skip
+            problems.append(
+                EditProblem(
+                    where,
+                    f"{a!r} and {b!r} are not adjacent in the edit",
+                    hint="a transition joins a scene to the one right after it",
+                )
+            )
         elif (a, b) in joins:
             problems.append(EditProblem(where, "a second transition for the same join"))
         else:
@@ -337,10 +345,19 @@ def _layout(
         clip = index[sid]
         scenes.append(
             Scene(
-                sid, clip, src_in, src_out, infos[clip].fps, start, frames, head, tail,
-                speed=speeds.get(sid, 1.0), composite=sid in composite,
+                sid,
+                clip,
+                src_in,
+                src_out,
+                infos[clip].fps,
+                start,
+                frames,
+                head,
+                tail,
+                speed=speeds.get(sid, 1.0),
+                composite=sid in composite,
             )
-        )  # fmt: skip
+        )
     return tuple(scenes)
 
 
@@ -355,13 +372,15 @@ def _check_fit(
             joins = [(scenes[i - 1].scene_id, s.scene_id)] if i else []
             joins += [(s.scene_id, scenes[i + 1].scene_id)] if i + 1 < len(scenes) else []
             which = [j for j, t in enumerate(transitions) if tuple(t.between) in joins]
-            problems.append(EditProblem(
-                ("edit", "transitions", *which[-1:], "duration"),
-                f"the transitions of scene {s.scene_id!r} ({s.head_busy / fps:g} s + "
-                f"{s.tail_busy / fps:g} s) are longer than the scene ({s.frames / fps:g} s"
-                f"{' after its trim' if s.src_in or s.src_out else ''})",
-                hint="shorten the transition, or trim less of the scene",
-            ))  # fmt: skip
+            problems.append(
+                EditProblem(
+                    ("edit", "transitions", *which[-1:], "duration"),
+                    f"the transitions of scene {s.scene_id!r} ({s.head_busy / fps:g} s + "
+                    f"{s.tail_busy / fps:g} s) are longer than the scene ({s.frames / fps:g} s"
+                    f"{' after its trim' if s.src_in or s.src_out else ''})",
+                    hint="shorten the transition, or trim less of the scene",
+                )
+            )
 
 
 def _resolve_titles(
@@ -379,11 +398,13 @@ def _resolve_titles(
             offset = by_id[title.scene].start
         start = offset + round(title.start * fps)
         if start >= total:
-            problems.append(EditProblem(
-                ("edit", "titles", i, "start"),
-                f"{start / fps:g} s is after the end of the edit ({total / fps:g} s)",
-                hint="start the title earlier",
-            ))  # fmt: skip
+            problems.append(
+                EditProblem(
+                    ("edit", "titles", i, "start"),
+                    f"{start / fps:g} s is after the end of the edit ({total / fps:g} s)",
+                    hint="start the title earlier",
+                )
+            )
             continue
         end = min(total, start + max(1, round(title.duration * fps)))
         fade = min(round(title.fade * fps), (end - start) // 2)
@@ -399,10 +420,12 @@ def _resolve_overlays(
     for i, overlay in enumerate(overlays):
         start = round(overlay.start * fps)
         if start >= total:
-            problems.append(EditProblem(
-                ("edit", "overlays", i, "start"),
-                f"{start / fps:g} s is after the end of the edit ({total / fps:g} s)",
-            ))  # fmt: skip
+            problems.append(
+                EditProblem(
+                    ("edit", "overlays", i, "start"),
+                    f"{start / fps:g} s is after the end of the edit ({total / fps:g} s)",
+                )
+            )
             continue
         end = total if overlay.end is None else min(total, round(overlay.end * fps))
         end = max(end, start + 1)

@@ -115,9 +115,13 @@ def _draw_block(
     for line in lines:
         x = accent + pad[0] + (0 if align == "left" else (width - line.width) // 2)
         draw.text(
-            (x, y), line.text, font=line.font, fill=(*rgb, line.alpha),
-            stroke_width=stroke, stroke_fill=(0, 0, 0, 255),
-        )  # fmt: skip
+            (x, y),
+            line.text,
+            font=line.font,
+            fill=(*rgb, line.alpha),
+            stroke_width=stroke,
+            stroke_fill=(0, 0, 0, 255),
+        )
         y += line.height + gap
     return image
 
@@ -157,9 +161,12 @@ def render_title(
         ]
         pad = (round(px * (0.45 if lower else 0.8)), round(px * (0.3 if lower else 0.45)))
         return _draw_block(
-            lines, rgb, pad=pad, align="left" if lower else "center",
+            lines,
+            rgb,
+            pad=pad,
+            align="left" if lower else "center",
             accent=max(2, px // 8) if lower else 0,
-        )  # fmt: skip
+        )
 
     px = max(8, round(default_text_height(title) * text_unit(frame)))
     return _fitted(draw, px, safe_area(frame))

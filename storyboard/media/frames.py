@@ -19,6 +19,21 @@ def extract_last_frame(clip: Path, out: Path) -> Path:
     every continuity chain).
     """
     with atomic_path(out) as tmp:
-        run_ffmpeg(["-y", "-v", "error", "-sseof", "-1", "-i", str(clip), "-an", "-vf",
-                    "reverse", "-frames:v", "1", str(tmp)])  # fmt: skip
+        run_ffmpeg(
+            [
+                "-y",
+                "-v",
+                "error",
+                "-sseof",
+                "-1",
+                "-i",
+                str(clip),
+                "-an",
+                "-vf",
+                "reverse",
+                "-frames:v",
+                "1",
+                str(tmp),
+            ]
+        )
     return out

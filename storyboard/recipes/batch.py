@@ -77,11 +77,14 @@ class PlannedJob:
         """The summary of ``prepared`` (whether it is done is read from its journal)."""
         plan, status = prepared.plan, prepared.status
         return cls(
-            job, [p.key for p in plan.generations.values()],
+            job,
+            [p.key for p in plan.generations.values()],
             {s: st.kind for s, st in status.items()},
             {p.key: p.estimate for s, p in plan.generations.items() if status[s].will_pay},
-            plan.prices.source, is_done(prepared, job.output), warnings,
-        )  # fmt: skip
+            plan.prices.source,
+            is_done(prepared, job.output),
+            warnings,
+        )
 
     def paying(self) -> dict[str, Estimate]:
         """Content key -> estimate of each generation the next run pays for."""
@@ -116,30 +119,37 @@ class BatchPlan:
             paying.update(planned.paying())
         prices = self.jobs[0].prices if self.jobs else ""
         return {
-            "credits": sum(e.credits for e in paying.values()), "generations": len(paying),
+            "credits": sum(e.credits for e in paying.values()),
+            "generations": len(paying),
             "seconds": sum(e.seconds for e in paying.values()),
-            "usd": round(sum(e.usd for e in paying.values()), 2), "prices": prices,
-        }  # fmt: skip
+            "usd": round(sum(e.usd for e in paying.values()), 2),
+            "prices": prices,
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "recipe": self.recipe.name, "backend": self.backend.description,
-            "out": str(self.out_dir), "estimate": self.cost(),
+            "recipe": self.recipe.name,
+            "backend": self.backend.description,
+            "out": str(self.out_dir),
+            "estimate": self.cost(),
             "jobs": [_planned_json(j) for j in self.jobs],
             "invalid": [r.to_json() for r in self.invalid],
-        }  # fmt: skip
+        }
 
 
 def _planned_json(planned: PlannedJob) -> dict[str, Any]:
     job, status = planned.job, planned.status
     return {
-        "row": job.row_number, "variant": job.variant, "where": job.where,
-        "storyboard": str(job.storyboard), "output": str(job.output),
+        "row": job.row_number,
+        "variant": job.variant,
+        "where": job.where,
+        "storyboard": str(job.storyboard),
+        "output": str(job.output),
         "status": "cached" if planned.cached else "to render",
         "generations": dict(status),
         "credits": sum(e.credits for e in planned.paying().values()),
         "warnings": planned.warnings,
-    }  # fmt: skip
+    }
 
 
 # -- planning ----------------------------------------------------------------------------
@@ -164,11 +174,16 @@ def plan_batch(
     run = loaded.recipe.run
     chosen = backend if isinstance(backend, Backend) else _backend(backend, run.backend)
     settings = RenderSettings(
-        chosen.name, chosen.namespace, concurrency or run.concurrency, rate or run.rate,
-        resubmit_uncertain=resubmit_uncertain, shared=chosen.persistent,
-    )  # fmt: skip
-    plan = BatchPlan(loaded, out_dir.resolve(), chosen, settings,
-                     budget if budget is not None else run.budget)  # fmt: skip
+        chosen.name,
+        chosen.namespace,
+        concurrency or run.concurrency,
+        rate or run.rate,
+        resubmit_uncertain=resubmit_uncertain,
+        shared=chosen.persistent,
+    )
+    plan = BatchPlan(
+        loaded, out_dir.resolve(), chosen, settings, budget if budget is not None else run.budget
+    )
     base = [loaded.defaults_layer()]
     if params:
         cli = loaded.cli_layer(dict(params), (cwd or Path.cwd()).resolve())
@@ -193,9 +208,13 @@ class _Materializer:
     """Turns rows into planned jobs (or invalid results) for one batch plan."""
 
     def __init__(
-        self, plan: BatchPlan, base: list[Layer], *, from_rows: bool,
+        self,
+        plan: BatchPlan,
+        base: list[Layer],
+        *,
+        from_rows: bool,
         inputs: tuple[Path, ...] = (),
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.plan, self.base, self.from_rows = plan, base, from_rows
         self.inputs = inputs
         """The recipe and the rows file: no output may overwrite them."""
@@ -228,13 +247,23 @@ class _Materializer:
             self.add_job(row, where, values, staged, variant)
 
     def add_job(
-        self, row: Row, where: str, values: dict[str, Any], staged: dict[Path, str],
+        self,
+        row: Row,
+        where: str,
+        values: dict[str, Any],
+        staged: dict[Path, str],
         variant: str | None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         try:
-            instance = instantiate(self.plan.recipe, values, staged, row_number=row.number,
-                                   variant=variant, row=row.values,
-                                   known_text=self.skeletons.text)  # fmt: skip
+            instance = instantiate(
+                self.plan.recipe,
+                values,
+                staged,
+                row_number=row.number,
+                variant=variant,
+                row=row.values,
+                known_text=self.skeletons.text,
+            )
         except InstanceInvalid as exc:
             self.plan.invalid.append(_invalid(row.number, variant, where, exc.diagnostics))
             return
@@ -247,15 +276,23 @@ class _Materializer:
             return
         self.outputs[output] = instance.label
         path = write_instance(instance, self.plan.work_dir, self.copied)
-        job = Job(row.number, variant, where, path, output, journal_path(path, self.plan.backend),
-                  inputs=(*self.inputs, *instance.assets.values()))  # fmt: skip
+        job = Job(
+            row.number,
+            variant,
+            where,
+            path,
+            output,
+            journal_path(path, self.plan.backend),
+            inputs=(*self.inputs, *instance.assets.values()),
+        )
         self.plan_job(job, self.skeletons.load(instance.text, instance.context, path))
 
     def plan_job(self, job: Job, loaded: LoadedStoryboard) -> None:
         report = validate_loaded(loaded, shared=self.shared)
         if not report.ok:
-            self.plan.invalid.append(_invalid(job.row_number, job.variant, job.where,
-                                              report.errors))  # fmt: skip
+            self.plan.invalid.append(
+                _invalid(job.row_number, job.variant, job.where, report.errors)
+            )
             return
         if (overwrites := output_problem(job, report, self.resolve)) is not None:
             hint = "choose another --out folder, or another run.output in the recipe"
@@ -280,19 +317,25 @@ class _Materializer:
         hashes = {f: self.hash(base, f) for f in sorted(files)}
         backend = self.plan.backend
         if job.state.is_file():
-            plan = build_plan(report.generations, hashes, namespace=backend.namespace,
-                              renderer=backend.renderer)  # fmt: skip
+            plan = build_plan(
+                report.generations, hashes, namespace=backend.namespace, renderer=backend.renderer
+            )
             with StateStore(job.state) as store:
                 status = plan_status(plan, store, str(job.storyboard.resolve()))
             prepared = Prepared(report, plan, backend, job.state, status)
             return PlannedJob.of(job, prepared, warnings)
-        picked = picked_generations(report.generations, hashes, namespace=backend.namespace,
-                                    renderer=backend.renderer)  # fmt: skip
+        picked = picked_generations(
+            report.generations, hashes, namespace=backend.namespace, renderer=backend.renderer
+        )
         return PlannedJob(
-            job, [p.key for p in picked.values()], dict.fromkeys(picked, "new"),
-            {p.key: p.estimate for p in picked.values()}, DEFAULT_PRICES.source, False,
+            job,
+            [p.key for p in picked.values()],
+            dict.fromkeys(picked, "new"),
+            {p.key: p.estimate for p in picked.values()},
+            DEFAULT_PRICES.source,
+            False,
             warnings,
-        )  # fmt: skip
+        )
 
     def hash(self, base: Path, name: str) -> str:
         """sha256 of the file ``name`` in ``base``, once per batch (rows share their
@@ -315,8 +358,9 @@ def journal_path(storyboard: Path, backend: Backend) -> Path:
 
 def _invalid(number: int, variant: str | None, where: str, problems: list[Diagnostic]) -> JobResult:
     first = problems[0].message if problems else "invalid"
-    return JobResult(number, variant, where, "invalid", error=first,
-                     diagnostics=[str(p) for p in problems])  # fmt: skip
+    return JobResult(
+        number, variant, where, "invalid", error=first, diagnostics=[str(p) for p in problems]
+    )
 
 
 def is_done(prepared: Prepared, output: Path) -> bool:
@@ -392,12 +436,16 @@ class BatchResult:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "done": self.count("done"), "cached": self.count("cached"),
-            "failed": self.count("failed"), "invalid": self.count("invalid"),
-            "credits": self.credits, "tasks_created": self.tasks_created,
+            "done": self.count("done"),
+            "cached": self.count("cached"),
+            "failed": self.count("failed"),
+            "invalid": self.count("invalid"),
+            "credits": self.credits,
+            "tasks_created": self.tasks_created,
             "elapsed_s": round(self.elapsed, 3),
-            "videos_per_minute": round(self.videos_per_minute, 2), "runner": self.runner,
-        }  # fmt: skip
+            "videos_per_minute": round(self.videos_per_minute, 2),
+            "runner": self.runner,
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {"summary": self.summary(), "rows": [r.to_json() for r in self.results]}
@@ -429,8 +477,9 @@ def run_batch(
         results += run_on_cluster(client, chains, plan.settings, on_result)
         runner = f"dask ({client.scheduler.address})"
     else:
-        results += asyncio.run(run_inprocess(chains, plan.settings, plan.backend, parallel,
-                                             on_result))  # fmt: skip
+        results += asyncio.run(
+            run_inprocess(chains, plan.settings, plan.backend, parallel, on_result)
+        )
         runner = f"in-process ({parallel} at once)"
     results.sort(key=lambda r: (r.row_number, r.variant or ""))
     return BatchResult(results, time.monotonic() - started, runner)

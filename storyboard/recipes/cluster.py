@@ -65,9 +65,11 @@ def connect(address: str, *, workers: int = 2, threads: int = 2) -> Iterator[Any
         return
     with dask.config.set(LOCAL_CLUSTER_CONFIG):
         cluster = dd.LocalCluster(
-            n_workers=workers, threads_per_worker=threads, processes=True,
+            n_workers=workers,
+            threads_per_worker=threads,
+            processes=True,
             dashboard_address=":0",  # a free port: never "8787 is already in use"
-        )  # fmt: skip
+        )
         with cluster, dd.Client(cluster) as client:
             yield client
 
@@ -91,8 +93,11 @@ def _run_chains(
     on_result: Callable[[JobResult], None],
 ) -> list[JobResult]:
     as_completed = distributed().as_completed
-    limits = ClusterLimits.create(client, settings.concurrency, settings.rate) if (
-        settings.shared) else None  # fmt: skip
+    limits = (
+        ClusterLimits.create(client, settings.concurrency, settings.rate)
+        if (settings.shared)
+        else None
+    )
     jobs: dict[str, Job] = {}
     futures = []
     batch = uuid.uuid4().hex[:8]
@@ -101,8 +106,15 @@ def _run_chains(
             previous = None
             for job in chain:
                 after = () if previous is None else (previous,)
-                future = client.submit(run_job, job, settings, limits, *after,
-                                       key=f"storyboard-{batch}-{job.key}", pure=False)  # fmt: skip
+                future = client.submit(
+                    run_job,
+                    job,
+                    settings,
+                    limits,
+                    *after,
+                    key=f"storyboard-{batch}-{job.key}",
+                    pure=False,
+                )
                 jobs[future.key] = job
                 futures.append(future)
                 previous = future
@@ -119,7 +131,8 @@ def _collect(future: Any, job: Job, on_result: Callable[[JobResult], None]) -> J
     try:
         result: JobResult = future.result()
     except Exception as exc:  # the cluster gave up on it (e.g. workers kept dying)
-        result = JobResult.of(job, "failed", error=f"the cluster could not run it: "
-                              f"{type(exc).__name__}: {exc}")  # fmt: skip
+        result = JobResult.of(
+            job, "failed", error=f"the cluster could not run it: {type(exc).__name__}: {exc}"
+        )
     on_result(result)
     return result

@@ -111,14 +111,17 @@ def storyboard_text(loaded: LoadedRecipe, context: dict[str, Any]) -> str:
 
 
 def _context(
-    loaded: LoadedRecipe, values: Mapping[str, Any], staged: Mapping[Path, str],
-    row_number: int, variant: str | None, row: Mapping[str, Any],
-) -> dict[str, Any]:  # fmt: skip
+    loaded: LoadedRecipe,
+    values: Mapping[str, Any],
+    staged: Mapping[Path, str],
+    row_number: int,
+    variant: str | None,
+    row: Mapping[str, Any],
+) -> dict[str, Any]:
     context: dict[str, Any] = {k: _staged(v, staged) for k, v in values.items()}
     if variant is not None:
         context.update(loaded.recipe.variants[variant])
-    context.update(row_number=row_number, variant=variant or "", recipe=loaded.name,
-                   row=dict(row))  # fmt: skip
+    context.update(row_number=row_number, variant=variant or "", recipe=loaded.name, row=dict(row))
     return context
 
 

@@ -98,10 +98,13 @@ class RenderSettings:
     ) -> RunOptions:
         """The session's options for ``backend`` with the batch's limits."""
         return RenderSession(backend).options(
-            resubmit_uncertain=self.resubmit_uncertain, concurrency=self.concurrency,
-            requests_per_second=self.rate, retry_budget=self.retry_budget, slots=slots,
+            resubmit_uncertain=self.resubmit_uncertain,
+            concurrency=self.concurrency,
+            requests_per_second=self.rate,
+            retry_budget=self.retry_budget,
+            slots=slots,
             limiter=limiter,
-        )  # fmt: skip
+        )
 
 
 @dataclass
@@ -149,18 +152,27 @@ async def render_job(
     started = time.monotonic()
     try:
         outcome = await RenderSession(backend).render(
-            job.storyboard, output=job.output, state_path=job.state, inputs=job.inputs,
-            options=settings.options(backend, slots, limiter), lock=lock,
-        )  # fmt: skip
+            job.storyboard,
+            output=job.output,
+            state_path=job.state,
+            inputs=job.inputs,
+            options=settings.options(backend, slots, limiter),
+            lock=lock,
+        )
     except StoryboardInvalid as exc:
-        return JobResult.of(job, "failed", error="the storyboard is invalid",
-                            diagnostics=[str(d) for d in exc.diagnostics],
-                            elapsed=time.monotonic() - started)  # fmt: skip
+        return JobResult.of(
+            job,
+            "failed",
+            error="the storyboard is invalid",
+            diagnostics=[str(d) for d in exc.diagnostics],
+            elapsed=time.monotonic() - started,
+        )
     except StoryboardError as exc:  # the job fails (e.g. its journal is in use); the batch goes on
         return JobResult.of(job, "failed", error=str(exc), elapsed=time.monotonic() - started)
     except Exception as exc:  # the job fails; the batch goes on
-        return JobResult.of(job, "failed", error=f"{type(exc).__name__}: {exc}",
-                            elapsed=time.monotonic() - started)  # fmt: skip
+        return JobResult.of(
+            job, "failed", error=f"{type(exc).__name__}: {exc}", elapsed=time.monotonic() - started
+        )
     return _result(job, outcome, time.monotonic() - started)
 
 
@@ -168,9 +180,12 @@ def _result(job: Job, outcome: RenderOutcome, elapsed: float) -> JobResult:
     run = outcome.result
     keys = [p.key for p in outcome.prepared.plan.generations.values()]
     common: dict[str, Any] = {
-        "credits": run.credits, "tasks_created": len(run.submitted), "elapsed": elapsed,
-        "keys": keys, "worker": _where_am_i(),
-    }  # fmt: skip
+        "credits": run.credits,
+        "tasks_created": len(run.submitted),
+        "elapsed": elapsed,
+        "keys": keys,
+        "worker": _where_am_i(),
+    }
     if not outcome.ok:
         errors = [f"{s}: {g.error}" for s, g in run.generations.items() if not g.ok]
         errors += [f"{n}: {e}" for n, e in run.other_failures.items()]
@@ -182,9 +197,12 @@ def _result(job: Job, outcome: RenderOutcome, elapsed: float) -> JobResult:
 
 @contextmanager
 def hold_journals(
-    jobs: Iterable[Job], settings: RenderSettings, *, wait: bool = False,
+    jobs: Iterable[Job],
+    settings: RenderSettings,
+    *,
+    wait: bool = False,
     on_wait: Callable[[str], None] | None = None,
-) -> Iterator[None]:  # fmt: skip
+) -> Iterator[None]:
     """Hold the batch's journal lock while its jobs run, when they share one journal
     (``settings.shared``): another batch or render on the same folder is then refused
     (:class:`~storyboard.run.lock.JournalBusy`) or, with ``wait``, waits; the jobs in

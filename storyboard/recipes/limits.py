@@ -57,8 +57,13 @@ class ClusterLimits:
         """Register the semaphore and the bucket's state on ``client``'s scheduler."""
         dd = distributed()
         batch = uuid.uuid4().hex[:12]
-        limits = cls(f"storyboard-slots-{batch}", concurrency, f"storyboard-rate-{batch}", rate,
-                     burst=concurrency)  # fmt: skip
+        limits = cls(
+            f"storyboard-slots-{batch}",
+            concurrency,
+            f"storyboard-rate-{batch}",
+            rate,
+            burst=concurrency,
+        )
         limits._semaphore(client).register()
         dd.Variable(limits.rate_name, client=client).set(0.0)
         return limits
@@ -80,9 +85,11 @@ class ClusterLimits:
     def _semaphore(self, client: Any) -> Any:
         """The slots semaphore, bound to ``client`` (not whichever client is the default)."""
         return distributed().Semaphore(
-            max_leases=self.concurrency, name=self.slots_name, scheduler_rpc=client.scheduler,
+            max_leases=self.concurrency,
+            name=self.slots_name,
+            scheduler_rpc=client.scheduler,
             loop=client.loop,
-        )  # fmt: skip
+        )
 
     @contextmanager
     def open(self) -> Iterator[tuple[ClusterSlots, ClusterRateLimiter]]:

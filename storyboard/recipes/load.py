@@ -81,15 +81,26 @@ class LoadedRecipe:
         """The recipe's default values, as the first layer of values."""
         defaults = {n: getattr(p, "default", None) for n, p in self.recipe.parameters.items()}
         return Layer(
-            {n: v for n, v in defaults.items() if v is not None}, self.folder, "default",
-            str(self.path), lines=self.param_lines(), prefix=("parameters",),
-        )  # fmt: skip
+            {n: v for n, v in defaults.items() if v is not None},
+            self.folder,
+            "default",
+            str(self.path),
+            lines=self.param_lines(),
+            prefix=("parameters",),
+        )
 
     def cli_layer(self, values: dict[str, Any], cwd: Path) -> Layer:
         """Values from ``--param``: files relative to ``cwd``, problems at the declaration."""
         line = self.source.locate(("parameters",))[0]
-        return Layer(values, cwd, "--param", str(self.path), line=line,
-                     lines=self.param_lines(), prefix=("parameters",))  # fmt: skip
+        return Layer(
+            values,
+            cwd,
+            "--param",
+            str(self.path),
+            line=line,
+            lines=self.param_lines(),
+            prefix=("parameters",),
+        )
 
     def template_diagnostic(self, message: str, line: int | None = None) -> Diagnostic:
         """A problem in the storyboard template (``line`` counted within the template)."""
@@ -108,8 +119,9 @@ def load_recipe(path: str | Path, *, builtin: bool = False) -> LoadedRecipe:
     try:
         text = read_text_file(file, limit=MAX_DOCUMENT_BYTES)
     except UnreadableFile as exc:
-        problem = Diagnostic(str(file), exc.line, exc.column, (),
-                             f"cannot read the recipe: {exc.message}")  # fmt: skip
+        problem = Diagnostic(
+            str(file), exc.line, exc.column, (), f"cannot read the recipe: {exc.message}"
+        )
         raise RecipeInvalid([problem]) from exc
     return load_recipe_text(text, file, builtin=builtin)
 
@@ -122,8 +134,13 @@ def load_recipe_text(text: str, path: str | Path, *, builtin: bool = False) -> L
     except DocumentError as exc:
         raise RecipeInvalid(exc.diagnostics) from exc
     if not isinstance(data, dict):
-        raise RecipeInvalid([source.diagnostic((), "a recipe is a mapping of keys (recipe, "
-                                                "name, parameters, storyboard, ...)")])  # fmt: skip
+        raise RecipeInvalid(
+            [
+                source.diagnostic(
+                    (), "a recipe is a mapping of keys (recipe, name, parameters, storyboard, ...)"
+                )
+            ]
+        )
     try:
         recipe = Recipe.model_validate(data)
     except ValidationError as exc:
@@ -208,13 +225,15 @@ def _check_templates(loaded: LoadedRecipe) -> list[Diagnostic]:
     try:
         env.parse(loaded.recipe.storyboard)
     except jinja2.TemplateSyntaxError as exc:
-        problems.append(loaded.template_diagnostic(f"template syntax error: {exc.message}",
-                                                   exc.lineno))  # fmt: skip
+        problems.append(
+            loaded.template_diagnostic(f"template syntax error: {exc.message}", exc.lineno)
+        )
     try:
         env.parse(loaded.recipe.run.output)
     except jinja2.TemplateSyntaxError as exc:
-        problems.append(loaded.source.diagnostic(("run", "output"), f"template syntax error: "
-                                                 f"{exc.message}"))  # fmt: skip
+        problems.append(
+            loaded.source.diagnostic(("run", "output"), f"template syntax error: {exc.message}")
+        )
     return problems
 
 

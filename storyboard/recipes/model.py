@@ -180,10 +180,16 @@ class StringsParam(_Param):
 
 
 Parameter = Annotated[
-    StringParam | IntegerParam | NumberParam | BooleanParam | ChoiceParam | FileParam
-    | ImagesParam | StringsParam,
+    StringParam
+    | IntegerParam
+    | NumberParam
+    | BooleanParam
+    | ChoiceParam
+    | FileParam
+    | ImagesParam
+    | StringsParam,
     Field(discriminator="type"),
-]  # fmt: skip
+]
 PARAMETER_TYPES = ("string", "integer", "number", "boolean", "choice", "file", "images", "strings")
 
 

@@ -137,10 +137,13 @@ def resolve_values(
         layer = next((lay for lay in reversed(layers) if _given(lay.values.get(name))), None)
         if layer is None:
             last = layers[-1] if layers else Layer({}, Path(), "", recipe.name)
-            problems.append(last.diagnostic(
-                name, f"required parameter {name!r} is missing",
-                f"give it with --param {name}=VALUE or a `{name}` column in the rows file",
-            ))  # fmt: skip
+            problems.append(
+                last.diagnostic(
+                    name,
+                    f"required parameter {name!r} is missing",
+                    f"give it with --param {name}=VALUE or a `{name}` column in the rows file",
+                )
+            )
             continue
         try:
             values[name] = fixed.coerce(param, layer, name)
@@ -175,9 +178,11 @@ def _unknown_names(recipe: Recipe, layer: Layer) -> list[Diagnostic]:
             continue
         close = difflib.get_close_matches(name, known, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known) or 'none'}"
-        problems.append(layer.diagnostic(
-            name, f"{layer.label}: recipe {recipe.name!r} has no parameter {name!r}", hint
-        ))  # fmt: skip
+        problems.append(
+            layer.diagnostic(
+                name, f"{layer.label}: recipe {recipe.name!r} has no parameter {name!r}", hint
+            )
+        )
     return problems
 
 
@@ -219,8 +224,10 @@ def _string(param: StringParam, raw: Any) -> str:
             f"shorten it to {param.max_length} characters or fewer",
         )
     if param.pattern is not None and not re.fullmatch(param.pattern, text):
-        raise ParamError(f"{_show(text)} does not match {param.pattern}", param.description
-                         or f"write a value matching {param.pattern}")  # fmt: skip
+        raise ParamError(
+            f"{_show(text)} does not match {param.pattern}",
+            param.description or f"write a value matching {param.pattern}",
+        )
     return text
 
 
@@ -356,8 +363,7 @@ def _items(raw: Any, separators: str) -> list[Any]:
 def _check_count(count: int, low: int, high: int | None, noun: str) -> None:
     wanted = f"{low}-{high}" if high is not None else f"at least {low}"
     if count < low or (high is not None and count > high):
-        raise ParamError(f"{count} {noun}(s) given; {wanted} are needed",
-                         f"give {wanted} {noun}s")  # fmt: skip
+        raise ParamError(f"{count} {noun}(s) given; {wanted} are needed", f"give {wanted} {noun}s")
 
 
 def _show(value: Any) -> str:

@@ -46,8 +46,13 @@ class Row:
 
     def layer(self) -> Layer:
         """The row's values as the last layer: files relative to the rows file."""
-        return Layer(self.values, self.file.resolve().parent, f"row {self.number}",
-                     str(self.file), line=self.line)  # fmt: skip
+        return Layer(
+            self.values,
+            self.file.resolve().parent,
+            f"row {self.number}",
+            str(self.file),
+            line=self.line,
+        )
 
 
 BadRow = tuple[int, Diagnostic]
@@ -60,16 +65,27 @@ def read_rows(path: Path) -> tuple[list[Row], list[BadRow]]:
     try:
         text = read_text_file(path, limit=MAX_ROWS_BYTES, encoding="utf-8-sig")
     except UnreadableFile as exc:
-        problem = Diagnostic(str(path), exc.line, exc.column, (),
-                             f"cannot read the rows: {exc.message}")  # fmt: skip
+        problem = Diagnostic(
+            str(path), exc.line, exc.column, (), f"cannot read the rows: {exc.message}"
+        )
         raise RowsInvalid([problem]) from exc
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return parse_csv(text, path), []
     if suffix in {".jsonl", ".ndjson", ".json"}:
         return parse_jsonl(text, path)
-    raise RowsInvalid([Diagnostic(str(path), 1, 1, (), "rows must be a .csv or .jsonl file",
-                                  hint="rename the file or convert it")])  # fmt: skip
+    raise RowsInvalid(
+        [
+            Diagnostic(
+                str(path),
+                1,
+                1,
+                (),
+                "rows must be a .csv or .jsonl file",
+                hint="rename the file or convert it",
+            )
+        ]
+    )
 
 
 def parse_csv(text: str, file: Path) -> list[Row]:
@@ -88,9 +104,18 @@ def parse_csv(text: str, file: Path) -> list[Row]:
         if not any(c.strip() for c in cells):
             continue
         if len(cells) > len(names):
-            raise RowsInvalid([Diagnostic(str(file), start, 1, (), f"this row has {len(cells)} "
-                                          f"cells but the header names {len(names)}",
-                                          hint="quote cells that contain commas")])  # fmt: skip
+            raise RowsInvalid(
+                [
+                    Diagnostic(
+                        str(file),
+                        start,
+                        1,
+                        (),
+                        f"this row has {len(cells)} cells but the header names {len(names)}",
+                        hint="quote cells that contain commas",
+                    )
+                ]
+            )
         values = {n: c for n, c in zip(names, cells, strict=False) if n}
         rows.append(Row(len(rows) + 1, start, values, file))
     return rows
@@ -104,8 +129,13 @@ def _next_record(reader: Any, file: Path, line: int) -> list[str] | None:
         hint = 'close the quote (a quote inside a quoted cell is written twice: "")'
         if "NUL" in str(exc):
             hint = "the file holds NUL bytes: save it as plain UTF-8 text"
-        raise RowsInvalid([Diagnostic(str(file), line, 1, (), f"malformed CSV from this row "
-                                      f"on: {exc}", hint=hint)]) from exc  # fmt: skip
+        raise RowsInvalid(
+            [
+                Diagnostic(
+                    str(file), line, 1, (), f"malformed CSV from this row on: {exc}", hint=hint
+                )
+            ]
+        ) from exc
 
 
 def _check_header(names: list[str], file: Path) -> None:
@@ -130,16 +160,23 @@ def parse_jsonl(text: str, file: Path) -> tuple[list[Row], list[BadRow]]:
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            problems.append((number, Diagnostic(str(file), index, exc.colno, (),
-                                                 f"not valid JSON: {exc.msg}")))  # fmt: skip
+            problems.append(
+                (number, Diagnostic(str(file), index, exc.colno, (), f"not valid JSON: {exc.msg}"))
+            )
             continue
         except (RecursionError, ValueError) as exc:
             reason = f"not usable JSON: {_json_reason(exc)}"
             problems.append((number, Diagnostic(str(file), index, 1, (), reason)))
             continue
         if not isinstance(data, dict):
-            problems.append((number, Diagnostic(str(file), index, 1, (), "a row is a JSON "
-                                                 "object of parameter values")))  # fmt: skip
+            problems.append(
+                (
+                    number,
+                    Diagnostic(
+                        str(file), index, 1, (), "a row is a JSON object of parameter values"
+                    ),
+                )
+            )
             continue
         rows.append(Row(number, index, data, file))
     return rows, problems
@@ -149,14 +186,25 @@ def _json_list(text: str, file: Path) -> tuple[list[Row], list[BadRow]]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RowsInvalid([Diagnostic(str(file), exc.lineno, exc.colno, (),
-                                      f"not valid JSON: {exc.msg}")]) from exc  # fmt: skip
+        raise RowsInvalid(
+            [Diagnostic(str(file), exc.lineno, exc.colno, (), f"not valid JSON: {exc.msg}")]
+        ) from exc
     except (RecursionError, ValueError) as exc:
-        raise RowsInvalid([Diagnostic(str(file), 1, 1, (), "not usable JSON: "
-                                      f"{_json_reason(exc)}")]) from exc  # fmt: skip
+        raise RowsInvalid(
+            [Diagnostic(str(file), 1, 1, (), f"not usable JSON: {_json_reason(exc)}")]
+        ) from exc
     if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
-        raise RowsInvalid([Diagnostic(str(file), 1, 1, (), "a JSON rows file is a list of "
-                                      "objects (or write one object per line)")])  # fmt: skip
+        raise RowsInvalid(
+            [
+                Diagnostic(
+                    str(file),
+                    1,
+                    1,
+                    (),
+                    "a JSON rows file is a list of objects (or write one object per line)",
+                )
+            ]
+        )
     return [Row(i, 1, d, file) for i, d in enumerate(data, start=1)], []
 
 

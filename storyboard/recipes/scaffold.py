@@ -90,18 +90,35 @@ def reference_image(size: tuple[int, int] = (1280, 720)) -> bytes:
         colour = (round(255 - 120 * t), round(200 - 60 * t), round(150 + 60 * t))
         draw.line([(0, y), (width, y)], fill=colour)
     draw.ellipse([width * 0.65, height * 0.15, width * 0.8, height * 0.42], fill=(255, 236, 170))
-    draw.polygon([(0, height * 0.7), (width * 0.4, height * 0.45), (width, height * 0.75),
-                  (width, height), (0, height)], fill=(70, 110, 70))  # fmt: skip
+    draw.polygon(
+        [
+            (0, height * 0.7),
+            (width * 0.4, height * 0.45),
+            (width, height * 0.75),
+            (width, height),
+            (0, height),
+        ],
+        fill=(70, 110, 70),
+    )
     for index in range(5):
         x = width * (0.12 + 0.1 * index)
         top = height * (0.62 - 0.02 * index)
         draw.rectangle([x, top, x + width * 0.06, top + height * 0.1], fill=(235, 225, 205))
-        draw.polygon([(x - 8, top), (x + width * 0.03, top - height * 0.06),
-                      (x + width * 0.06 + 8, top)], fill=(150, 60, 50))  # fmt: skip
+        draw.polygon(
+            [(x - 8, top), (x + width * 0.03, top - height * 0.06), (x + width * 0.06 + 8, top)],
+            fill=(150, 60, 50),
+        )
     font = ImageFont.load_default(size=height // 16)
     caption = "reference image: refs/start.png"
-    draw.text((width // 2, height - height // 12), caption, fill="white", font=font,
-              anchor="ms", stroke_width=2, stroke_fill="black")  # fmt: skip
+    draw.text(
+        (width // 2, height - height // 12),
+        caption,
+        fill="white",
+        font=font,
+        anchor="ms",
+        stroke_width=2,
+        stroke_fill="black",
+    )
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

@@ -73,8 +73,12 @@ def escape(value: str) -> str:
     YAML ``\\U`` escape, :func:`~storyboard.recipes.templates.yaml_json_dumps`), ASCII,
     HTML-safe."""
     dumped = yaml_json_dumps(value)[1:-1]
-    return (dumped.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("'", "\\u0027"))  # fmt: skip
+    return (
+        dumped.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("'", "\\u0027")
+    )
 
 
 def _readable(value: str) -> str | None:
@@ -103,9 +107,14 @@ class Skeleton:
     """The storyboard text rendered with stand-ins, parsed; see the module docstring."""
 
     def __init__(
-        self, names: list[Name], text: str, data: dict[str, Any], source: SourceMap,
-        slots: list[tuple[FieldPath, str]], scalars: list[_Scalar],
-    ) -> None:  # fmt: skip
+        self,
+        names: list[Name],
+        text: str,
+        data: dict[str, Any],
+        source: SourceMap,
+        slots: list[tuple[FieldPath, str]],
+        scalars: list[_Scalar],
+    ) -> None:
         self.names = names
         self.pieces, self.order = _split(text)
         self.written = False
@@ -117,11 +126,15 @@ class Skeleton:
         """Field, and its text split at its stand-ins: pieces, and which value between."""
         self.scalars = scalars
         self.moved = [
-            (field, line, column, [i for i, s in enumerate(scalars)
-                                   if s.line == line and s.end <= column])
+            (
+                field,
+                line,
+                column,
+                [i for i, s in enumerate(scalars) if s.line == line and s.end <= column],
+            )
             for field, (line, column) in source.positions.items()
             if any(s.line == line and s.end <= column for s in scalars)
-        ]  # fmt: skip
+        ]
         """Positions after a value holding stand-ins on their line, and those values:
         their columns move by those values' change in length."""
 
@@ -277,9 +290,12 @@ class Skeletons:
         """True when the template writes the values of ``names`` only as JSON (so the
         text of any values is the skeleton's with them JSON-escaped in place)."""
         env = recipe_environment()
-        if (self.uses is None or any(mark in text for mark in JINJA_MARKS)
-                or env.policies["json.dumps_function"] is not yaml_json_dumps
-                or env.policies["json.dumps_kwargs"] != {"sort_keys": True}):  # fmt: skip
+        if (
+            self.uses is None
+            or any(mark in text for mark in JINJA_MARKS)
+            or env.policies["json.dumps_function"] is not yaml_json_dumps
+            or env.policies["json.dumps_kwargs"] != {"sort_keys": True}
+        ):
             return False
         for name, _ in names:
             kinds = _AS_JSON[type(context[name]) is str]
@@ -316,8 +332,7 @@ def _value(context: Mapping[str, Any], name: Name) -> str:
 
 def _own(text: str, count: int) -> bool:
     """True when every stand-in-like text in ``text`` is one of the ``count`` stand-ins."""
-    return all(m[0] == _stand_in(int(m[1])) and int(m[1]) < count
-               for m in _STAND_IN.finditer(text))  # fmt: skip
+    return all(m[0] == _stand_in(int(m[1])) and int(m[1]) < count for m in _STAND_IN.finditer(text))
 
 
 def _variables(template: str) -> set[str] | None:
@@ -355,9 +370,13 @@ def _uses(template: str) -> dict[str, set[str]] | None:
     def operand(node: nodes.Node, in_concat: bool) -> None:
         if isinstance(node, nodes.Name) and node.ctx == "load":
             uses.setdefault(node.name, set()).add("text" if in_concat else "json")
-        elif (isinstance(node, nodes.Getitem) and isinstance(node.node, nodes.Name)
-              and node.node.ctx == "load" and not isinstance(node.arg, nodes.Slice)
-              and not _names_in(node.arg)):  # fmt: skip
+        elif (
+            isinstance(node, nodes.Getitem)
+            and isinstance(node.node, nodes.Name)
+            and node.node.ctx == "load"
+            and not isinstance(node.arg, nodes.Slice)
+            and not _names_in(node.arg)
+        ):
             uses.setdefault(node.node.name, set()).add("item")
         elif _filter(node, "_sb_concat") and isinstance(node.node, nodes.List):  # a ~ b
             for item in node.node.items:
@@ -401,8 +420,14 @@ def _names_in(node: nodes.Node) -> list[nodes.Name]:
 
 def _filter(node: nodes.Node, name: str) -> TypeGuard[nodes.Filter]:
     """True for ``<expr> | name`` without arguments."""
-    return (isinstance(node, nodes.Filter) and node.name == name and not node.args
-            and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None)  # fmt: skip
+    return (
+        isinstance(node, nodes.Filter)
+        and node.name == name
+        and not node.args
+        and not node.kwargs
+        and node.dyn_args is None
+        and node.dyn_kwargs is None
+    )
 
 
 _Found = tuple[list[tuple[FieldPath, str]], list[_Scalar], set[int]]
@@ -430,23 +455,33 @@ def _analyse(text: str, root: Node, data: dict[str, Any], count: int) -> _Found 
         seen.add(id(node))
         if isinstance(node, MappingNode):
             pairs = list(zip(node.value, value.items(), strict=True))
-            return all(walk(kn, k, path, key=True) and walk(vn, v, (*path, k))
-                       for (kn, vn), (k, v) in pairs)  # fmt: skip
+            return all(
+                walk(kn, k, path, key=True) and walk(vn, v, (*path, k))
+                for (kn, vn), (k, v) in pairs
+            )
         if isinstance(node, SequenceNode):
-            return all(walk(item, v, (*path, i)) for i, (item, v) in enumerate(
-                zip(node.value, value, strict=True)))  # fmt: skip
+            return all(
+                walk(item, v, (*path, i))
+                for i, (item, v) in enumerate(zip(node.value, value, strict=True))
+            )
         assert isinstance(node, ScalarNode)
         written = held(text[node.start_mark.index : node.end_mark.index])
         read = held(node.value)
         if not written and not read:
             return True
-        if (key or node.style != '"' or node.tag != _STR_TAG or written != read
-                or node.start_mark.line != node.end_mark.line):  # fmt: skip
+        if (
+            key
+            or node.style != '"'
+            or node.tag != _STR_TAG
+            or written != read
+            or node.start_mark.line != node.end_mark.line
+        ):
             unfit.update(written, read)
             return True
         slots.append((path, node.value))
-        scalars.append(_Scalar(node.start_mark.line + 1, node.end_mark.column + 1,
-                               tuple(sorted(read.items()))))  # fmt: skip
+        scalars.append(
+            _Scalar(node.start_mark.line + 1, node.end_mark.column + 1, tuple(sorted(read.items())))
+        )
         for index, number in read.items():
             placed[index] += number
         return True

@@ -48,8 +48,9 @@ class ReviewApp:
     def __init__(self, service: ReviewService, token: str, *, poll: float = 0.3) -> None:
         self.service, self.token, self.poll = service, token, poll
         self.closed = False
-        self.env = Environment(loader=FileSystemLoader(_TEMPLATES),
-                               autoescape=select_autoescape(["html"]))  # fmt: skip
+        self.env = Environment(
+            loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"])
+        )
 
     # -- guards --------------------------------------------------------------------------
 
@@ -94,17 +95,30 @@ class ReviewApp:
         try:
             board = await asyncio.to_thread(self.service.board)
         except Unavailable as exc:
-            return {"board": None, "problems": exc.problems, "job": self.service.job,
-                    "dag": "", "path": self.service.path.name}  # fmt: skip
+            return {
+                "board": None,
+                "problems": exc.problems,
+                "job": self.service.job,
+                "dag": "",
+                "path": self.service.path.name,
+            }
         dag = await asyncio.to_thread(self._dag)
-        return {"board": board, "problems": [], "job": self.service.job, "dag": dag,
-                "path": self.service.path.name}  # fmt: skip
+        return {
+            "board": board,
+            "problems": [],
+            "job": self.service.job,
+            "dag": dag,
+            "path": self.service.path.name,
+        }
 
     def _dag(self) -> str:
         prepared = self.service.prepare()
         every = prepared.all_status()
-        status: dict[str, str] = {prepared.plan.take_node(p): every[p.name].kind
-                  for t in prepared.plan.takes.values() for p in t.values()}  # fmt: skip
+        status: dict[str, str] = {
+            prepared.plan.take_node(p): every[p.name].kind
+            for t in prepared.plan.takes.values()
+            for p in t.values()
+        }
         return dag_svg(prepared.plan, status)
 
     async def events(self, request: Request) -> Response:
@@ -118,8 +132,9 @@ class ReviewApp:
                     yield f"event: changed\ndata: {json.dumps(now)}\n\n"
                 await asyncio.sleep(self.poll)
 
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store"})  # fmt: skip
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+        )
 
     async def media(self, request: Request) -> Response:
         media_id = str(request.path_params["media_id"])
@@ -165,8 +180,9 @@ class ReviewApp:
 
     async def note(self, request: Request) -> Response:
         data = await _json(request)
-        await asyncio.to_thread(self.service.note, str(data.get("scene", "")),
-                                str(data.get("text", "")))  # fmt: skip
+        await asyncio.to_thread(
+            self.service.note, str(data.get("scene", "")), str(data.get("text", ""))
+        )
         return JSONResponse({"ok": True})
 
 

@@ -114,11 +114,17 @@ def build_board(prepared: Prepared, notes: dict[str, str]) -> Board:
                 if clip is not None:
                     media.clips[f"clip-{planned.key}"] = clip
                 status = every[planned.name]
-                takes.append(TakeView(
-                    planned.take, planned.key, status.kind,
-                    planned.take == prepared.plan.generations[scene_id].take,
-                    record.task_id if record else None, spent, clip is not None,
-                ))  # fmt: skip
+                takes.append(
+                    TakeView(
+                        planned.take,
+                        planned.key,
+                        status.kind,
+                        planned.take == prepared.plan.generations[scene_id].take,
+                        record.task_id if record else None,
+                        spent,
+                        clip is not None,
+                    )
+                )
             scenes.append(_scene(prepared, scene_id, number, takes, notes.get(scene_id, "")))
     edit = output_path(prepared)
     media.edit = edit if edit.is_file() else None
@@ -126,10 +132,16 @@ def build_board(prepared: Prepared, notes: dict[str, str]) -> Board:
     paying = [n.removesuffix("#1") for n, st in every.items() if st.will_pay]
     first = next((t for t in scenes[0].takes if t.picked and t.has_clip), None) if scenes else None
     return Board(
-        prepared.storyboard.title, prepared.backend.description, prepared.backend.billed,
-        str(cost), paying, scenes, _file_version(media.edit), media,
+        prepared.storyboard.title,
+        prepared.backend.description,
+        prepared.backend.billed,
+        str(cost),
+        paying,
+        scenes,
+        _file_version(media.edit),
+        media,
         f"first-{first.key}" if first else None,
-    )  # fmt: skip
+    )
 
 
 def _scene(
@@ -138,14 +150,25 @@ def _scene(
     picked = prepared.plan.generations[scene_id]
     scene = prepared.storyboard.scene(scene_id)
     status = prepared.status[scene_id]
-    shots = [{"number": i, "prompt": s.prompt, "duration": s.duration, "camera": s.camera or ""}
-             for i, s in enumerate(scene.shots, start=1)]  # fmt: skip
+    shots = [
+        {"number": i, "prompt": s.prompt, "duration": s.duration, "camera": s.camera or ""}
+        for i, s in enumerate(scene.shots, start=1)
+    ]
     return SceneView(
-        scene_id, number, shots, picked.generation.duration,
-        list(picked.generation.depends_on), status.kind, status.reasons,
-        picked.estimate.credits, picked.estimate.usd, sum(t.credits_spent for t in takes),
-        prepared.lock_states[scene_id].to_json(), note, takes,
-    )  # fmt: skip
+        scene_id,
+        number,
+        shots,
+        picked.generation.duration,
+        list(picked.generation.depends_on),
+        status.kind,
+        status.reasons,
+        picked.estimate.credits,
+        picked.estimate.usd,
+        sum(t.credits_spent for t in takes),
+        prepared.lock_states[scene_id].to_json(),
+        note,
+        takes,
+    )
 
 
 def _edit_order(prepared: Prepared) -> list[str]:

@@ -12,8 +12,14 @@ from storyboard.plan import Plan
 __all__ = ["dag_svg"]
 
 _W, _H, _GAP_X, _GAP_Y, _PAD = 170, 34, 50, 14, 10
-_FILL = {"upload": "#e8eef7", "frame": "#efe8f7", "clip": "#efe8f7", "generate": "#e6f4ea",
-         "take": "#f3f3f3", "assemble": "#fff4d6"}  # fmt: skip
+_FILL = {
+    "upload": "#e8eef7",
+    "frame": "#efe8f7",
+    "clip": "#efe8f7",
+    "generate": "#e6f4ea",
+    "take": "#f3f3f3",
+    "assemble": "#fff4d6",
+}
 
 
 def dag_svg(plan: Plan, status: Mapping[str, str] | None = None) -> str:
@@ -37,8 +43,10 @@ def dag_svg(plan: Plan, status: Mapping[str, str] | None = None) -> str:
     ]
     for a, b in graph.edges:
         (ax, ay), (bx, by) = where[a], where[b]
-        parts.append(f'<line x1="{ax + _W}" y1="{ay + _H // 2}" x2="{bx}" y2="{by + _H // 2}" '
-                     'stroke="#888" marker-end="url(#arrow)"/>')  # fmt: skip
+        parts.append(
+            f'<line x1="{ax + _W}" y1="{ay + _H // 2}" x2="{bx}" y2="{by + _H // 2}" '
+            'stroke="#888" marker-end="url(#arrow)"/>'
+        )
     for node, data in graph.nodes(data=True):
         x, y = where[node]
         kind = str(data.get("kind", ""))

@@ -30,13 +30,15 @@ class ReviewServer:
     :meth:`run` serves in the foreground instead (``storyboard review``).
     """
 
-    def __init__(self, service: ReviewService, *, port: int = 0, token: str | None = None,
-                 poll: float = 0.3) -> None:  # fmt: skip
+    def __init__(
+        self, service: ReviewService, *, port: int = 0, token: str | None = None, poll: float = 0.3
+    ) -> None:
         self.service, self.token = service, token or new_token()
         self.app: Starlette = create_review_app(service, self.token, poll=poll)
         self.sock, self.base_url = bind("127.0.0.1", port)
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off",
-                                timeout_graceful_shutdown=2)  # fmt: skip
+        config = uvicorn.Config(
+            self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2
+        )
         self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
@@ -58,8 +60,12 @@ class ReviewServer:
             self.sock.close()
 
     def __enter__(self) -> Self:
-        self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
-                                        daemon=True, name="storyboard-review")  # fmt: skip
+        self._thread = threading.Thread(
+            target=self.server.run,
+            kwargs={"sockets": [self.sock]},
+            daemon=True,
+            name="storyboard-review",
+        )
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:

@@ -151,8 +151,13 @@ class ReviewService:
             except (PickError, LockError) as exc:
                 raise ActionRefused(str(exc)) from exc
             assembled = self._assemble(picked.after)
-        return {"scene": scene, "take": take, "stale": picked.stale,
-                "cost": str(picked.cost), "assembled": assembled}  # fmt: skip
+        return {
+            "scene": scene,
+            "take": take,
+            "stale": picked.stale,
+            "cost": str(picked.cost),
+            "assembled": assembled,
+        }
 
     def note(self, scene: str, text: str) -> None:
         with self._lock:
@@ -166,8 +171,11 @@ class ReviewService:
     def quote(self, scene: str | None, n: int) -> Quote:
         """What ``reroll`` (``scene``, ``n`` more takes) or ``render`` (no scene) costs."""
         prepared, only = self._planned(scene, n)
-        names = [m for m, st in prepared.all_status().items()
-                 if st.will_pay and (only is None or m in only)]  # fmt: skip
+        names = [
+            m
+            for m, st in prepared.all_status().items()
+            if st.will_pay and (only is None or m in only)
+        ]
         cost = prepared.cost(only)
         text = str(cost) if prepared.backend.billed else f"free here (on kie.ai: {cost})"
         return Quote([m.removesuffix("#1") for m in names], cost.credits, text)
@@ -184,8 +192,9 @@ class ReviewService:
             if self.job.running:
                 raise ActionRefused(f"busy: {self.job.name} is running")
             self.job.running, self.job.name, self.job.error = True, _job_name(scene, n), ""
-        threading.Thread(target=self._run, args=(scene, n), daemon=True,
-                         name="storyboard-review-job").start()  # fmt: skip
+        threading.Thread(
+            target=self._run, args=(scene, n), daemon=True, name="storyboard-review-job"
+        ).start()
         return quote
 
     def _planned(self, scene: str | None, n: int) -> tuple[Prepared, set[str] | None]:
@@ -199,8 +208,11 @@ class ReviewService:
         have = max(before.plan.takes[scene])
         prepared = self.prepare(more_takes={scene: n})
         new = {p.name for p in prepared.plan.takes[scene].values() if p.take > have}
-        upstream = {prepared.plan.generations[s].name for s in prepared.plan.generations
-                    if scene in prepared.plan.downstream(s)}  # fmt: skip
+        upstream = {
+            prepared.plan.generations[s].name
+            for s in prepared.plan.generations
+            if scene in prepared.plan.downstream(s)
+        }
         return prepared, new | upstream
 
     def _run(self, scene: str | None, n: int) -> None:

@@ -12,9 +12,20 @@ from storyboard.plan import NodeId
 __all__ = ["Event", "EventSink", "NodeState"]
 
 NodeState = Literal[
-    "waiting", "uploading", "queued", "generating", "downloading", "extracting", "cached",
-    "done", "failed", "retrying", "blocked", "assembling", "resumed",
-]  # fmt: skip
+    "waiting",
+    "uploading",
+    "queued",
+    "generating",
+    "downloading",
+    "extracting",
+    "cached",
+    "done",
+    "failed",
+    "retrying",
+    "blocked",
+    "assembling",
+    "resumed",
+]
 
 
 @dataclass(frozen=True)

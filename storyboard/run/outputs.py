@@ -89,9 +89,12 @@ def default_name(board: Storyboard) -> str:
 
 
 def run_inputs(
-    report: Report, journal: Path, extra: Iterable[Path] = (), *,
+    report: Report,
+    journal: Path,
+    extra: Iterable[Path] = (),
+    *,
     resolve: Callable[[Path], Path] = _real,
-) -> dict[Path, str]:  # fmt: skip
+) -> dict[Path, str]:
     """Every file (or folder) the run reads, resolved → what it is."""
     _real = resolve
     base, board = report.loaded.base_dir, report.storyboard
@@ -149,9 +152,12 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def _overwrites(
-    path: Path, identity: tuple[int, int] | None, source: Path, label: str,
+    path: Path,
+    identity: tuple[int, int] | None,
+    source: Path,
+    label: str,
     known: dict[Path, tuple[int, int] | None],
-) -> bool:  # fmt: skip
+) -> bool:
     """Writing ``path`` (the file ``identity``) overwrites ``source``: the same path, a
     path inside it (a folder), or the same file by another name (``known`` caches the
     sources' identities)."""
@@ -190,9 +196,13 @@ def _collision(
 
 
 def overwritten_input(
-    out: Path, report: Report, journal: Path, extra_inputs: Iterable[Path] = (), *,
+    out: Path,
+    report: Report,
+    journal: Path,
+    extra_inputs: Iterable[Path] = (),
+    *,
     resolve: PathResolver | None = None,
-) -> str | None:  # fmt: skip
+) -> str | None:
     """The input of the run that writing the edit to ``out`` (or a hand-off beside it)
     would overwrite, described (``"the input rows.csv"``); None when there is none."""
     resolve = resolve or PathResolver()
@@ -201,9 +211,13 @@ def overwritten_input(
 
 
 def choose_output(
-    report: Report, journal: Path, override: Path | None = None, *,
-    allow_outside: bool = False, extra_inputs: Iterable[Path] = (),
-) -> OutputChoice:  # fmt: skip
+    report: Report,
+    journal: Path,
+    override: Path | None = None,
+    *,
+    allow_outside: bool = False,
+    extra_inputs: Iterable[Path] = (),
+) -> OutputChoice:
     """The edit's path, checked; raises :class:`StoryboardInvalid` (the storyboard's
     ``output.path``) or :class:`OutputRefused` (``-o``) before anything is written."""
     base, board = report.loaded.base_dir, report.storyboard
@@ -215,25 +229,31 @@ def choose_output(
         out = out / Path(default_name(board)).name
     notes = []
     if not is_inside(base, out):
-        notes.append(f"note: writing the edit to {out}, outside the storyboard's folder "
-                     f"{base} (as -o asked)")  # fmt: skip
+        notes.append(
+            f"note: writing the edit to {out}, outside the storyboard's folder {base} (as -o asked)"
+        )
     if (what := _collision(out, inputs)) is not None:
-        raise OutputRefused(f"-o {override}: the edit would overwrite {what}, an input of "
-                            "this run; choose another output file")  # fmt: skip
+        raise OutputRefused(
+            f"-o {override}: the edit would overwrite {what}, an input of "
+            "this run; choose another output file"
+        )
     return OutputChoice(out, notes)
 
 
-def _from_field(
-    report: Report, name: str, inputs: dict[Path, str], allow_outside: bool
-) -> Path:  # fmt: skip
+def _from_field(report: Report, name: str, inputs: dict[Path, str], allow_outside: bool) -> Path:
     source, base = report.loaded.source, report.loaded.base_dir
     try:
         out = confine(base, name, allow_outside=allow_outside)
     except OutsideFolder as exc:
-        raise StoryboardInvalid([source.diagnostic(
-            _FIELD, f"{name!r} resolves to {exc.path}, outside the storyboard's folder",
-            hint="write the edit inside the folder, or pass --allow-outside",
-        )]) from None  # fmt: skip
+        raise StoryboardInvalid(
+            [
+                source.diagnostic(
+                    _FIELD,
+                    f"{name!r} resolves to {exc.path}, outside the storyboard's folder",
+                    hint="write the edit inside the folder, or pass --allow-outside",
+                )
+            ]
+        ) from None
     problem = None
     if out.is_dir():
         problem = f"{name!r} is an existing folder, not a file"

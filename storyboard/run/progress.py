@@ -19,10 +19,18 @@ from storyboard.run.events import Event
 __all__ = ["JsonLines", "LiveProgress"]
 
 _STYLES = {
-    "cached": "green", "done": "green", "failed": "red", "blocked": "red", "retrying": "yellow",
-    "generating": "cyan", "queued": "blue", "uploading": "magenta", "downloading": "magenta",
-    "resumed": "yellow", "extracting": "magenta",
-}  # fmt: skip
+    "cached": "green",
+    "done": "green",
+    "failed": "red",
+    "blocked": "red",
+    "retrying": "yellow",
+    "generating": "cyan",
+    "queued": "blue",
+    "uploading": "magenta",
+    "downloading": "magenta",
+    "resumed": "yellow",
+    "extracting": "magenta",
+}
 _FINAL = {"cached", "done", "failed", "blocked"}
 
 
@@ -32,9 +40,13 @@ class LiveProgress:
     def __init__(self, scenes: list[str], console: Console) -> None:
         self.console = console
         self.states: dict[str, tuple[str, str]] = {s: ("waiting", "") for s in scenes}
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                            TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                            console=console)  # fmt: skip
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+        )
         self.task = self.bar.add_task("generations", total=len(scenes))
         self.live: Live | None = None
 

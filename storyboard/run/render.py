@@ -75,8 +75,10 @@ class CostEstimate:
     source: str
 
     def __str__(self) -> str:
-        return (f"~{self.credits} credits (~${self.usd:.2f}) for {self.generations} generation(s),"
-                f" {self.seconds} s — estimate; prices: {self.source}")  # fmt: skip
+        return (
+            f"~{self.credits} credits (~${self.usd:.2f}) for {self.generations} generation(s),"
+            f" {self.seconds} s — estimate; prices: {self.source}"
+        )
 
 
 @dataclass
@@ -118,8 +120,11 @@ class Prepared:
         """Estimated cost of the generations the next run pays for (of the takes named
         ``scene#take`` in ``only``, when given)."""
         takes = {p.name: p for t in self.plan.takes.values() for p in t.values()}
-        paying = [takes[name] for name, st in self.all_status().items()
-                  if st.will_pay and (only is None or name in only)]  # fmt: skip
+        paying = [
+            takes[name]
+            for name, st in self.all_status().items()
+            if st.will_pay and (only is None or name in only)
+        ]
         return CostEstimate(
             credits=sum(p.estimate.credits for p in paying),
             usd=round(sum(p.estimate.usd for p in paying), 2),
@@ -159,9 +164,15 @@ def prepare(
     chosen = {s: t for s, t in {**lock.picks(), **(picks or {})}.items() if s in counts}
 
     def planned(counts: Mapping[str, int]) -> Plan:
-        return build_plan(report.generations, hashes, namespace=backend.namespace,
-                          prices=prices, takes=counts, picks=chosen,
-                          renderer=backend.renderer)  # fmt: skip
+        return build_plan(
+            report.generations,
+            hashes,
+            namespace=backend.namespace,
+            prices=prices,
+            takes=counts,
+            picks=chosen,
+            renderer=backend.renderer,
+        )
 
     plan = planned(counts)
     state = state_path or default_state_path(path)
@@ -183,8 +194,7 @@ def read_status(prepared: Prepared, more_takes: Mapping[str, int] | None = None)
     scenes = {p.key: p.scene_id for t in plan.takes.values() for p in t.values()}
     storyboard = str(prepared.path)
     with StateStore(prepared.state_path) as store:
-        adopted = adopt_clips(store, prepared.state_path.parent / "clips", scenes,
-                              plan.namespace)  # fmt: skip
+        adopted = adopt_clips(store, prepared.state_path.parent / "clips", scenes, plan.namespace)
         if prepared.lock is not None:
             _adopt_locked_clips(plan, prepared.lock, store, storyboard, prepared.base_dir)
         prepared.status = plan_status(plan, store, storyboard)
@@ -201,9 +211,15 @@ def _replanned(
 ) -> Plan:
     counts = {s: found.get(s, max(t)) + more.get(s, 0) for s, t in plan.takes.items()}
     picks = {s: p.take for s, p in plan.generations.items()}
-    return build_plan(report.generations, plan.file_hashes, namespace=plan.namespace,
-                      prices=plan.prices, takes=counts, picks=picks,
-                      renderer=plan.renderer)  # fmt: skip
+    return build_plan(
+        report.generations,
+        plan.file_hashes,
+        namespace=plan.namespace,
+        prices=plan.prices,
+        takes=counts,
+        picks=picks,
+        renderer=plan.renderer,
+    )
 
 
 MAX_JOURNALED_TAKES = 16
@@ -238,9 +254,15 @@ def _adopt_locked_clips(
             continue
         clip = (base / entry.clip).resolve()
         if clip.is_file() and file_sha256(clip) == entry.sha256:
-            store.adopt_locked_clip(entry.key, namespace=plan.namespace, storyboard=storyboard,
-                                    scene_id=scene, canonical=planned.canonical,
-                                    task_id=entry.task_id, clip_path=clip)  # fmt: skip
+            store.adopt_locked_clip(
+                entry.key,
+                namespace=plan.namespace,
+                storyboard=storyboard,
+                scene_id=scene,
+                canonical=planned.canonical,
+                task_id=entry.task_id,
+                clip_path=clip,
+            )
 
 
 @dataclass
@@ -349,8 +371,16 @@ async def generate_all(
                 options.callbacks = await stack.enter_async_context(
                     callback_receiver(prepared.backend.settings, options.callback_listen)
                 )
-            steps = Steps(prepared.plan, store, client, options, storyboard=storyboard,
-                          base_dir=prepared.base_dir, sink=sink, nodes=nodes)  # fmt: skip
+            steps = Steps(
+                prepared.plan,
+                store,
+                client,
+                options,
+                storyboard=storyboard,
+                base_dir=prepared.base_dir,
+                sink=sink,
+                nodes=nodes,
+            )
             try:
                 outcomes = await execute(prepared.plan.graph, steps.run_node, nodes=nodes)
             except (asyncio.CancelledError, KeyboardInterrupt):
@@ -366,8 +396,12 @@ async def generate_all(
 def _nodes_to_run(plan: Plan, store: StateStore, only: set[str] | None = None) -> set[NodeId]:
     """Every take (or those named in ``only``), and the uploads, frames and generations that the
     takes without a clip need (a storyboard whose clips are all cached makes no request)."""
-    wanted = {plan.take_node(p) for takes in plan.takes.values() for p in takes.values()
-              if only is None or p.name in only}  # fmt: skip
+    wanted = {
+        plan.take_node(p)
+        for takes in plan.takes.values()
+        for p in takes.values()
+        if only is None or p.name in only
+    }
     nodes = set(wanted)
     for node in wanted:
         record = store.generation(plan.planned_for(node).key)
@@ -377,9 +411,12 @@ def _nodes_to_run(plan: Plan, store: StateStore, only: set[str] | None = None) -
 
 
 def _result(
-    prepared: Prepared, store: StateStore, outcomes: dict[NodeId, NodeOutcome[NodeId]],
-    elapsed: float, steps: Steps,
-) -> RunResult:  # fmt: skip
+    prepared: Prepared,
+    store: StateStore,
+    outcomes: dict[NodeId, NodeOutcome[NodeId]],
+    elapsed: float,
+    steps: Steps,
+) -> RunResult:
     generations, takes, failed = {}, {}, {}
     submitted = set(steps.submitted)
     before = prepared.all_status()
@@ -393,22 +430,28 @@ def _result(
         created = [t for t in tasks if t["task_id"] in submitted]
         failed.update({t["task_id"]: t["credits"] for t in created if t["state"] == "fail"})
         result = GenerationResult(
-            scene_id=planned.scene_id, ok=outcome.ok,
+            scene_id=planned.scene_id,
+            ok=outcome.ok,
             clip=outcome.result if outcome.ok else None,
             status_before=before[planned.name].kind,
             error=None if outcome.ok else str(outcome.error),
-            task_ids=[t["task_id"] for t in tasks], attempts=record.attempts if record else 0,
+            task_ids=[t["task_id"] for t in tasks],
+            attempts=record.attempts if record else 0,
             failures=record.failures if record else 0,
             credits=sum(t["credits"] for t in created),
-            retries=steps.retries.get(planned.name, 0), take=planned.take,
+            retries=steps.retries.get(planned.name, 0),
+            take=planned.take,
             credits_actual=_consumed(created),
-        )  # fmt: skip
+        )
         if plan.generations[planned.scene_id].take == planned.take:
             generations[planned.scene_id] = result
         else:
             takes[planned.name] = result
-    others: dict[str, str] = {n: str(o.error) for n, o in outcomes.items()
-                              if not o.ok and n.kind not in {"generate", "take"}}  # fmt: skip
+    others: dict[str, str] = {
+        n: str(o.error)
+        for n, o in outcomes.items()
+        if not o.ok and n.kind not in {"generate", "take"}
+    }
     return RunResult(generations, others, elapsed, steps.submitted, failed, takes=takes)
 
 
@@ -424,8 +467,9 @@ def output_path(
     """Where the edit goes: ``-o`` or the storyboard's ``output.path`` ({title} filled),
     checked by :func:`storyboard.run.outputs.choose_output` (never an input; the field
     inside the storyboard's folder)."""
-    return choose_output(prepared.report, prepared.state_path, override,
-                         allow_outside=allow_outside).path  # fmt: skip
+    return choose_output(
+        prepared.report, prepared.state_path, override, allow_outside=allow_outside
+    ).path
 
 
 def assembly_key(prepared: Prepared, clips: dict[str, Path]) -> str:
@@ -450,8 +494,11 @@ def assembly_key(prepared: Prepared, clips: dict[str, Path]) -> str:
         "scenes": [scene.id for scene in board.scenes],
         "dialogue": [[shot.dialogue for shot in scene.shots] for scene in board.scenes],
     }
-    media = {s.id: s.model_dump(mode="json", include={"still", "footage", "effects"})
-             for s in board.scenes if s.still or s.footage or s.effects}  # fmt: skip
+    media = {
+        s.id: s.model_dump(mode="json", include={"still", "footage", "effects"})
+        for s in board.scenes
+        if s.still or s.footage or s.effects
+    }
     return content_key({**inputs, "media": media} if media else inputs)
 
 
@@ -503,8 +550,14 @@ def _assemble(
 ) -> AssemblyReport:
     board = prepared.storyboard
     out.parent.mkdir(parents=True, exist_ok=True)
-    return assemble(edit_clips(prepared, clips), board.edit, board.output, out,
-                    base_dir=prepared.base_dir, progress=progress)  # fmt: skip
+    return assemble(
+        edit_clips(prepared, clips),
+        board.edit,
+        board.output,
+        out,
+        base_dir=prepared.base_dir,
+        progress=progress,
+    )
 
 
 def edit_clips(prepared: Prepared, clips: dict[str, Path]) -> list[EditClip]:
@@ -520,12 +573,18 @@ def edit_clips(prepared: Prepared, clips: dict[str, Path]) -> list[EditClip]:
             path = clips[scene.id]
         else:
             continue
-        found.append(EditClip(
-            scene_id=scene.id, path=path, prompt=" / ".join(s.prompt for s in scene.shots),
-            task_id=task_ids.get(scene.id), still=scene.still, footage=scene.footage,
-            dialogue=shot_lines([(shot.duration, shot.dialogue) for shot in scene.shots]),
-            effects=tuple(scene.effects),
-        ))  # fmt: skip
+        found.append(
+            EditClip(
+                scene_id=scene.id,
+                path=path,
+                prompt=" / ".join(s.prompt for s in scene.shots),
+                task_id=task_ids.get(scene.id),
+                still=scene.still,
+                footage=scene.footage,
+                dialogue=shot_lines([(shot.duration, shot.dialogue) for shot in scene.shots]),
+                effects=tuple(scene.effects),
+            )
+        )
     return found
 
 
@@ -593,8 +652,16 @@ async def render_async(
     from storyboard.run.session import RenderSession
 
     session = RenderSession(backend or choose_backend(None))
-    return await session.render(path, output=output, options=options, sink=sink, budget=budget,
-                                state_path=state_path, assemble=assemble, takes=takes)  # fmt: skip
+    return await session.render(
+        path,
+        output=output,
+        options=options,
+        sink=sink,
+        budget=budget,
+        state_path=state_path,
+        assemble=assemble,
+        takes=takes,
+    )
 
 
 def render(path: str | Path, **options: Any) -> RenderOutcome:

@@ -88,8 +88,10 @@ class Quote:
 
     def message(self, backend: Backend) -> str:
         names = ", ".join(self.paying) or "none"
-        return (f"{backend.description}: {self.reused} cached or resumed, {len(self.paying)} "
-                f"to generate ({names}); {self.price}")  # fmt: skip
+        return (
+            f"{backend.description}: {self.reused} cached or resumed, {len(self.paying)} "
+            f"to generate ({names}); {self.price}"
+        )
 
 
 class RenderSession:
@@ -121,8 +123,11 @@ class RenderSession:
         emulator (the one that might hold the task died with that run; it bills nothing).
         ``fields``: any other :class:`RunOptions` field."""
         persistent = self.backend.persistent
-        defaults = RunOptions(poll=self.backend.poll, reuse_uploads=persistent,
-                              resubmit_uncertain=resubmit_uncertain or not persistent)  # fmt: skip
+        defaults = RunOptions(
+            poll=self.backend.poll,
+            reuse_uploads=persistent,
+            resubmit_uncertain=resubmit_uncertain or not persistent,
+        )
         return replace(defaults, **fields)
 
     # -- planning and the cost gate -------------------------------------------------------
@@ -140,20 +145,28 @@ class RenderSession:
         return Quote(cost, paying, len(every) - len(paying), price, state_warnings(prepared))
 
     def check_cost(
-        self, credits: float, *, budget: float | None, yes: bool, usd: float | None = None,
+        self,
+        credits: float,
+        *,
+        budget: float | None,
+        yes: bool,
+        usd: float | None = None,
         confirm: Confirm | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """The cost gate: raise :class:`BudgetExceeded` over ``budget``; on a billed
         service above ``STORYBOARD_CONFIRM_ABOVE`` without ``yes``, ask ``confirm`` and
         raise :class:`CostRefused` unless it says yes (or when there is no one to ask)."""
         if budget is not None and credits > budget:
-            raise BudgetExceeded(f"the estimate ({credits:g} credits) exceeds the budget of "
-                                 f"{budget:g}; nothing was submitted")  # fmt: skip
+            raise BudgetExceeded(
+                f"the estimate ({credits:g} credits) exceeds the budget of "
+                f"{budget:g}; nothing was submitted"
+            )
         if not self.backend.billed or yes or credits <= self.confirm_above:
             return
         if confirm is None:
-            raise CostRefused(f"about to spend ~{credits:g} credits on kie.ai; pass --yes to "
-                              "confirm")  # fmt: skip
+            raise CostRefused(
+                f"about to spend ~{credits:g} credits on kie.ai; pass --yes to confirm"
+            )
         price = f" (~${usd:.2f})" if usd is not None else ""
         if not confirm(f"Spend ~{credits:g} credits{price} on kie.ai?"):
             raise CostRefused("not confirmed; nothing was submitted")
@@ -162,9 +175,12 @@ class RenderSession:
 
     @contextmanager
     def locked(
-        self, prepared: Prepared, *, wait: bool = False,
+        self,
+        prepared: Prepared,
+        *,
+        wait: bool = False,
         on_wait: Callable[[str], None] | None = None,
-    ) -> Iterator[Prepared]:  # fmt: skip
+    ) -> Iterator[Prepared]:
         """Hold the journal's lock (shared by the holders in this process; another
         process gets :class:`~storyboard.run.lock.JournalBusy` unless ``wait``), then read
         the cache status again under it."""
@@ -186,25 +202,42 @@ class RenderSession:
     # -- running --------------------------------------------------------------------------
 
     def output(
-        self, prepared: Prepared, override: Path | None = None, *, allow_outside: bool = False,
+        self,
+        prepared: Prepared,
+        override: Path | None = None,
+        *,
+        allow_outside: bool = False,
         inputs: Iterable[Path] = (),
-    ) -> OutputChoice:  # fmt: skip
+    ) -> OutputChoice:
         """Where the edit goes, checked (never one of the run's inputs, ``inputs``
         included: a batch's rows and recipe)."""
-        return choose_output(prepared.report, prepared.state_path, override,
-                             allow_outside=allow_outside, extra_inputs=inputs)  # fmt: skip
+        return choose_output(
+            prepared.report,
+            prepared.state_path,
+            override,
+            allow_outside=allow_outside,
+            extra_inputs=inputs,
+        )
 
     def generate(
-        self, prepared: Prepared, options: RunOptions, sink: EventSink,
+        self,
+        prepared: Prepared,
+        options: RunOptions,
+        sink: EventSink,
         only: set[str] | None = None,
-    ) -> RunResult:  # fmt: skip
+    ) -> RunResult:
         """:func:`~storyboard.run.render.generate_all`, synchronously."""
         return asyncio.run(generate_all(prepared, options, sink, only=only))
 
     def assemble(
-        self, prepared: Prepared, clips: dict[str, Path], out: Path, *,
-        progress: Callable[[str, float], None] | None = None, force: bool = False,
-    ) -> AssembledEdit:  # fmt: skip
+        self,
+        prepared: Prepared,
+        clips: dict[str, Path],
+        out: Path,
+        *,
+        progress: Callable[[str, float], None] | None = None,
+        force: bool = False,
+    ) -> AssembledEdit:
         """:func:`~storyboard.run.render.assemble_edit`; a failure of the edit raises
         :class:`AssemblyFailed`."""
         try:
@@ -229,8 +262,9 @@ class RenderSession:
         """The main job without a terminal: validate, plan, check the output, take the
         journal's lock (unless ``lock`` is off: the caller holds it), gate on ``budget``,
         generate what is not cached, and assemble. Raises before anything is paid for."""
-        prepared = prepare(Path(path), self.backend, state_path=state_path, takes=takes,
-                           read_journal=False)  # fmt: skip
+        prepared = prepare(
+            Path(path), self.backend, state_path=state_path, takes=takes, read_journal=False
+        )
         out = self.output(prepared, output, inputs=inputs).path if assemble else None
         held = shared_journal_lock(prepared.state_path) if lock else nullcontext()
         with held:
@@ -253,8 +287,10 @@ def state_warnings(prepared: Prepared) -> list[str]:
     clips downloaded again, deleted clips whose result expired (paid again)."""
     found = []
     if prepared.adopted:
-        found.append(f"the journal {prepared.state_path} lacked {len(prepared.adopted)} "
-                     "clip(s) found on disk; journaled them again from their sidecars")  # fmt: skip
+        found.append(
+            f"the journal {prepared.state_path} lacked {len(prepared.adopted)} "
+            "clip(s) found on disk; journaled them again from their sidecars"
+        )
     for scene, status in prepared.status.items():
         if any("deleted" in reason for reason in status.reasons):
             cost = prepared.plan.generations[scene].estimate

@@ -91,9 +91,11 @@ def _parse(path: Path) -> ClipSidecar | None:
 
 
 def adopt_clips(
-    store: StateStore, folder: Path, scenes: dict[str, str] | None = None,
+    store: StateStore,
+    folder: Path,
+    scenes: dict[str, str] | None = None,
     namespace: str | None = None,
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """Journal, as done, the clips in ``folder`` that the journal lacks (no record, or no
     clip on disk): those of ``scenes`` (content key → scene id; each looked up by its file
     name, no folder scan) in ``namespace``, or when None every clip there; the keys adopted."""
@@ -109,10 +111,16 @@ def adopt_clips(
         if namespace is not None and sidecar.namespace != namespace:
             continue
         store.adopt_clip(
-            key, namespace=sidecar.namespace, storyboard=sidecar.storyboard,
-            scene_id=sidecar.scene_id, canonical=sidecar.canonical, task_id=sidecar.task_id,
-            result_url=sidecar.result_url, credits=sidecar.credits, clip_path=clip,
-        )  # fmt: skip
+            key,
+            namespace=sidecar.namespace,
+            storyboard=sidecar.storyboard,
+            scene_id=sidecar.scene_id,
+            canonical=sidecar.canonical,
+            task_id=sidecar.task_id,
+            result_url=sidecar.result_url,
+            credits=sidecar.credits,
+            clip_path=clip,
+        )
         adopted.append(key)
     return adopted
 

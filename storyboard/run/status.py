@@ -87,11 +87,11 @@ def generation_status(
         if record.clip is not None:
             return GenerationStatus(scene, "cached", task_id=record.task_id, take=take)
         if record.state in {"submitted", "generated"}:
-            return GenerationStatus(scene, "resume", ["task created earlier"], record.task_id,
-                                    take)  # fmt: skip
+            return GenerationStatus(scene, "resume", ["task created earlier"], record.task_id, take)
         if record.state in {"creating", "uncertain"}:
-            return GenerationStatus(scene, "uncertain", [record.error or "createTask in flight"],
-                                    take=take)  # fmt: skip
+            return GenerationStatus(
+                scene, "uncertain", [record.error or "createTask in flight"], take=take
+            )
         if record.state == "done" and namespace == "offline":
             why = "the clip was deleted; generated again (the offline emulator's results "
             return GenerationStatus(scene, "new", [why + "end with its run; free)"], take=take)
@@ -105,8 +105,9 @@ def generation_status(
     previous = store.latest_for_scene(storyboard, namespace, scene)
     if previous is None or previous.key == planned.key:
         return GenerationStatus(scene, "new", take=take)
-    changes = changed_inputs(take_canonical(previous.canonical, 1),
-                             take_canonical(planned.canonical, 1))  # fmt: skip
+    changes = changed_inputs(
+        take_canonical(previous.canonical, 1), take_canonical(planned.canonical, 1)
+    )
     if not changes:  # the same request: only the take differs
         return GenerationStatus(scene, "new", take=take)
     return GenerationStatus(scene, "stale", _explain(changes, planned, scene_of_key), take=take)

@@ -101,9 +101,17 @@ class Steps:
     """Runs plan nodes against one client, one store and one set of limits."""
 
     def __init__(
-        self, plan: Plan, store: StateStore, client: KieClient, options: RunOptions,
-        *, storyboard: str, base_dir: Path, sink: EventSink, nodes: set[NodeId] | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        plan: Plan,
+        store: StateStore,
+        client: KieClient,
+        options: RunOptions,
+        *,
+        storyboard: str,
+        base_dir: Path,
+        sink: EventSink,
+        nodes: set[NodeId] | None = None,
+    ) -> None:
         self.plan, self.store, self.client, self.options = plan, store, client, options
         self.storyboard, self.base_dir, self.sink = storyboard, base_dir, sink
         self.slots = run_slots(options.slots, options.concurrency)
@@ -163,9 +171,13 @@ class Steps:
         uploaded = await self.client.upload_file(path, upload_path="storyboard", file_name=name)
         expires = time.time() + UPLOAD_LIFETIME
         self.store.record_upload(
-            self.plan.namespace, digest, uploaded.download_url, expires_at=expires,
-            source=str(path), size=uploaded.file_size,
-        )  # fmt: skip
+            self.plan.namespace,
+            digest,
+            uploaded.download_url,
+            expires_at=expires,
+            source=str(path),
+            size=uploaded.file_size,
+        )
         self.emit(node, "done", "uploaded")
         return uploaded.download_url
 
@@ -288,8 +300,9 @@ class Steps:
                         f"scene {planned.scene_id!r} failed {attempts} time(s); last: "
                         f"{exc.fail_msg or exc}"
                     ) from exc
-                self._retrying(node, planned, f"attempt {attempt} failed: {exc.fail_msg}",
-                               attempt=attempt + 1)  # fmt: skip
+                self._retrying(
+                    node, planned, f"attempt {attempt} failed: {exc.fail_msg}", attempt=attempt + 1
+                )
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt(self, node: str, planned: PlannedGeneration, body: dict[str, Any]) -> Path:
@@ -297,9 +310,12 @@ class Steps:
         async with self._slot(planned):
             await self.limiter.acquire()
             attempt = self.store.begin_attempt(
-                planned.key, namespace=self.plan.namespace, storyboard=self.storyboard,
-                scene_id=planned.scene_id, canonical=planned.canonical,
-            )  # fmt: skip
+                planned.key,
+                namespace=self.plan.namespace,
+                storyboard=self.storyboard,
+                scene_id=planned.scene_id,
+                canonical=planned.canonical,
+            )
             if self.options.callback_url:
                 body = {**body, "callBackUrl": self.options.callback_url}
             if self.options.preview_hints:
@@ -318,9 +334,12 @@ class Steps:
                 raise
             task_id = created.task_id
             self.store.task_created(
-                planned.key, task_id, attempt, planned.estimate.credits,
+                planned.key,
+                task_id,
+                attempt,
+                planned.estimate.credits,
                 record_id=created.record_id,
-            )  # fmt: skip
+            )
             self.submitted.append(task_id)
             self.emit(node, "generating", "task created", task_id=task_id)
             record = await self._wait(node, planned, task_id)
@@ -384,12 +403,20 @@ class Steps:
             fresh = await self.client.get_download_url(url)
             await self.client.download(fresh, dest, task_id=task_id, scene=planned.scene_id)
         self.store.clip_downloaded(planned.key, dest)
-        write_sidecar(dest, ClipSidecar(
-            key=planned.key, namespace=self.plan.namespace, scene_id=planned.scene_id,
-            storyboard=self.storyboard, task_id=task_id, result_url=url,
-            credits=planned.estimate.credits, size=dest.stat().st_size,
-            canonical=planned.canonical,
-        ))  # fmt: skip
+        write_sidecar(
+            dest,
+            ClipSidecar(
+                key=planned.key,
+                namespace=self.plan.namespace,
+                scene_id=planned.scene_id,
+                storyboard=self.storyboard,
+                task_id=task_id,
+                result_url=url,
+                credits=planned.estimate.credits,
+                size=dest.stat().st_size,
+                canonical=planned.canonical,
+            ),
+        )
         self._remember(planned)
         self.emit(node, "done", "clip downloaded", task_id=task_id, path=str(dest))
         return dest

@@ -78,9 +78,14 @@ def watch_render(
     targets = _Targets(watched_files(path, None), [])
     number = 0
     for changes in watchfiles.watch(
-        path.resolve().parent, watch_filter=lambda _c, p: targets.relevant(Path(p)),
-        debounce=debounce_ms, step=50, stop_event=stop, rust_timeout=300, yield_on_timeout=True,
-    ):  # fmt: skip
+        path.resolve().parent,
+        watch_filter=lambda _c, p: targets.relevant(Path(p)),
+        debounce=debounce_ms,
+        step=50,
+        stop_event=stop,
+        rust_timeout=300,
+        yield_on_timeout=True,
+    ):
         if number and not changes:
             continue  # a timeout: nothing saved
         number += 1  # the first pass runs once the watcher is up, so no save is missed
@@ -136,10 +141,17 @@ class _Settings:
 
 def _pass(number: int, path: Path, s: _Settings) -> WatchPass:
     try:
-        outcome = asyncio.run(render_async(
-            path, backend=s.backend, budget=s.budget, output=s.output, state_path=s.state_path,
-            sink=s.sink, takes=s.takes,
-        ))  # fmt: skip
+        outcome = asyncio.run(
+            render_async(
+                path,
+                backend=s.backend,
+                budget=s.budget,
+                output=s.output,
+                state_path=s.state_path,
+                sink=s.sink,
+                takes=s.takes,
+            )
+        )
     except StoryboardInvalid as exc:
         return WatchPass(number, diagnostics=[str(d) for d in exc.diagnostics])
     except BudgetExceeded as exc:

@@ -41,8 +41,22 @@ def png_bytes(size: tuple[int, int], left: RGB, right: RGB | None = None) -> byt
 
 def grab_frame(video: Path, seconds: float) -> Image.Image:
     """The decoded frame of ``video`` at ``seconds``, as RGB."""
-    cmd = [ffmpeg_exe(), "-v", "error", "-ss", f"{seconds:.3f}", "-i", str(video),
-           "-frames:v", "1", "-f", "image2pipe", "-c:v", "png", "-"]  # fmt: skip
+    cmd = [
+        ffmpeg_exe(),
+        "-v",
+        "error",
+        "-ss",
+        f"{seconds:.3f}",
+        "-i",
+        str(video),
+        "-frames:v",
+        "1",
+        "-f",
+        "image2pipe",
+        "-c:v",
+        "png",
+        "-",
+    ]
     png = subprocess.run(cmd, capture_output=True, check=True).stdout
     return Image.open(io.BytesIO(png)).convert("RGB")
 

@@ -34,14 +34,16 @@ def test_ordinary_templates_render(source: str, expected: str) -> None:
         ("{{ 7 ** (10**8) }}", "a power of over"),
         ("{{ 'x' * 10**8 }}", "a repetition would be"),
         ("{{ range(10**7) | list | length }}", "numbers passed to functions"),
-        ("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
-         "more than 1,000,000 loop iterations"),
+        (
+            "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
+            "more than 1,000,000 loop iterations",
+        ),
         ("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}\n{{ m(1) }}", "more than 50 levels"),
         ("{{ ('x' * 60000) ~ ('y' * 60000) }}", "a ~ concatenation"),
         ("{{ 'x' | indent(10**6) }}", "numbers passed"),
         ("{{ ('a\n' * 50000) | indent('    ') }}", "an indent would be"),
     ],
-)  # fmt: skip
+)
 def test_costly_templates_are_refused(source: str, message: str) -> None:
     with pytest.raises(TemplateProblem, match="too costly") as caught:
         render_string(make_environment(), source, {})

@@ -43,7 +43,8 @@ def test_broken_storyboard_is_reported(case: Path, corpus_project: Path) -> None
     assert "Traceback" not in result.output
     wanted = f"{target}:{line}:"
     matching = [
-        row for row in result.output.splitlines()
+        row
+        for row in result.output.splitlines()
         if row.startswith(wanted) and f": {field}: " in row and message in row
-    ]  # fmt: skip
+    ]
     assert matching, f"expected {wanted} {field} ... {message!r} in:\n{result.output}"

@@ -22,8 +22,10 @@ def test_validate_ok_exits_zero() -> None:
 
 
 def test_validate_json_lists_errors_and_warnings(write_storyboard) -> None:  # type: ignore[no-untyped-def]
-    path = write_storyboard("storyboard: 1\ntitle: t\nscenes:\n  - id: a\n    shots:\n"
-                            "      - {prompt: hi, duration: 2, lens: 35mm}\n")  # fmt: skip
+    path = write_storyboard(
+        "storyboard: 1\ntitle: t\nscenes:\n  - id: a\n    shots:\n"
+        "      - {prompt: hi, duration: 2, lens: 35mm}\n"
+    )
     result = runner.invoke(app, ["validate", str(path), "--json"])
     assert result.exit_code == 2
     data = json.loads(result.stdout)
@@ -34,8 +36,10 @@ def test_validate_json_lists_errors_and_warnings(write_storyboard) -> None:  # t
 
 
 def test_strict_turns_warnings_into_errors(write_storyboard) -> None:  # type: ignore[no-untyped-def]
-    path = write_storyboard("storyboard: 1\ntitle: t\nscenes:\n  - id: a\n    shots:\n"
-                            "      - {prompt: hi, duration: 4, lens: 35mm}\n")  # fmt: skip
+    path = write_storyboard(
+        "storyboard: 1\ntitle: t\nscenes:\n  - id: a\n    shots:\n"
+        "      - {prompt: hi, duration: 4, lens: 35mm}\n"
+    )
     assert runner.invoke(app, ["validate", str(path)]).exit_code == 0
     strict = runner.invoke(app, ["validate", str(path), "--strict"])
     assert strict.exit_code == 2
@@ -49,8 +53,9 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_compile_json_gives_one_request_per_scene() -> None:
-    result = runner.invoke(app, ["compile", str(ROOT / "examples" / "continuity-chain.yaml"),
-                                 "--json"])  # fmt: skip
+    result = runner.invoke(
+        app, ["compile", str(ROOT / "examples" / "continuity-chain.yaml"), "--json"]
+    )
     assert result.exit_code == 0, result.output
     items = json.loads(result.stdout)
     assert [i["scene"] for i in items] == ["wake-up", "spotted", "chase"]

@@ -225,8 +225,9 @@ scenes:
         "https://example.com/end.png",
     ]
     assert body["input"]["kling_elements"][0]["element_input_urls"] == [
-        "sb://upload/refs/dog-1.png", "sb://upload/refs/dog-2.png",
-    ]  # fmt: skip
+        "sb://upload/refs/dog-1.png",
+        "sb://upload/refs/dog-2.png",
+    ]
 
 
 def test_public_compile_raises_with_every_error(write_storyboard: Any) -> None:

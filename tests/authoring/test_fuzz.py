@@ -12,15 +12,53 @@ from hypothesis import strategies as st
 from storyboard.load import load_text
 from storyboard.validate import validate_loaded
 
-KEYS = ["storyboard", "title", "scenes", "shots", "prompt", "duration", "id", "elements",
-        "images", "video", "first_frame", "last_frame", "from", "edit", "transitions",
-        "between", "output", "defaults", "mode", "vars", "template", "camera", "titles"]  # fmt: skip
+KEYS = [
+    "storyboard",
+    "title",
+    "scenes",
+    "shots",
+    "prompt",
+    "duration",
+    "id",
+    "elements",
+    "images",
+    "video",
+    "first_frame",
+    "last_frame",
+    "from",
+    "edit",
+    "transitions",
+    "between",
+    "output",
+    "defaults",
+    "mode",
+    "vars",
+    "template",
+    "camera",
+    "titles",
+]
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-5, 30), st.floats(allow_nan=False, width=32),
-    st.sampled_from(["pro", "std", "16:9", "a", "{{ x }}", "@dog", "refs/room.png",
-                     "https://e.com/x.png", "{% for %}", "", "1"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 30),
+    st.floats(allow_nan=False, width=32),
+    st.sampled_from(
+        [
+            "pro",
+            "std",
+            "16:9",
+            "a",
+            "{{ x }}",
+            "@dog",
+            "refs/room.png",
+            "https://e.com/x.png",
+            "{% for %}",
+            "",
+            "1",
+        ]
+    ),
     st.text(max_size=12),
-)  # fmt: skip
+)
 documents = st.recursive(
     scalars,
     lambda inner: st.one_of(

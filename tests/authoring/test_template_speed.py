@@ -18,16 +18,45 @@ from storyboard.templating import (
 
 ENV = make_environment()
 CONTEXT: dict[str, Any] = {
-    "place": "a sunlit room", "n": 3, "d": {"a": 1}, "nothing": None, "true": "shadowed",
-    "self": "me", "flag": False,
-}  # fmt: skip
+    "place": "a sunlit room",
+    "n": 3,
+    "d": {"a": 1},
+    "nothing": None,
+    "true": "shadowed",
+    "self": "me",
+    "flag": False,
+}
 
-PIECES = st.sampled_from([
-    "text", " ", "\n", "\r\n", "\r", "{{ place }}", "{{place}}", "{{  n  }}", "{{ d }}",
-    "{{ nothing }}", "{{ true }}", "{{ self }}", "{{ flag }}", "{{ missing }}", "{{- place }}",
-    "{{ place -}}", "{{ place|upper }}", "{{ 1 + 1 }}", "{% if n %}y{% endif %}", "{# c #}",
-    "}}", "{", "}", "{{", "@dog", "é…",
-])  # fmt: skip
+PIECES = st.sampled_from(
+    [
+        "text",
+        " ",
+        "\n",
+        "\r\n",
+        "\r",
+        "{{ place }}",
+        "{{place}}",
+        "{{  n  }}",
+        "{{ d }}",
+        "{{ nothing }}",
+        "{{ true }}",
+        "{{ self }}",
+        "{{ flag }}",
+        "{{ missing }}",
+        "{{- place }}",
+        "{{ place -}}",
+        "{{ place|upper }}",
+        "{{ 1 + 1 }}",
+        "{% if n %}y{% endif %}",
+        "{# c #}",
+        "}}",
+        "{",
+        "}",
+        "{{",
+        "@dog",
+        "é…",
+    ]
+)
 
 
 def _jinja(source: str) -> str | None:

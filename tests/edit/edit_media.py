@@ -51,10 +51,21 @@ def make_clip(
     frames = round(seconds * fps)
     raw = b"".join(frame_image(clip, f, size).tobytes() for f in range(frames))
     cmd = [
-        ffmpeg_exe(), "-v", "error", "-y",
-        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{size[0]}x{size[1]}", "-r", str(fps),
-        "-i", "-",
-    ]  # fmt: skip
+        ffmpeg_exe(),
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+        f"{size[0]}x{size[1]}",
+        "-r",
+        str(fps),
+        "-i",
+        "-",
+    ]
     if audio:
         tone = f"sine=frequency={TONES[clip]}:sample_rate={AUDIO_RATE},volume={amplitude}"
         if clicks:  # the tone with a loud 1 ms 3 kHz click every second
@@ -71,11 +82,23 @@ def make_clip(
 
 def make_tone_file(path: Path, frequency: float, seconds: float, amplitude: float = 0.3) -> Path:
     subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
-         f"sine=frequency={frequency}:sample_rate=44100,volume={amplitude}",
-         "-t", str(seconds), "-ac", "2", str(path)],
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency={frequency}:sample_rate=44100,volume={amplitude}",
+            "-t",
+            str(seconds),
+            "-ac",
+            "2",
+            str(path),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     return path
 
 
@@ -91,20 +114,48 @@ def decode_video(path: Path) -> np.ndarray:
 
     w, h = map(int, re.search(r"Video:.*?(\d{2,5})x(\d{2,5})", info).groups())  # type: ignore[union-attr]
     out = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v:0", "-f", "rawvideo",
-         "-pix_fmt", "rgb24", "-"],
-        capture_output=True, check=True,
-    ).stdout  # fmt: skip
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-map",
+            "0:v:0",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     return np.frombuffer(out, np.uint8).reshape(-1, h, w, 3)
 
 
 def decode_audio(path: Path) -> np.ndarray:
     """The first audio stream, decoded, as mono float32 at 48 kHz (every sample counted)."""
     out = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1",
-         "-ar", str(AUDIO_RATE), "-f", "f32le", "-"],
-        capture_output=True, check=True,
-    ).stdout  # fmt: skip
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-map",
+            "0:a:0",
+            "-ac",
+            "1",
+            "-ar",
+            str(AUDIO_RATE),
+            "-f",
+            "f32le",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     return np.frombuffer(out, "<f4")
 
 

@@ -85,23 +85,64 @@ def _broken_board(scene_extra: str, more: str = "", edit: str = "") -> str:
 
 
 CASES = [
-    ("unknown effect", _broken_board("    effects: [{name: BlackAndWhit}]\n"), 7,
-     "scenes[0].effects[0].name", "did you mean BlackAndWhite?"),
-    ("bad parameter type", _broken_board("    effects: [{name: MultiplySpeed, factor: fast}]\n"), 7,
-     "scenes[0].effects[0].factor", "valid number"),
-    ("unknown parameter", _broken_board("    effects: [{name: MultiplySpeed, factr: 2}]\n"), 7,
-     "scenes[0].effects[0].factr", "did you mean `factor`?"),
-    ("footage not video", _broken_board("", "  - id: street\n    footage: {path: media/photo.mp4}\n"),
-     8, "scenes[1].footage.path", "is not a video"),
-    ("still not image", _broken_board("", "  - id: card\n    still: {path: refs/clip.png}\n"),
-     8, "scenes[1].still.path", "is not an image"),
-    ("overlay outside", _broken_board("", "", "edit:\n  overlays:\n"
-     "    - {image: refs/logo.png, position: [0.97, 0.5], width: 0.2}\n"),
-     9, "edit.overlays[0].position", "outside the frame"),
-    ("slide too long", _broken_board("", "  - id: card\n    still: {path: refs/card.png, duration: 1}\n",
-     "edit:\n  transitions:\n    - {between: [hero, card], type: slide, duration: 1.5}\n"),
-     11, "edit.transitions[0].duration", "longer than scene 'card'"),
-]  # fmt: skip
+    (
+        "unknown effect",
+        _broken_board("    effects: [{name: BlackAndWhit}]\n"),
+        7,
+        "scenes[0].effects[0].name",
+        "did you mean BlackAndWhite?",
+    ),
+    (
+        "bad parameter type",
+        _broken_board("    effects: [{name: MultiplySpeed, factor: fast}]\n"),
+        7,
+        "scenes[0].effects[0].factor",
+        "valid number",
+    ),
+    (
+        "unknown parameter",
+        _broken_board("    effects: [{name: MultiplySpeed, factr: 2}]\n"),
+        7,
+        "scenes[0].effects[0].factr",
+        "did you mean `factor`?",
+    ),
+    (
+        "footage not video",
+        _broken_board("", "  - id: street\n    footage: {path: media/photo.mp4}\n"),
+        8,
+        "scenes[1].footage.path",
+        "is not a video",
+    ),
+    (
+        "still not image",
+        _broken_board("", "  - id: card\n    still: {path: refs/clip.png}\n"),
+        8,
+        "scenes[1].still.path",
+        "is not an image",
+    ),
+    (
+        "overlay outside",
+        _broken_board(
+            "",
+            "",
+            "edit:\n  overlays:\n    - {image: refs/logo.png, position: [0.97, 0.5], width: 0.2}\n",
+        ),
+        9,
+        "edit.overlays[0].position",
+        "outside the frame",
+    ),
+    (
+        "slide too long",
+        _broken_board(
+            "",
+            "  - id: card\n    still: {path: refs/card.png, duration: 1}\n",
+            "edit:\n  transitions:\n    - {between: [hero, card], type: slide, duration: 1.5}\n",
+        ),
+        11,
+        "edit.transitions[0].duration",
+        "longer than scene 'card'",
+    ),
+]
 
 
 @pytest.mark.parametrize(
@@ -173,8 +214,12 @@ def test_offline_render_composites_only_where_needed(folder: Path) -> None:
     assert sources["intro"] == (folder / "refs" / "card.png").resolve().as_uri()
     assert sources["logo.png"] == (folder / "refs" / "logo.png").resolve().as_uri()
     kinds = {c.name: c.metadata["storyboard"]["kind"] for c in scenes.find_clips()}
-    assert kinds == {"hero": "generated", "intro": "still", "street": "footage",
-                     "close": "generated"}  # fmt: skip
+    assert kinds == {
+        "hero": "generated",
+        "intro": "still",
+        "street": "footage",
+        "close": "generated",
+    }
     assert [c.metadata["storyboard"]["kind"] for c in logo.find_clips()] == ["overlay image"]
     exported = _cli("export", "good.yaml", "--format", "otio", cwd=folder)  # from the journal
     assert exported.returncode == 0, exported.stderr[-2000:]

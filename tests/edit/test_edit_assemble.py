@@ -448,9 +448,14 @@ def test_progress_is_reported(media: dict[str, Path], tmp_path: Path) -> None:
     calls: list[tuple[str, float]] = []
     clips = [EditClip(f"s{i}", media[f"a{i}"]) for i in range(2)]
     report = assemble(
-        clips, Edit(transitions=[crossfade("s0", "s1")]), Output(), tmp_path / "p.mp4",
-        base_dir=tmp_path, progress=lambda step, f: calls.append((step, f)), handoffs=False,
-    )  # fmt: skip
+        clips,
+        Edit(transitions=[crossfade("s0", "s1")]),
+        Output(),
+        tmp_path / "p.mp4",
+        base_dir=tmp_path,
+        progress=lambda step, f: calls.append((step, f)),
+        handoffs=False,
+    )
     steps = [s for s, _ in calls]
     for step in ("probe", "plan", "video", "audio", "mux", "measure"):
         assert step in steps

@@ -137,8 +137,11 @@ def test_probe_without_video_is_an_error() -> None:
 def test_loudnorm_json() -> None:
     stats = parse_loudnorm(LOUDNORM)
     assert (stats.integrated, stats.true_peak, stats.lra, stats.threshold) == (
-        -14.0, -14.26, 1.8, -24.0,
-    )  # fmt: skip
+        -14.0,
+        -14.26,
+        1.8,
+        -24.0,
+    )
     assert stats.normalization_type == "dynamic" and not stats.silent
     silent = parse_loudnorm(LOUDNORM_SILENCE)
     assert silent.silent and math.isinf(silent.integrated)
@@ -149,8 +152,11 @@ def test_loudnorm_json() -> None:
 def test_ebur128_summary() -> None:
     stats = parse_ebur128(EBUR128)
     assert (stats.integrated, stats.threshold, stats.lra, stats.true_peak) == (
-        -14.3, -24.3, 1.8, -14.3,
-    )  # fmt: skip
+        -14.3,
+        -24.3,
+        1.8,
+        -14.3,
+    )
     assert stats.peak == "true"
     silent = parse_ebur128(EBUR128_SILENCE)
     assert silent.silent and silent.true_peak == -math.inf
@@ -162,5 +168,8 @@ def test_ebur128_summary() -> None:
 
 def test_progress_block() -> None:
     assert parse_progress(PROGRESS) == {
-        "frame": "72", "fps": "0.00", "out_time_us": "3000000", "progress": "end",
-    }  # fmt: skip
+        "frame": "72",
+        "fps": "0.00",
+        "out_time_us": "3000000",
+        "progress": "end",
+    }

@@ -194,9 +194,17 @@ def _report() -> AssemblyReport:
     )
     loud = LoudnessReport(-14.0, -2.0, -14.0, -1.0, "linear", -20.0)
     return AssemblyReport(
-        Path("/o/edit.mp4"), "smart", "why", TL.duration, TL.total_frames, 24, (320, 180),
-        scenes, loud, {"probe": 0.1},
-    )  # fmt: skip
+        Path("/o/edit.mp4"),
+        "smart",
+        "why",
+        TL.duration,
+        TL.total_frames,
+        24,
+        (320, 180),
+        scenes,
+        loud,
+        {"probe": 0.1},
+    )
 
 
 def test_otio_timeline_matches_the_timeline() -> None:

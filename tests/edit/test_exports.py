@@ -24,12 +24,23 @@ READERS = {fmt: spec.adapter for fmt, spec in EXPORTS.items()}
 def exported(media: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> AssemblyReport:
     out = tmp_path_factory.mktemp("exports") / "film.mp4"
     clips = [
-        EditClip("s0", media["a0"], prompt="a red room", task_id="task-0", take=2,
-                 dialogue=(SpokenLine(0.0, 3.0, "First line."),)),
+        EditClip(
+            "s0",
+            media["a0"],
+            prompt="a red room",
+            task_id="task-0",
+            take=2,
+            dialogue=(SpokenLine(0.0, 3.0, "First line."),),
+        ),
         EditClip("s1", media["a1"], prompt="a green room", task_id="task-1"),
-        EditClip("s2", media["a2"], prompt="a blue room", task_id="task-2",
-                 dialogue=(SpokenLine(1.0, 3.0, "Third line."),)),
-    ]  # fmt: skip
+        EditClip(
+            "s2",
+            media["a2"],
+            prompt="a blue room",
+            task_id="task-2",
+            dialogue=(SpokenLine(1.0, 3.0, "Third line."),),
+        ),
+    ]
     edit = Edit(
         transitions=[
             Transition(between=("s0", "s1"), type="crossfade", duration=0.5),
@@ -77,10 +88,14 @@ def _full_uses(track: Any) -> list[tuple[str, int, int, int]]:
 
 def _cut_list(track: Any) -> list[tuple[str, int, int, int]]:
     return [
-        (c.name, c.source_range.start_time.to_frames(),
-         c.range_in_parent().start_time.to_frames(), c.duration().to_frames())
+        (
+            c.name,
+            c.source_range.start_time.to_frames(),
+            c.range_in_parent().start_time.to_frames(),
+            c.duration().to_frames(),
+        )
         for c in track.find_clips()
-    ]  # fmt: skip
+    ]
 
 
 def _read(path: Path, fmt: str) -> Any:
@@ -193,8 +208,15 @@ def _overlay_uses(timeline: Any, folder: Path) -> list[tuple[str, int, int, int,
             url = clip.media_reference.target_url
             path = Path(otio.url_utils.filepath_from_url(url)) if ":" in url else folder / url
             placed = clip.range_in_parent()
-            uses.append((clip.name, placed.start_time.to_frames(), placed.duration.to_frames(),
-                         clip.source_range.start_time.to_frames(), path.resolve()))  # fmt: skip
+            uses.append(
+                (
+                    clip.name,
+                    placed.start_time.to_frames(),
+                    placed.duration.to_frames(),
+                    clip.source_range.start_time.to_frames(),
+                    path.resolve(),
+                )
+            )
     return uses
 
 
@@ -269,8 +291,9 @@ def test_export_command(write_storyboard: Callable[..., Path], monkeypatch: Any)
     timeline = otio.adapters.read_from_file(str(edl), "cmx_3600")
     assert [c.name for c in timeline.find_clips()] == ["one", "two"]
     target = board.parent / "handoff" / "cut.fcp7.xml"
-    done = runner.invoke(app, ["export", str(board), "-f", "fcp7xml", "-o", str(target),
-                               "--backend", "offline"])  # fmt: skip
+    done = runner.invoke(
+        app, ["export", str(board), "-f", "fcp7xml", "-o", str(target), "--backend", "offline"]
+    )
     assert done.exit_code == 0 and target.is_file()
 
     bad = runner.invoke(app, ["export", str(board), "--format", "mov"])

@@ -63,8 +63,10 @@ def test_bad_effects_are_reported(effect: dict[str, object], param: str | None, 
 
 
 def test_good_effects_pass_and_build() -> None:
-    effects = [Effect(name="BlackAndWhite"), Effect.model_validate({"name": "Margin",
-                                                                     "margin_size": 4})]  # fmt: skip
+    effects = [
+        Effect(name="BlackAndWhite"),
+        Effect.model_validate({"name": "Margin", "margin_size": 4}),
+    ]
     assert all(check_effect(e, 3.0) == [] for e in effects)
     clip = ColorClip((20, 10), color=(200, 40, 40), duration=1).with_fps(24)
     frame = clip.with_effects(build_effects(effects)).get_frame(0.5)
@@ -125,8 +127,9 @@ def test_conform_pads_and_crops() -> None:
 
 
 def test_still_moves() -> None:
-    image = Image.fromarray(np.tile(np.arange(256, dtype=np.uint8), (128, 1)).repeat(3, 1)
-                            .reshape(128, 256, 3))  # fmt: skip
+    image = Image.fromarray(
+        np.tile(np.arange(256, dtype=np.uint8), (128, 1)).repeat(3, 1).reshape(128, 256, 3)
+    )
     size = (128, 64)
     pan = still_frame_function(image, size, "pan-right", 2.0, "pad")
     assert pan(0).shape == (64, 128, 3)
@@ -174,8 +177,7 @@ def test_readers_close(tmp_path: Path) -> None:
 
 
 def _info(colour: tuple[str, ...] = (), sar: str | None = None) -> ClipInfo:
-    params = VideoParams("h264", "High", "yuv420p", 320, 180, 24.0, "12288", sar=sar,
-                         colour=colour)  # fmt: skip
+    params = VideoParams("h264", "High", "yuv420p", 320, 180, 24.0, "12288", sar=sar, colour=colour)
     return ClipInfo(Path("x.mp4"), params, 72, (0, 24, 48), 0.0, True)
 
 
@@ -187,8 +189,9 @@ def test_picture_filter_copies_colour_tags_and_sar() -> None:
 
 
 def test_encode_args_use_the_given_encoder() -> None:
-    args = encode_frames_args((320, 180), 24, 10, ANIMATIC_ENCODING, Path("o.mp4"),
-                              time_scale="12288")  # fmt: skip
+    args = encode_frames_args(
+        (320, 180), 24, 10, ANIMATIC_ENCODING, Path("o.mp4"), time_scale="12288"
+    )
     assert args[args.index("-frames:v") + 1] == "10"
     assert ANIMATIC_ENCODING.video_args()[1] in args and "-an" in args
     assert args[args.index("-video_track_timescale") + 1] == "12288"
@@ -238,6 +241,7 @@ def test_to_moviepy_is_the_runs_loader_and_edit_loads_without_run() -> None:
         "from storyboard.edit import EditClip, assemble\n"
         "print(sorted(m for m in sys.modules if m.startswith('storyboard.run')))"
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          check=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
     assert done.stdout.strip() == "[]"

@@ -33,9 +33,15 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[AssemblyReport, Path
     clip = edit_clip(clips, edit, Output(), base_dir=root)
     try:
         clip.write_videofile(
-            str(root / "moviepy.mp4"), fps=FPS, codec="libx264", audio_codec="aac",
-            audio_fps=48000, preset="ultrafast", temp_audiofile_path=str(root), logger=None,
-        )  # fmt: skip
+            str(root / "moviepy.mp4"),
+            fps=FPS,
+            codec="libx264",
+            audio_codec="aac",
+            audio_fps=48000,
+            preset="ultrafast",
+            temp_audiofile_path=str(root),
+            logger=None,
+        )
     finally:
         clip.close()
     return report, root / "moviepy.mp4"

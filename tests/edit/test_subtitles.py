@@ -34,7 +34,9 @@ def _edit(burn_in: bool) -> Edit:
 
 
 @pytest.fixture(scope="module")
-def spoken(media: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, AssemblyReport]:  # fmt: skip
+def spoken(
+    media: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, AssemblyReport]:
     """Four scenes, three shots with a line: s0 (crossfade into s1), s1 (trimmed), s3."""
     clips = [
         _clip(media, 0, [(3.0, LINES[0])]),
@@ -52,10 +54,13 @@ def spoken(media: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> 
 def _cues(text: str) -> list[tuple[float, float, str]]:
     found = re.findall(r"(\d+):(\d+):(\d+)[,.](\d+) --> (\d+):(\d+):(\d+)[,.](\d+)\n(.+)", text)
     return [
-        (int(a) * 3600 + int(b) * 60 + int(c) + int(d) / 1000,
-         int(e) * 3600 + int(f) * 60 + int(g) + int(h) / 1000, line)
+        (
+            int(a) * 3600 + int(b) * 60 + int(c) + int(d) / 1000,
+            int(e) * 3600 + int(f) * 60 + int(g) + int(h) / 1000,
+            line,
+        )
         for a, b, c, d, e, f, g, h, line in found
-    ]  # fmt: skip
+    ]
 
 
 def test_cues_match_the_shots_places_in_the_edit(spoken: dict[str, AssemblyReport]) -> None:
@@ -84,8 +89,10 @@ def test_burn_in_shows_each_line_in_its_frames_only(spoken: dict[str, AssemblyRe
     band = (slice(int(h * 0.7), int(h * 0.95)), slice(int(w * 0.2), int(w * 0.8)))
     # share of the band's pixels changed by more than encoding noise could
     change = 100 * (np.abs(burned - plain)[:, band[0], band[1]].max(axis=3) > 60).mean(axis=(1, 2))
-    cues = [(round(a * FPS), round(b * FPS)) for a, b, _ in _cues(
-        spoken["burned"].handoffs["srt"].read_text())]  # fmt: skip
+    cues = [
+        (round(a * FPS), round(b * FPS))
+        for a, b, _ in _cues(spoken["burned"].handoffs["srt"].read_text())
+    ]
     shown = np.zeros(len(change), bool)
     for a, b in cues:
         shown[a:b] = True

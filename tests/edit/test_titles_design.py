@@ -53,10 +53,14 @@ def test_layout_keeps_clear_of_subtitles_inside_the_safe_area() -> None:
 def designed(media: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     root = tmp_path_factory.mktemp("titles")
     clips = [
-        EditClip("s0", media["a0"], dialogue=(SpokenLine(0.5, 3.0, "Two lines of dialogue that wrap under the name band"),)),
+        EditClip(
+            "s0",
+            media["a0"],
+            dialogue=(SpokenLine(0.5, 3.0, "Two lines of dialogue that wrap under the name band"),),
+        ),
         EditClip("s1", media["a1"]),
         EditClip("s2", media["a2"], dialogue=(SpokenLine(0.0, 2.0, "The end is near."),)),
-    ]  # fmt: skip
+    ]
     titles = [
         Title(text="A Long Main Title That Must Still Fit", start=0.0, duration=1.5),
         Title(
@@ -67,8 +71,14 @@ def designed(media: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -
     output = Output(size=SIZE)
     subs = Subtitles(burn_in=True)
     plain = assemble(clips, Edit(), output, root / "plain.mp4", base_dir=root, handoffs=False)
-    done = assemble(clips, Edit(titles=titles, subtitles=subs), output, root / "t.mp4",
-                    base_dir=root, handoffs=False)  # fmt: skip
+    done = assemble(
+        clips,
+        Edit(titles=titles, subtitles=subs),
+        output,
+        root / "t.mp4",
+        base_dir=root,
+        handoffs=False,
+    )
     # the same layout the render used, from the same public steps
     infos = probe_clips([c.path for c in clips])
     timeline = resolve_timeline([c.scene_id for c in clips], infos, Edit(titles=titles), output)
@@ -76,8 +86,13 @@ def designed(media: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -
     work = root / "layout"
     work.mkdir()
     overlays = render_overlays(burned, subtitles_from(timeline), subs, root, work, infos)
-    return {"plain": plain, "done": done, "timeline": burned, "boxes": overlays.boxes,
-            "infos": infos}  # fmt: skip
+    return {
+        "plain": plain,
+        "done": done,
+        "timeline": burned,
+        "boxes": overlays.boxes,
+        "infos": infos,
+    }
 
 
 def test_frames_show_titles_inside_safe_area_and_apart(designed: dict[str, object]) -> None:
@@ -237,7 +252,13 @@ def test_missing_glyphs_reach_the_report(
 ) -> None:
     monkeypatch.setattr("storyboard.edit.fonts.fontconfig_fonts", lambda text, family="": ())
     edit = Edit(titles=[Title(text="灯台", duration=1.0)])
-    report = assemble([EditClip("s0", media["a0"])], edit, Output(), tmp_path / "w.mp4",
-                      base_dir=tmp_path, handoffs=False)  # fmt: skip
+    report = assemble(
+        [EditClip("s0", media["a0"])],
+        edit,
+        Output(),
+        tmp_path / "w.mp4",
+        base_dir=tmp_path,
+        handoffs=False,
+    )
     (warning,) = report.warnings
     assert "灯台" in warning and report.to_json()["warnings"] == [warning]

@@ -135,9 +135,10 @@ def test_mistake_is_reported_before_paying(case: Path, command: str, outcome: Ou
     assert ran.code == 2, ran.output
     wanted = f"{outcome.board}:{line}:"
     matching = [
-        row for row in ran.output.splitlines()
+        row
+        for row in ran.output.splitlines()
         if row.startswith(wanted) and f": {field}: " in row and message in row
-    ]  # fmt: skip
+    ]
     assert matching, f"expected {wanted} {field}: ... {message!r} in:\n{ran.output}"
     assert "Traceback" not in ran.output and "internal error" not in ran.output
     assert outcome.after == outcome.before  # no journal, no clips, no output; inputs intact

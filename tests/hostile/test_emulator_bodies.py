@@ -46,8 +46,13 @@ def test_a_1_2_mb_prompt_is_refused_with_a_413_envelope(base_url: str) -> None:
 def test_a_long_prompt_under_the_body_limit_is_refused_before_rendering(base_url: str) -> None:
     before = stats(base_url)
     response = create(base_url, "x" * 900_000)
-    shot = create(base_url, "", multi_shots=True, sound=True,
-                  multi_prompt=[{"prompt": "y" * 900_000, "duration": 3}])  # fmt: skip
+    shot = create(
+        base_url,
+        "",
+        multi_shots=True,
+        sound=True,
+        multi_prompt=[{"prompt": "y" * 900_000, "duration": 3}],
+    )
     after = stats(base_url)
     assert response.status_code == 200  # the live way: HTTP 200, the code in the body
     assert response.json()["code"] == 422
@@ -63,20 +68,31 @@ def test_a_body_without_content_length_is_cut_at_the_limit(base_url: str) -> Non
             yield b"x" * 65536
         yield b'"}}'
 
-    response = httpx.post(f"{base_url}/api/v1/jobs/createTask", content=chunks(),
-                          headers={**AUTH, "Content-Type": "application/json"}, timeout=30)  # fmt: skip
+    response = httpx.post(
+        f"{base_url}/api/v1/jobs/createTask",
+        content=chunks(),
+        headers={**AUTH, "Content-Type": "application/json"},
+        timeout=30,
+    )
     assert "content-length" not in response.request.headers
     assert response.status_code == 413 and response.json()["code"] == 413
 
 
-@pytest.mark.parametrize("payload", [
-    b"[" * 100_000 + b"]" * 100_000,  # nesting deeper than the JSON parser recurses
-    b'{"model": "kling-3.0/video", "input": ',  # truncated
-    b"\xff\xfe not json",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # nesting deeper than the JSON parser recurses
+        b'{"model": "kling-3.0/video", "input": ',  # truncated
+        b"\xff\xfe not json",
+    ],
+)
 def test_malformed_json_is_a_422_envelope(base_url: str, payload: bytes) -> None:
-    response = httpx.post(f"{base_url}/api/v1/jobs/createTask", content=payload,
-                          headers={**AUTH, "Content-Type": "application/json"}, timeout=30)  # fmt: skip
+    response = httpx.post(
+        f"{base_url}/api/v1/jobs/createTask",
+        content=payload,
+        headers={**AUTH, "Content-Type": "application/json"},
+        timeout=30,
+    )
     assert response.status_code == 200 and response.json()["code"] == 422
 
 
@@ -114,12 +130,23 @@ def test_the_server_stays_responsive_under_a_flood_of_large_bodies(base_url: str
 def test_upload_bodies_have_their_own_limit() -> None:
     config = EmulatorConfig(max_upload_bytes=64 * 1024)
     with ServedEmulator(config) as served:
-        small = httpx.post(f"{served.base_url}/api/file-stream-upload", headers=AUTH,
-                           data={"uploadPath": "p"}, files={"file": ("a.png", b"x" * 1000)})  # fmt: skip
-        large = httpx.post(f"{served.base_url}/api/file-stream-upload", headers=AUTH,
-                           data={"uploadPath": "p"}, files={"file": ("a.png", b"x" * 100_000)})  # fmt: skip
+        small = httpx.post(
+            f"{served.base_url}/api/file-stream-upload",
+            headers=AUTH,
+            data={"uploadPath": "p"},
+            files={"file": ("a.png", b"x" * 1000)},
+        )
+        large = httpx.post(
+            f"{served.base_url}/api/file-stream-upload",
+            headers=AUTH,
+            data={"uploadPath": "p"},
+            files={"file": ("a.png", b"x" * 100_000)},
+        )
     assert small.json()["code"] == 200
     assert large.status_code == 413 and large.json() == {
-        "success": False, "code": 413, "data": None,
-        "msg": large.json()["msg"]}  # fmt: skip
+        "success": False,
+        "code": 413,
+        "data": None,
+        "msg": large.json()["msg"],
+    }
     assert "the limit is 65536 bytes" in large.json()["msg"]

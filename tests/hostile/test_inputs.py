@@ -120,9 +120,14 @@ def _run(args: list[str], cwd: Path) -> tuple[int, str, float, int]:
     env.pop("STORYBOARD_DEBUG", None)
     with tempfile.TemporaryFile("w+") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-c", _CHILD, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-            stdout=sink, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
+            [sys.executable, "-c", _CHILD, *args],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         timer = threading.Timer(HANG_SECONDS, process.kill)
         timer.start()
         try:

@@ -83,8 +83,7 @@ def start(args: list[str], cwd: Path, base_url: str | None = None) -> subprocess
     errs = (cwd.parent / f"err-{stamp}.txt").open("w+b")
     peak = cwd.parent / f"peak-{stamp}.txt"
     env = _env(base_url) | {"HOSTILE_PEAK_FILE": str(peak)}
-    process = subprocess.Popen([*MEASURED_CLI, *args], cwd=cwd, env=env, stdout=out,
-                               stderr=errs)  # fmt: skip
+    process = subprocess.Popen([*MEASURED_CLI, *args], cwd=cwd, env=env, stdout=out, stderr=errs)
     process.files = (out, errs)  # type: ignore[attr-defined]
     process.peak_file = peak  # type: ignore[attr-defined]
     return process
@@ -175,8 +174,9 @@ def emulator(servers: dict[float, str], emulator_latency: float) -> Emulator:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the examples in ``tmp_path/p`` (``tmp_path`` is the outside world)."""
-    shutil.copytree(ROOT / "examples", tmp_path / "p",
-                    ignore=shutil.ignore_patterns("out", ".storyboard"))  # fmt: skip
+    shutil.copytree(
+        ROOT / "examples", tmp_path / "p", ignore=shutil.ignore_patterns("out", ".storyboard")
+    )
     return tmp_path / "p"
 
 
@@ -266,8 +266,11 @@ def test_an_unusable_journal_is_one_clear_error(project: Path, kind: str) -> Non
         db.close()
     run = cli(["render", "single-shot.yaml", "--no-assemble"], project)
     assert run.code == 2 and f"journal {journal}" in run.stderr, run.text
-    expected = {"folder": "not a regular file", "fifo": "not a regular file",
-                "newer": "newer storyboard"}[kind]  # fmt: skip
+    expected = {
+        "folder": "not a regular file",
+        "fifo": "not a regular file",
+        "newer": "newer storyboard",
+    }[kind]
     assert expected in run.stderr
 
 
@@ -409,8 +412,9 @@ def test_a_second_render_on_the_same_journal_exits_at_once(
 def test_with_wait_the_second_render_reuses_what_the_first_made(
     project: Path, emulator: Emulator, first_render: subprocess.Popen[bytes]
 ) -> None:
-    other = start(["render", "single-shot.yaml", "--no-assemble", "--wait"], project,
-                  emulator.base_url)  # fmt: skip
+    other = start(
+        ["render", "single-shot.yaml", "--no-assemble", "--wait"], project, emulator.base_url
+    )
     errors = other.files[1]  # type: ignore[attr-defined]
     deadline = time.monotonic() + HANG_SECONDS
     while b"waiting for" not in Path(errors.name).read_bytes():
@@ -590,14 +594,26 @@ def test_only_intact_clips_of_the_right_service_are_adopted(tmp_path: Path) -> N
     folder = tmp_path / "clips"
     folder.mkdir()
     for name, namespace, content, size in [
-        ("good", "kie:x", b"clip", 4), ("offline", "offline", b"clip", 4),
+        ("good", "kie:x", b"clip", 4),
+        ("offline", "offline", b"clip", 4),
         ("truncated", "kie:x", b"cl", 4),
-    ]:  # fmt: skip
+    ]:
         clip = folder / clip_name(name, name)
         clip.write_bytes(content)
-        write_sidecar(clip, ClipSidecar(key=name, namespace=namespace, scene_id=name,
-                                        storyboard="sb", task_id=f"t-{name}", result_url="u",
-                                        credits=1.0, size=size, canonical={}))  # fmt: skip
+        write_sidecar(
+            clip,
+            ClipSidecar(
+                key=name,
+                namespace=namespace,
+                scene_id=name,
+                storyboard="sb",
+                task_id=f"t-{name}",
+                result_url="u",
+                credits=1.0,
+                size=size,
+                canonical={},
+            ),
+        )
     with StateStore(tmp_path / "state.sqlite") as store:
         scenes = {"good": "good", "offline": "offline", "truncated": "truncated"}
         adopted = adopt_clips(store, folder, scenes, "kie:x")

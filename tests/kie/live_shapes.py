@@ -15,9 +15,17 @@ HEX32 = re.compile(r"[0-9a-f]{32}")
 RESULT_PATH = re.compile(r".*/k/(?P<task>[0-9a-f]{32})_1_\d+_\d+\.mp4")
 GENERATED_NAME = re.compile(r"\d{13}-[0-9a-z]+\.\w+")
 RECORD_KEYS = {
-    "taskId", "model", "state", "param", "resultJson", "failCode", "failMsg", "costTime",
-    "createTime", "completeTime",
-}  # fmt: skip
+    "taskId",
+    "model",
+    "state",
+    "param",
+    "resultJson",
+    "failCode",
+    "failMsg",
+    "costTime",
+    "createTime",
+    "completeTime",
+}
 OPTIONAL_RECORD_KEYS = {"creditsConsumed"}
 UPLOAD_KEYS = {
     "success",
@@ -104,7 +112,10 @@ def check_rate_limit(answer: dict[str, Any]) -> list[str]:
 
 def check_record_null(answer: dict[str, Any]) -> list[str]:
     if (answer.get("code"), answer.get("msg"), answer.get("data")) != (
-        422, "recordInfo is null", None):  # fmt: skip
+        422,
+        "recordInfo is null",
+        None,
+    ):
         return [f"{answer!r} is not the 422 recordInfo is null answer"]
     return []
 

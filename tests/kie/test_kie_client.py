@@ -93,9 +93,21 @@ async def test_validation_errors_are_422_naming_the_field() -> None:
         with pytest.raises(ValidationRejected) as caught:
             await client.create_task(body(duration="20"), scene="too-long")
         # warnings (an element defined but never referenced) are accepted
-        await client.create_task(body(image_urls=["https://x.example/a.png"], kling_elements=[
-            {"name": "dog", "description": "a dog", "element_input_urls": [
-                "https://x.example/1.png", "https://x.example/2.png"]}]))  # fmt: skip
+        await client.create_task(
+            body(
+                image_urls=["https://x.example/a.png"],
+                kling_elements=[
+                    {
+                        "name": "dog",
+                        "description": "a dog",
+                        "element_input_urls": [
+                            "https://x.example/1.png",
+                            "https://x.example/2.png",
+                        ],
+                    }
+                ],
+            )
+        )
     assert caught.value.code == 422
     assert "input.duration" in str(caught.value) and "scene=too-long" in str(caught.value)
     assert emulator.stats()["tasks_created"] == 1
@@ -156,7 +168,10 @@ async def test_uploads_all_three_kinds_are_stored_and_served(tmp_path: Path) -> 
     assert streamed.file_size == image.stat().st_size and streamed.mime_type == "image/png"
     assert streamed.uploaded_at.endswith("Z")
     assert (encoded.file_path, encoded.mime_type, encoded.file_size) == (
-        "refs/b64/cat.jpg", "image/jpeg", 9)  # fmt: skip
+        "refs/b64/cat.jpg",
+        "image/jpeg",
+        9,
+    )
     assert plain.file_size == 1
     assert copied.file_path == "copies/dog.png" and copied.file_size == streamed.file_size
     assert served.content == image.read_bytes()

@@ -36,9 +36,17 @@ from .kie_helpers import FIXTURES, Clock, body, fake_render, fixture
 pytestmark = pytest.mark.anyio
 
 RECORD_FIELDS = {
-    "taskId", "model", "state", "param", "resultJson", "failCode", "failMsg",
-    "createTime", "updateTime", "completeTime",
-}  # fmt: skip
+    "taskId",
+    "model",
+    "state",
+    "param",
+    "resultJson",
+    "failCode",
+    "failMsg",
+    "createTime",
+    "updateTime",
+    "completeTime",
+}
 UPLOAD_FIELDS = {"fileName", "filePath", "downloadUrl", "fileSize", "mimeType", "uploadedAt"}
 ERRORS: dict[int, type[KieApiError]] = {
     401: KieAuthError,
@@ -109,7 +117,9 @@ async def test_record_fixtures(name: str, state: str) -> None:
         assert record.result_urls == []
     if state == "fail":
         assert (record.fail_code, record.fail_msg) == (
-            "501", "Generation failed: content did not pass review")  # fmt: skip
+            "501",
+            "Generation failed: content did not pass review",
+        )
     else:
         assert record.fail_code is None and record.fail_msg is None
 
@@ -117,11 +127,23 @@ async def test_record_fixtures(name: str, state: str) -> None:
 @pytest.mark.parametrize(
     ("name", "call", "path"),
     [
-        ("upload_stream", lambda c: c.upload_file(b"x", upload_path="p"), "/api/file-stream-upload"),
-        ("upload_base64", lambda c: c.upload_base64(b"x", upload_path="p"), "/api/file-base64-upload"),
-        ("upload_url", lambda c: c.upload_url("https://a/b.mp4", upload_path="p"), "/api/file-url-upload"),
+        (
+            "upload_stream",
+            lambda c: c.upload_file(b"x", upload_path="p"),
+            "/api/file-stream-upload",
+        ),
+        (
+            "upload_base64",
+            lambda c: c.upload_base64(b"x", upload_path="p"),
+            "/api/file-base64-upload",
+        ),
+        (
+            "upload_url",
+            lambda c: c.upload_url("https://a/b.mp4", upload_path="p"),
+            "/api/file-url-upload",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_upload_fixtures(name: str, call: Callable[[KieClient], Any], path: str) -> None:
     seen: list[httpx.Request] = []
     async with serving(fixture(name), seen) as client:
@@ -140,7 +162,9 @@ async def test_credits_and_download_url_fixtures() -> None:
         link = await client.get_download_url("https://tempfile.aiquickdraw.com/x.mp4")
     assert link == fixture("download_url")["data"]
     assert [(r.method, r.url.path) for r in seen] == [
-        ("GET", "/api/v1/chat/credit"), ("POST", "/api/v1/common/download-url")]  # fmt: skip
+        ("GET", "/api/v1/chat/credit"),
+        ("POST", "/api/v1/common/download-url"),
+    ]
     assert json.loads(seen[1].content) == {"url": "https://tempfile.aiquickdraw.com/x.mp4"}
 
 
@@ -219,16 +243,28 @@ async def test_the_emulator_answers_in_the_documented_shapes() -> None:
         result_url = json.loads(answers["record_success"]["data"]["resultJson"])["resultUrls"][0]
         png = {"file": ("a.png", b"x", "image/png")}
         answers |= {
-            "upload_stream": await api("POST", "/api/file-stream-upload", data={"uploadPath": "p"}, files=png),
-            "upload_base64": await api("POST", "/api/file-base64-upload", json={"base64Data": "eA==", "uploadPath": "p", "fileName": "b.jpg"}),
-            "upload_url": await api("POST", "/api/file-url-upload", json={"fileUrl": result_url, "uploadPath": "q"}),
-            "upload_error_422": await api("POST", "/api/file-base64-upload", json={"base64Data": "eA=="}),
+            "upload_stream": await api(
+                "POST", "/api/file-stream-upload", data={"uploadPath": "p"}, files=png
+            ),
+            "upload_base64": await api(
+                "POST",
+                "/api/file-base64-upload",
+                json={"base64Data": "eA==", "uploadPath": "p", "fileName": "b.jpg"},
+            ),
+            "upload_url": await api(
+                "POST", "/api/file-url-upload", json={"fileUrl": result_url, "uploadPath": "q"}
+            ),
+            "upload_error_422": await api(
+                "POST", "/api/file-base64-upload", json={"base64Data": "eA=="}
+            ),
             "credits": await api("GET", "/api/v1/chat/credit"),
-            "download_url": await api("POST", "/api/v1/common/download-url", json={"url": result_url}),
+            "download_url": await api(
+                "POST", "/api/v1/common/download-url", json={"url": result_url}
+            ),
             "error_401": await api("GET", "/api/v1/chat/credit", headers={}),
             "error_404": await record("task_kling-3.0_0"),
             "error_422": await api("POST", "/api/v1/jobs/createTask", json=body(duration="20")),
-        }  # fmt: skip
+        }
         for code in (429, 455, 500):
             emulator.faults.force("http_error", code=code)
             answers[f"error_{code}"] = await api("GET", "/api/v1/chat/credit")

@@ -59,15 +59,24 @@ def element_body(mode: str = "std") -> dict[str, Any]:
             "prompt": "On a sandy beach [blue_suit_man] sits cross-legged; [white_cat] climbs on",
             "image_urls": [png],
             "kling_elements": [
-                {"name": "white_cat", "description": "A white cat with mismatched eyes",
-                 "element_input_urls": [png, png]},
-                {"name": "blue_suit_man", "description": "A man wearing a blue suit",
-                 "element_input_urls": [png, png]},
+                {
+                    "name": "white_cat",
+                    "description": "A white cat with mismatched eyes",
+                    "element_input_urls": [png, png],
+                },
+                {
+                    "name": "blue_suit_man",
+                    "description": "A man wearing a blue suit",
+                    "element_input_urls": [png, png],
+                },
             ],
-            "sound": False, "duration": "3", "aspect_ratio": "16:9", "mode": mode,
+            "sound": False,
+            "duration": "3",
+            "aspect_ratio": "16:9",
+            "mode": mode,
             "multi_shots": False,
         },
-    }  # fmt: skip
+    }
 
 
 # -- the recorded live answers parse through the client's models ----------------------
@@ -79,8 +88,10 @@ async def test_live_create_task_answer_parses() -> None:
     assert re.fullmatch(r"[0-9a-f]{32}", created.task_id) and created.record_id == created.task_id
 
 
-@pytest.mark.parametrize(("name", "mode", "credits"), [
-    ("record_std_success", "std", None), ("record_4k_success", "4K", 70.0)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "mode", "credits"),
+    [("record_std_success", "std", None), ("record_4k_success", "4K", 70.0)],
+)
 async def test_live_final_records_parse(name: str, mode: str, credits: float | None) -> None:
     async with serving(live_fixture(name)) as client:
         record = await client.get_task(live_fixture(name)["data"]["taskId"])
@@ -121,8 +132,14 @@ def test_every_live_fixture_passes_the_shape_check() -> None:
 async def emulator_answers(profile: str) -> dict[str, dict[str, Any]]:
     """One answer of each live fixture's kind, from an in-process emulator."""
     clock = Clock()
-    config = EmulatorConfig(renderer=fake_render, clock=clock, latency=120, profile=profile,  # type: ignore[arg-type]
-                            record_null_polls=1, credits=5916.25)  # fmt: skip
+    config = EmulatorConfig(
+        renderer=fake_render,
+        clock=clock,
+        latency=120,
+        profile=profile,  # type: ignore[arg-type]
+        record_null_polls=1,
+        credits=5916.25,
+    )
     async with inprocess(config) as (client, emulator):
 
         async def api(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
@@ -153,8 +170,9 @@ async def emulator_answers(profile: str) -> dict[str, dict[str, Any]]:
         answers["record_std_success"] = await record(std_id)
         answers["record_4k_success"] = await record(k4_id)
         png = {"file": ("a.png", b"\x89PNG", "image/png")}
-        answers["upload"] = await api("POST", "/api/file-stream-upload",
-                                      data={"uploadPath": "images/test-uploads"}, files=png)  # fmt: skip
+        answers["upload"] = await api(
+            "POST", "/api/file-stream-upload", data={"uploadPath": "images/test-uploads"}, files=png
+        )
         emulator.faults.force("http_error", code=429)
         answers["rate_limit"] = await api("GET", "/api/v1/chat/credit")
         foreign = await api("POST", "/api/v1/common/download-url", json={"url": "https://a/b.mp4"})
@@ -231,31 +249,58 @@ async def test_a_key_sent_to_a_file_url_is_counted(tmp_path: Path) -> None:
 
 
 async def test_the_emulator_accepts_live_style_minimal_bodies() -> None:
-    single = {"model": "kling-3.0/video", "input": {"prompt": "a dog", "duration": "3",
-              "negative_prompt": "blur", "cfg_scale": 0.5}}  # fmt: skip
-    multi = {"model": "kling-3.0/video", "input": {"multi_shots": True, "sound": True,
-             "duration": "4", "multi_prompt": [{"prompt": "a", "duration": 2},
-                                               {"prompt": "b", "duration": 2}]}}  # fmt: skip
+    single = {
+        "model": "kling-3.0/video",
+        "input": {"prompt": "a dog", "duration": "3", "negative_prompt": "blur", "cfg_scale": 0.5},
+    }
+    multi = {
+        "model": "kling-3.0/video",
+        "input": {
+            "multi_shots": True,
+            "sound": True,
+            "duration": "4",
+            "multi_prompt": [{"prompt": "a", "duration": 2}, {"prompt": "b", "duration": 2}],
+        },
+    }
     async with inprocess(EmulatorConfig(renderer=fake_render)) as (client, _):
-        records = [await client.wait_for_task(await client.create_task(b))
-                   for b in (single, multi, element_body("4K"))]  # fmt: skip
+        records = [
+            await client.wait_for_task(await client.create_task(b))
+            for b in (single, multi, element_body("4K"))
+        ]
     assert [r.state for r in records] == ["success"] * 3
     assert records[0].request is not None and "negative_prompt" not in records[0].request["input"]
     assert records[1].request is not None and records[1].request["input"]["prompt"] == "a b"
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda b: b["input"]["kling_elements"][0].update(element_input_urls=["x.png"]),
-     "an element takes 2-4 reference images, got 1"),
-    (lambda b: b["input"]["kling_elements"][0].update(element_input_urls=["x.png"] * 5),
-     "an element takes 2-4 reference images, got 5"),
-    (lambda b: b["input"]["kling_elements"][0].update(description="d" * 101),
-     "element description is 101 characters; the limit is 100"),
-    (lambda b: b["input"].update(multi_shots=True, multi_prompt=[{"prompt": "p" * 501, "duration": 3}]),
-     "shot prompt is 501 characters; the limit is 500"),
-    (lambda b: b["input"].update(multi_shots=True, multi_prompt=[{"prompt": "p", "duration": 3}]),
-     "multi-shot requires sound"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda b: b["input"]["kling_elements"][0].update(element_input_urls=["x.png"]),
+            "an element takes 2-4 reference images, got 1",
+        ),
+        (
+            lambda b: b["input"]["kling_elements"][0].update(element_input_urls=["x.png"] * 5),
+            "an element takes 2-4 reference images, got 5",
+        ),
+        (
+            lambda b: b["input"]["kling_elements"][0].update(description="d" * 101),
+            "element description is 101 characters; the limit is 100",
+        ),
+        (
+            lambda b: b["input"].update(
+                multi_shots=True, multi_prompt=[{"prompt": "p" * 501, "duration": 3}]
+            ),
+            "shot prompt is 501 characters; the limit is 500",
+        ),
+        (
+            lambda b: b["input"].update(
+                multi_shots=True, multi_prompt=[{"prompt": "p", "duration": 3}]
+            ),
+            "multi-shot requires sound",
+        ),
+    ],
+)
 async def test_the_emulator_still_rejects_what_the_live_service_rejects(
     change: Any, message: str
 ) -> None:
@@ -279,8 +324,15 @@ def test_live_timing_profile() -> None:
 
 def test_normalise_body_fills_defaults_and_drops_unknown_fields() -> None:
     data = normalise_body({"model": "kling-3.0/video", "input": {"prompt": "p", "cfg_scale": 1}})
-    assert data["input"] == {"prompt": "p", "sound": False, "duration": "5", "mode": "std",
-                             "aspect_ratio": "16:9", "multi_shots": False, "multi_prompt": []}  # fmt: skip
+    assert data["input"] == {
+        "prompt": "p",
+        "sound": False,
+        "duration": "5",
+        "mode": "std",
+        "aspect_ratio": "16:9",
+        "multi_shots": False,
+        "multi_prompt": [],
+    }
 
 
 def test_live_reading_ignores_unknown_element_fields_and_single_shot_multi_prompt() -> None:
@@ -291,9 +343,15 @@ def test_live_reading_ignores_unknown_element_fields_and_single_shot_multi_promp
         "description": "a white cat",
         "element_input_urls": ["https://x/a.png"] * 2,
     }
-    body = {"model": "kling-3.0/video", "input": {
-        "prompt": "@cat sits", "image_urls": ["https://x/f.png"], "kling_elements": [{**element, "weight": 0.5}],
-        "multi_prompt": [{"prompt": 7}]}}  # fmt: skip
+    body = {
+        "model": "kling-3.0/video",
+        "input": {
+            "prompt": "@cat sits",
+            "image_urls": ["https://x/f.png"],
+            "kling_elements": [{**element, "weight": 0.5}],
+            "multi_prompt": [{"prompt": 7}],
+        },
+    }
     assert check_request(body), "the documented contract refuses both"
     data = normalise_body(body)
     assert data["input"]["kling_elements"] == [element]

@@ -78,8 +78,9 @@ def test_a_task_never_visible_stays_journaled_and_the_next_run_resumes_it(
     path.write_text(STORYBOARD.split("  - id: after")[0] + "output: out/one.mp4\n", "utf-8")
     config = EmulatorConfig(record_null_polls=10**6, renderer=fake_render)
     with ServedEmulator(config) as served:
-        point_at(monkeypatch, served.base_url, POLL_MAX_INTERVAL="0.1",
-                 POLL_NOT_VISIBLE_TIMEOUT="0.5")  # fmt: skip
+        point_at(
+            monkeypatch, served.base_url, POLL_MAX_INTERVAL="0.1", POLL_NOT_VISIBLE_TIMEOUT="0.5"
+        )
         first = CliRunner().invoke(app, ["render", str(path), "--no-assemble"])
         with sqlite3.connect(tmp_path / ".storyboard" / "state.sqlite") as db:
             journaled = db.execute("SELECT state, task_id FROM generations").fetchall()

@@ -201,7 +201,16 @@ async def test_timed_out_create_task_against_the_emulator_is_uncertain() -> None
 def test_poll_delays_back_off_to_a_cap() -> None:
     delays = poll_delays(PollPolicy())
     assert [round(next(delays), 4) for _ in range(9)] == [
-        2.5, 3.75, 5.625, 8.4375, 10.0, 10.0, 10.0, 10.0, 10.0]  # fmt: skip
+        2.5,
+        3.75,
+        5.625,
+        8.4375,
+        10.0,
+        10.0,
+        10.0,
+        10.0,
+        10.0,
+    ]
 
 
 def record(state: str, **extra: Any) -> httpx.Response:

@@ -40,8 +40,9 @@ class MinimalClient:
         return answer
 
     def create(self, input_: dict[str, Any]) -> str:
-        answer = self.call("POST", "/api/v1/jobs/createTask",
-                           json={"model": "kling-3.0/video", "input": input_})  # fmt: skip
+        answer = self.call(
+            "POST", "/api/v1/jobs/createTask", json={"model": "kling-3.0/video", "input": input_}
+        )
         if answer["code"] != 200:
             raise RuntimeError(f"createTask {answer['code']}: {answer['msg']}")
         task_id: str = answer["data"]["taskId"]
@@ -79,8 +80,9 @@ class MinimalClient:
 
     def upload_base64(self, path: Path, upload_path: str) -> str:
         data = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
-        answer = self.call("POST", "/api/file-base64-upload",
-                           json={"base64Data": data, "uploadPath": upload_path})  # fmt: skip
+        answer = self.call(
+            "POST", "/api/file-base64-upload", json={"base64Data": data, "uploadPath": upload_path}
+        )
         assert answer["code"] == 200, answer
         url: str = answer["data"]["downloadUrl"]
         return url
@@ -130,11 +132,24 @@ def test_single_multi_and_element_tasks_complete(client: MinimalClient, tmp_path
             ],
         }
     )
-    elements = client.create({
-        "prompt": "In the room [dog] sleeps on the rug", "image_urls": [room], "duration": "3",
-        "aspect_ratio": "1:1", "mode": "4K", "sound": False, "multi_shots": False,
-        "kling_elements": [{"name": "dog", "description": "A golden retriever",
-                            "element_input_urls": [dog, dog]}]})  # fmt: skip
+    elements = client.create(
+        {
+            "prompt": "In the room [dog] sleeps on the rug",
+            "image_urls": [room],
+            "duration": "3",
+            "aspect_ratio": "1:1",
+            "mode": "4K",
+            "sound": False,
+            "multi_shots": False,
+            "kling_elements": [
+                {
+                    "name": "dog",
+                    "description": "A golden retriever",
+                    "element_input_urls": [dog, dog],
+                }
+            ],
+        }
+    )
     for name, task_id in {"single": single, "multi": multi, "elements": elements}.items():
         record = client.wait(task_id)
         assert record["failCode"] is None and isinstance(record["costTime"], int)
@@ -157,21 +172,53 @@ def test_uploads_with_and_without_file_name_never_overwrite(
     assert [httpx.get(u).content for u in unnamed] == [first.read_bytes(), second.read_bytes()]
 
 
-@pytest.mark.parametrize(("input_", "message"), [
-    ({"kling_elements": [{"name": "dog", "description": "d", "element_input_urls": ["a.png"]}]},
-     "an element takes 2-4 reference images, got 1"),
-    ({"multi_shots": True, "sound": True, "multi_prompt": [{"prompt": "p" * 501, "duration": 3}]},
-     "shot prompt is 501 characters; the limit is 500"),
-    ({"multi_shots": True, "multi_prompt": [{"prompt": "p", "duration": 3}]},
-     "multi-shot requires sound"),
-    ({"kling_elements": [{"name": "dog", "description": "d" * 101,
-                          "element_input_urls": ["a.png", "a.png"]}]},
-     "element description is 101 characters; the limit is 100"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("input_", "message"),
+    [
+        (
+            {
+                "kling_elements": [
+                    {"name": "dog", "description": "d", "element_input_urls": ["a.png"]}
+                ]
+            },
+            "an element takes 2-4 reference images, got 1",
+        ),
+        (
+            {
+                "multi_shots": True,
+                "sound": True,
+                "multi_prompt": [{"prompt": "p" * 501, "duration": 3}],
+            },
+            "shot prompt is 501 characters; the limit is 500",
+        ),
+        (
+            {"multi_shots": True, "multi_prompt": [{"prompt": "p", "duration": 3}]},
+            "multi-shot requires sound",
+        ),
+        (
+            {
+                "kling_elements": [
+                    {
+                        "name": "dog",
+                        "description": "d" * 101,
+                        "element_input_urls": ["a.png", "a.png"],
+                    }
+                ]
+            },
+            "element description is 101 characters; the limit is 100",
+        ),
+    ],
+)
 def test_what_the_live_service_refuses_is_refused(
     client: MinimalClient, input_: dict[str, Any], message: str
 ) -> None:
-    answer = client.call("POST", "/api/v1/jobs/createTask", json={
-        "model": "kling-3.0/video", "input": {"prompt": "[dog] runs", "duration": "3", **input_}})  # fmt: skip
+    answer = client.call(
+        "POST",
+        "/api/v1/jobs/createTask",
+        json={
+            "model": "kling-3.0/video",
+            "input": {"prompt": "[dog] runs", "duration": "3", **input_},
+        },
+    )
     assert (answer["code"], answer["data"]) == (422, None)
     assert message in answer["msg"]

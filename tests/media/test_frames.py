@@ -15,10 +15,28 @@ from storyboard.media.frames import extract_last_frame
 
 def _red_then_blue(path: Path) -> Path:
     """A 2 s clip at 24 fps: red for 1.5 s, then blue."""
-    run_ffmpeg(["-y", "-v", "error", "-f", "lavfi", "-i", "color=red:s=64x36:r=24:d=1.5",
-                "-f", "lavfi", "-i", "color=blue:s=64x36:r=24:d=0.5", "-filter_complex",
-                "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]", "-pix_fmt", "yuv420p",
-                str(path)])  # fmt: skip
+    run_ffmpeg(
+        [
+            "-y",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=red:s=64x36:r=24:d=1.5",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=blue:s=64x36:r=24:d=0.5",
+            "-filter_complex",
+            "[0:v][1:v]concat=n=2:v=1[v]",
+            "-map",
+            "[v]",
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ]
+    )
     return path
 
 

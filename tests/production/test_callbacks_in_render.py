@@ -46,11 +46,19 @@ def test_render_uses_callbacks(
         point_at(monkeypatch, served.base_url, "k", POLL_TIMEOUT="7200")  # > NEVER
         if hmac_key:
             monkeypatch.setenv("KIE_WEBHOOK_HMAC_KEY", hmac_key)
-        result = CliRunner().invoke(app, [
-            "render", str(project / "continuity-chain.yaml"), "--json", "--no-assemble",
-            "--callback-url", f"http://127.0.0.1:{port}/kie/callback",
-            "--callback-listen", f"127.0.0.1:{port}",
-        ])  # fmt: skip
+        result = CliRunner().invoke(
+            app,
+            [
+                "render",
+                str(project / "continuity-chain.yaml"),
+                "--json",
+                "--no-assemble",
+                "--callback-url",
+                f"http://127.0.0.1:{port}/kie/callback",
+                "--callback-listen",
+                f"127.0.0.1:{port}",
+            ],
+        )
         stats = served.emulator.stats()
     assert result.exit_code == 0, result.output
     assert stats["create_task_calls"] == 3

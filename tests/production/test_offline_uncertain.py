@@ -22,8 +22,13 @@ def test_offline_resubmits_an_in_flight_create(tmp_path: Path) -> None:
     prepared = prepare(path, choose_backend("offline"))
     (planned,) = prepared.plan.generations.values()
     with StateStore(prepared.state_path) as store:
-        store.begin_attempt(planned.key, namespace=prepared.plan.namespace, storyboard=str(path.resolve()),
-                            scene_id=planned.scene_id, canonical=planned.canonical)  # fmt: skip
+        store.begin_attempt(
+            planned.key,
+            namespace=prepared.plan.namespace,
+            storyboard=str(path.resolve()),
+            scene_id=planned.scene_id,
+            canonical=planned.canonical,
+        )
     assert prepare(path, choose_backend("offline")).status[planned.scene_id].kind == "uncertain"
     outcome = storyboard.render(path, backend=choose_backend("offline"))
     assert outcome.ok and outcome.result.generations[planned.scene_id].ok

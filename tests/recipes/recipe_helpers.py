@@ -39,7 +39,10 @@ def output_facts(result: BatchResult) -> dict[tuple[int, str | None], dict[str, 
         assert row.output is not None, row
         report = json.loads(Path(row.output).with_suffix(".report.json").read_text())
         facts[(row.row_number, row.variant)] = {
-            "keys": sorted(row.keys), "output": Path(row.output).name,
-            "duration": report["duration"], "frames": report["frames"], "size": report["size"],
-        }  # fmt: skip
+            "keys": sorted(row.keys),
+            "output": Path(row.output).name,
+            "duration": report["duration"],
+            "frames": report["frames"],
+            "size": report["size"],
+        }
     return facts

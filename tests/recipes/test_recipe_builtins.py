@@ -13,9 +13,11 @@ EXPECTED = {
     # recipe: [(output name, (width, height), scenes)]
     "product-teaser": [("1-aurora-water-bottle.mp4", [720, 1280], 3)],
     "continuity-chain": [("1-the-paper-boat.mp4", [1280, 720], 3)],
-    "social-cutdown": [("1-good-boy-square.mp4", [720, 720], 2),
-                       ("1-good-boy-vertical.mp4", [720, 1280], 2)],
-}  # fmt: skip
+    "social-cutdown": [
+        ("1-good-boy-square.mp4", [720, 720], 2),
+        ("1-good-boy-vertical.mp4", [720, 1280], 2),
+    ],
+}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -49,11 +49,14 @@ def test_unknown_recipe_exits_2_with_a_suggestion() -> None:
 def test_bad_param_names_recipe_parameter_and_fix(
     offline: None, mini: Path, tmp_path: Path
 ) -> None:
-    result = runner.invoke(app, ["recipe", "run", str(mini), "--param", "seconds=9",
-                                 "--out", str(tmp_path / "out")])  # fmt: skip
+    result = runner.invoke(
+        app, ["recipe", "run", str(mini), "--param", "seconds=9", "--out", str(tmp_path / "out")]
+    )
     assert result.exit_code == 2
-    assert (f"{mini / 'recipe.yaml'}:12:1: parameters.seconds: --param: 9 is above the maximum 5 "
-            "(fix: use a whole number from 3 to 5)") in result.output  # fmt: skip
+    assert (
+        f"{mini / 'recipe.yaml'}:12:1: parameters.seconds: --param: 9 is above the maximum 5 "
+        "(fix: use a whole number from 3 to 5)"
+    ) in result.output
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.mp4"))
 
 
@@ -62,8 +65,20 @@ def test_dry_run_validates_rows_and_prints_the_plan(
 ) -> None:
     rows = tmp_path / "rows.csv"
     rows.write_text("name,seconds\nkite,3\nboat,7\nsun,4\n")
-    result = runner.invoke(app, ["recipe", "run", str(mini), "--rows", str(rows), "--out",
-                                 str(tmp_path / "out"), "--dry-run", "--json"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "recipe",
+            "run",
+            str(mini),
+            "--rows",
+            str(rows),
+            "--out",
+            str(tmp_path / "out"),
+            "--dry-run",
+            "--json",
+        ],
+    )
     assert result.exit_code == 2  # a row is invalid
     plan = json.loads(result.stdout)
     assert [(j["row"], j["status"]) for j in plan["jobs"]] == [(1, "to render"), (3, "to render")]
@@ -90,8 +105,20 @@ def test_run_renders_then_rerun_is_cached(offline: None, mini: Path, tmp_path: P
 
 def test_budget_refuses_before_anything_runs(offline: None, mini: Path, tmp_path: Path) -> None:
     rows = write_rows(tmp_path / "rows.csv", ["kite", "boat"])
-    result = runner.invoke(app, ["recipe", "run", str(mini), "--rows", str(rows), "--out",
-                                 str(tmp_path / "out"), "--budget", "150"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "recipe",
+            "run",
+            str(mini),
+            "--rows",
+            str(rows),
+            "--out",
+            str(tmp_path / "out"),
+            "--budget",
+            "150",
+        ],
+    )
     assert result.exit_code == 3
     assert "the estimate (216 credits) exceeds the budget of 150" in result.stderr
     assert not list((tmp_path / "out").glob("*.mp4"))
@@ -101,8 +128,9 @@ def test_cluster_without_dask_runs_in_process(
     offline: None, mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("storyboard.cli.recipes.dask_available", lambda: False)
-    result = runner.invoke(app, ["recipe", "run", str(mini), "--out", str(tmp_path / "out"),
-                                 "--cluster", "local"])  # fmt: skip
+    result = runner.invoke(
+        app, ["recipe", "run", str(mini), "--out", str(tmp_path / "out"), "--cluster", "local"]
+    )
     assert result.exit_code == 0, result.output
     assert "--cluster needs dask.distributed (pip install 'storyboard[dask]')" in result.stderr
     assert "in-process" in result.stdout
@@ -112,8 +140,11 @@ def test_init_scaffolds_a_project_that_renders(offline: None, tmp_path: Path) ->
     folder = tmp_path / "film"
     result = runner.invoke(app, ["init", str(folder)])
     assert result.exit_code == 0, result.output
-    assert {p.name for p in folder.rglob("*") if p.is_file()} == {"storyboard.yaml", "README.md",
-                                                                  "start.png"}  # fmt: skip
+    assert {p.name for p in folder.rglob("*") if p.is_file()} == {
+        "storyboard.yaml",
+        "README.md",
+        "start.png",
+    }
     render = runner.invoke(app, ["render", str(folder / "storyboard.yaml")])
     assert render.exit_code == 0, render.output
     assert (folder / "out" / "first-light.mp4").is_file()
@@ -131,8 +162,10 @@ def test_values_beyond_the_bmp_reach_the_row_storyboard_intact(
     rows = tmp_path / "rows.csv"
     rows.write_text("name\nboat 🚤\nkite {{ 😀 }}\nsun ☀\n", encoding="utf-8")
     out = tmp_path / "out"
-    result = runner.invoke(app, ["recipe", "run", str(mini), "--rows", str(rows), "--out",
-                                 str(out), "--dry-run", "--json"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        ["recipe", "run", str(mini), "--rows", str(rows), "--out", str(out), "--dry-run", "--json"],
+    )
     assert result.exit_code == 0, result.output
     assert "internal error" not in result.output
     plan = json.loads(result.stdout)

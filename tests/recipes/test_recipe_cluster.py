@@ -128,8 +128,9 @@ def test_a_worker_killed_mid_batch_pays_nothing_twice(
     # rather than pay twice; the user checks the dashboard and resubmits it.
     assert all("in flight" in (r.error or "") for r in uncertain), [r.error for r in uncertain]
     if uncertain:
-        plan = plan_batch(load_recipe(mini), tmp_path / "out", rows_file=rows,
-                          resubmit_uncertain=True)  # fmt: skip
+        plan = plan_batch(
+            load_recipe(mini), tmp_path / "out", rows_file=rows, resubmit_uncertain=True
+        )
         assert run_batch(plan, client=cluster).count("failed") == 0
     counters = stats(served)
     assert counters["create_task_calls"] == counters["tasks_created"]

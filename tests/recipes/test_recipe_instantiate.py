@@ -66,8 +66,10 @@ def test_plan_validates_every_row_first(offline: None, mini: Path, tmp_path: Pat
     assert [j.job.row_number for j in plan.jobs] == [1, 3, 4]  # row 4: the default name
     [bad] = plan.invalid
     assert (bad.row_number, bad.status, bad.where) == (2, "invalid", f"{rows}:3")
-    assert bad.diagnostics == [f"{rows}:3:1: seconds: row 2: 9 is above the maximum 5 (fix: "
-                               "use a whole number from 3 to 5)"]  # fmt: skip
+    assert bad.diagnostics == [
+        f"{rows}:3:1: seconds: row 2: 9 is above the maximum 5 (fix: "
+        "use a whole number from 3 to 5)"
+    ]
     assert plan.jobs[2].job.output.name == "4-a-red-kite.mp4"
     work = tmp_path / "out" / ".storyboards" / "mini"
     assert (work / "row-0001.yaml").is_file() and not (tmp_path / "out" / "1-kite.mp4").exists()
@@ -94,8 +96,10 @@ def test_bad_cli_params_stop_the_batch_before_any_row(
     with pytest.raises(RecipeInvalid) as caught:
         plan_batch(load_recipe(mini), tmp_path / "out", params={"seconds": "x", "nme": "a"})
     shown = [str(d) for d in caught.value.diagnostics]
-    assert any("mini/recipe.yaml:12:1: parameters.seconds: --param: 'x' is not a whole number"
-               in s for s in shown)  # fmt: skip
+    assert any(
+        "mini/recipe.yaml:12:1: parameters.seconds: --param: 'x' is not a whole number" in s
+        for s in shown
+    )
     assert any("has no parameter 'nme' (fix: did you mean 'name'?)" in s for s in shown)
 
 
@@ -103,8 +107,9 @@ def test_variants_make_one_job_each(offline: None, tmp_path: Path) -> None:
     plan = plan_batch(find_recipe("social-cutdown", env={}), tmp_path / "out")
     outputs = sorted(Path(j.job.output).name for j in plan.jobs)
     assert outputs == ["1-good-boy-square.mp4", "1-good-boy-vertical.mp4"]
-    ratios = {yaml.safe_load(j.job.storyboard.read_text())["defaults"]["aspect_ratio"]
-              for j in plan.jobs}  # fmt: skip
+    ratios = {
+        yaml.safe_load(j.job.storyboard.read_text())["defaults"]["aspect_ratio"] for j in plan.jobs
+    }
     assert ratios == {"9:16", "1:1"}
 
 

@@ -59,8 +59,10 @@ def test_unknown_name_suggests() -> None:
 
 
 def test_schema_problems_have_lines_and_fixes(tmp_path: Path) -> None:
-    text = GOOD.replace("  title: {type: string, default: Hi}",
-                        "  title: {type: strin, default: Hi}\n  n: {type: integer, maximum: 3}")  # fmt: skip
+    text = GOOD.replace(
+        "  title: {type: string, default: Hi}",
+        "  title: {type: strin, default: Hi}\n  n: {type: integer, maximum: 3}",
+    )
     text = text.replace("description: A demo.", "descripton: A demo.")
     file = tmp_path / "r.yaml"
     assert problems(text, file) == [
@@ -83,9 +85,11 @@ def test_parameter_names_must_work_in_templates(tmp_path: Path) -> None:
 
 
 def test_defaults_must_be_valid_values(tmp_path: Path) -> None:
-    text = GOOD.replace("  title: {type: string, default: Hi}",
-                        "  seconds: {type: integer, min: 3, max: 5, default: 9}\n"
-                        "  image: {type: file, default: missing.png}")  # fmt: skip
+    text = GOOD.replace(
+        "  title: {type: string, default: Hi}",
+        "  seconds: {type: integer, min: 3, max: 5, default: 9}\n"
+        "  image: {type: file, default: missing.png}",
+    )
     found = problems(text, tmp_path / "r.yaml")
     assert found[0].startswith(
         f"{tmp_path / 'r.yaml'}:5:1: parameters.seconds: default: 9 is above"

@@ -116,16 +116,34 @@ def test_parse_assignment() -> None:
 
 
 def test_layers_later_wins_and_problems_point_at_their_source(tmp_path: Path) -> None:
-    recipe = Recipe.model_validate({
-        "recipe": 1, "name": "t", "description": "d", "storyboard": "x",
-        "parameters": {"title": {"type": "string", "default": "A"},
-                       "seconds": {"type": "integer", "min": 3, "max": 5},
-                       "tagline": {"type": "string", "max_length": 5, "default": "ok"}},
-    })  # fmt: skip
-    defaults = Layer({"title": "A", "tagline": "ok"}, tmp_path, "default", "recipe.yaml",
-                     lines={"title": 4, "seconds": 6}, prefix=("parameters",))  # fmt: skip
-    row = Layer({"title": "B", "seconds": "", "tagline": "far too long", "tagl": "x"}, tmp_path,
-                "row 6", "rows.csv", line=7)  # fmt: skip
+    recipe = Recipe.model_validate(
+        {
+            "recipe": 1,
+            "name": "t",
+            "description": "d",
+            "storyboard": "x",
+            "parameters": {
+                "title": {"type": "string", "default": "A"},
+                "seconds": {"type": "integer", "min": 3, "max": 5},
+                "tagline": {"type": "string", "max_length": 5, "default": "ok"},
+            },
+        }
+    )
+    defaults = Layer(
+        {"title": "A", "tagline": "ok"},
+        tmp_path,
+        "default",
+        "recipe.yaml",
+        lines={"title": 4, "seconds": 6},
+        prefix=("parameters",),
+    )
+    row = Layer(
+        {"title": "B", "seconds": "", "tagline": "far too long", "tagl": "x"},
+        tmp_path,
+        "row 6",
+        "rows.csv",
+        line=7,
+    )
     values, problems = resolve_values(recipe, [defaults, row])
     assert values == {"title": "B"}
     shown = sorted(str(p) for p in problems)

@@ -25,11 +25,13 @@ def test_csv_with_too_many_cells_is_refused() -> None:
 
 
 def test_jsonl_keeps_types_and_reports_bad_lines() -> None:
-    rows, bad = parse_jsonl('{"name": "A", "seconds": 4}\n\nnot json\n[1]\n{"name": "B"}\n',
-                            Path("r.jsonl"))  # fmt: skip
+    rows, bad = parse_jsonl(
+        '{"name": "A", "seconds": 4}\n\nnot json\n[1]\n{"name": "B"}\n', Path("r.jsonl")
+    )
     assert [(r.number, r.line, r.values) for r in rows] == [
-        (1, 1, {"name": "A", "seconds": 4}), (4, 5, {"name": "B"}),
-    ]  # fmt: skip
+        (1, 1, {"name": "A", "seconds": 4}),
+        (4, 5, {"name": "B"}),
+    ]
     assert [(n, d.line) for n, d in bad] == [(2, 3), (3, 4)]
     assert "not valid JSON" in bad[0][1].message
 

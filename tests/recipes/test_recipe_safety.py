@@ -45,8 +45,9 @@ def test_a_row_output_that_would_overwrite_the_rows_file_is_invalid(
     rows = out / "1-kite.report.json"  # row 1's output 1-kite.mp4 writes this report
     rows.write_text(json.dumps({"name": "kite"}) + "\n", encoding="utf-8")
     before = digest(rows)
-    result = runner.invoke(app, ["recipe", "run", str(mini), "--rows", str(rows),
-                                 "--out", str(out)])  # fmt: skip
+    result = runner.invoke(
+        app, ["recipe", "run", str(mini), "--rows", str(rows), "--out", str(out)]
+    )
     assert result.exit_code == 2, result.output
     assert f"would overwrite the input {rows}" in result.stderr
     assert "recipe.yaml:" in result.stderr  # at run.output, with its line
@@ -66,8 +67,9 @@ def test_a_row_output_that_links_to_the_recipe_is_invalid(
     plan = plan_batch(load_recipe(recipe), out, params={"name": "kite"})
     (invalid,) = plan.invalid
     assert not plan.jobs and "would overwrite the input" in (invalid.error or "")
-    result = runner.invoke(app, ["recipe", "run", str(recipe), "--param", "name=kite",
-                                 "--out", str(out)])  # fmt: skip
+    result = runner.invoke(
+        app, ["recipe", "run", str(recipe), "--param", "name=kite", "--out", str(out)]
+    )
     assert result.exit_code == 2, result.output
     assert digest(recipe / "recipe.yaml") == before
 
@@ -92,8 +94,9 @@ def _holder(lock: Path) -> int | None:
         return None
 
 
-def _frozen_after_paying(batch: subprocess.Popen[bytes], lock: Path,
-                         service: ServedEmulator, tasks: int) -> None:  # fmt: skip
+def _frozen_after_paying(
+    batch: subprocess.Popen[bytes], lock: Path, service: ServedEmulator, tasks: int
+) -> None:
     """Stop ``batch`` (SIGSTOP) once it holds the journal and created its ``tasks``."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -22,11 +22,33 @@ from storyboard.recipes.workdir import staged_names
 from storyboard.validate import validate_loaded
 
 TRICKY = [
-    "Bottle 1", "Café «Zürich»", 'quote " and \\ back', "{{ 7*7 }}", "tab\there", "true",
-    "12", "a: b", "- item", "#hash", "'single'", "<b>&amp;</b>", "line\nbreak", "null",
-    "*alias", "&anchor", "!!python/object x", "", "  spaced  ", "x" * 200, "del\x7f",
-    "emoji 😀", "lone \ud800 surrogate", "Qsb0vQ", "Qsb1vQ and Qsb01vQ", "\\u0041",
-]  # fmt: skip
+    "Bottle 1",
+    "Café «Zürich»",
+    'quote " and \\ back',
+    "{{ 7*7 }}",
+    "tab\there",
+    "true",
+    "12",
+    "a: b",
+    "- item",
+    "#hash",
+    "'single'",
+    "<b>&amp;</b>",
+    "line\nbreak",
+    "null",
+    "*alias",
+    "&anchor",
+    "!!python/object x",
+    "",
+    "  spaced  ",
+    "x" * 200,
+    "del\x7f",
+    "emoji 😀",
+    "lone \ud800 surrogate",
+    "Qsb0vQ",
+    "Qsb1vQ and Qsb01vQ",
+    "\\u0041",
+]
 
 
 def _rows(loaded: LoadedRecipe, rows: list[dict[str, Any]], tmp_path: Path) -> Skeletons:
@@ -55,8 +77,13 @@ def _instance(
         rendered = instantiate(loaded, values, staged, row_number=number)
     except InstanceInvalid as exc:
         with pytest.raises(InstanceInvalid) as caught:
-            instantiate(loaded, values, staged, row_number=number,
-                        known_text=skeletons.text if skeletons else None)  # fmt: skip
+            instantiate(
+                loaded,
+                values,
+                staged,
+                row_number=number,
+                known_text=skeletons.text if skeletons else None,
+            )
         assert caught.value.diagnostics == exc.diagnostics
         raise
     if skeletons is not None:
@@ -71,8 +98,11 @@ def _shown(loaded: LoadedStoryboard) -> list[str]:
 
 def test_product_rows_are_loaded_from_the_skeleton(tmp_path: Path) -> None:
     loaded = find_recipe("product-teaser", env={})
-    rows = [{"product": p, "tagline": t} for p in TRICKY
-            for t in ("Cold.", TRICKY[len(p) % len(TRICKY)])]  # fmt: skip
+    rows = [
+        {"product": p, "tagline": t}
+        for p in TRICKY
+        for t in ("Cold.", TRICKY[len(p) % len(TRICKY)])
+    ]
     skeletons = _rows(loaded, rows, tmp_path)
     assert skeletons.reused > len(rows) // 2  # the rest: values YAML reads otherwise
     assert skeletons.parsed >= 1 and skeletons.kept == {"mode"}  # mode is written unquoted
@@ -99,7 +129,7 @@ storyboard: |
   edit:
     titles:
       - {text: {{ name | tojson }}, start: 0.3, duration: 2, bogus: {{ word }}}
-"""  # fmt: skip
+"""
 
 
 def test_columns_after_a_value_move_with_its_length(tmp_path: Path) -> None:

@@ -26,19 +26,36 @@ def test_cli_batch_on_a_local_cluster_then_nothing_to_do(
     served: ServedEmulator, tmp_path: Path
 ) -> None:
     rows = tmp_path / "products.csv"
-    rows.write_text("product,tagline\n" + "".join(
-        f"Flask {i},Cold for {i + 1} hours\n" for i in range(30)))  # fmt: skip
-    command = [str(STORYBOARD), "recipe", "run", "product-teaser", "--rows", str(rows),
-               "--out", str(tmp_path / "out"), "--cluster", "local", "--workers", "2",
-               "--rate", "100", "--json"]  # fmt: skip
-    first = subprocess.run(command, capture_output=True, text=True, env=os.environ, check=False,
-                           timeout=900)  # fmt: skip
+    rows.write_text(
+        "product,tagline\n" + "".join(f"Flask {i},Cold for {i + 1} hours\n" for i in range(30))
+    )
+    command = [
+        str(STORYBOARD),
+        "recipe",
+        "run",
+        "product-teaser",
+        "--rows",
+        str(rows),
+        "--out",
+        str(tmp_path / "out"),
+        "--cluster",
+        "local",
+        "--workers",
+        "2",
+        "--rate",
+        "100",
+        "--json",
+    ]
+    first = subprocess.run(
+        command, capture_output=True, text=True, env=os.environ, check=False, timeout=900
+    )
     assert first.returncode == 0, first.stderr[-3000:]
     summary = json.loads(first.stdout)["summary"]
     assert summary["done"] == 30 and summary["runner"].startswith("dask")
     assert stats(served)["create_task_calls"] == summary["tasks_created"] == 90
-    second = subprocess.run(command, capture_output=True, text=True, env=os.environ, check=False,
-                            timeout=300)  # fmt: skip
+    second = subprocess.run(
+        command, capture_output=True, text=True, env=os.environ, check=False, timeout=300
+    )
     assert second.returncode == 0, second.stderr[-3000:]
     again = json.loads(second.stdout)["summary"]
     assert (again["cached"], again["tasks_created"]) == (30, 0)

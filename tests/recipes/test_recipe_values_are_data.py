@@ -21,8 +21,10 @@ HOSTILE = [
     "{% for i in range(99999) %}{% for j in range(99999) %}x{% endfor %}{% endfor %}",
     "{{ 'x' * 10**8 }}",
     "{% raw %}a{% endraw %} {{ b }}",
-    "{#", "{{{", "}} {% endraw %} {{ x }}",
-]  # fmt: skip
+    "{#",
+    "{{{",
+    "}} {% endraw %} {{ x }}",
+]
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -32,10 +34,10 @@ def test_escaped_text_renders_to_itself(text: str) -> None:
 
 def test_literal_prompts_only_touch_prompts_with_jinja() -> None:
     board = (
-        "storyboard: 1\ntitle: \"{{ 7*7 }}\"\nscenes:\n"
+        'storyboard: 1\ntitle: "{{ 7*7 }}"\nscenes:\n'
         "  - id: a\n    shots:\n      - prompt: |\n          Tagline {{ 7*7 }}\n"
         "        duration: 4\n      - {prompt: plain, duration: 4}\n"
-    )  # fmt: skip
+    )
     text = literal_prompts(board)
     assert 'title: "{{ 7*7 }}"' in text and "{prompt: plain, duration: 4}" in text
     loaded = load_text(text, Path("row.yaml"))

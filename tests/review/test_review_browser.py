@@ -69,8 +69,10 @@ def test_actions_need_the_token_and_media_must_be_journaled(served: ReviewServer
     with httpx.Client(base_url=base, timeout=10) as client:
         assert client.post("/api/pick", json={"scene": "c", "take": 2}).status_code == 403
         wrong = {"x-storyboard-token": "not-the-token"}
-        assert client.post("/api/pick", json={"scene": "c", "take": 2},
-                           headers=wrong).status_code == 403  # fmt: skip
+        assert (
+            client.post("/api/pick", json={"scene": "c", "take": 2}, headers=wrong).status_code
+            == 403
+        )
         # the token in a cookie or the query is not enough for an action
         with httpx.Client(base_url=base, cookies={"storyboard_review": token}) as cookied:
             refused = cookied.post(f"/api/pick?token={token}", json={"scene": "c", "take": 2})
@@ -82,8 +84,9 @@ def test_actions_need_the_token_and_media_must_be_journaled(served: ReviewServer
         page = client.get("/", params={"token": token})
         assert page.status_code == 200 and "storyboard_review" in page.headers["set-cookie"]
         clip = page.text.split('src="/media/clip-', 1)[1].split('"', 1)[0]
-        ranged = client.get(f"/media/clip-{clip}", params={"token": token},
-                            headers={"Range": "bytes=0-99"})  # fmt: skip
+        ranged = client.get(
+            f"/media/clip-{clip}", params={"token": token}, headers={"Range": "bytes=0-99"}
+        )
         assert ranged.status_code == 206 and len(ranged.content) == 100
         assert ranged.headers["content-range"].startswith("bytes 0-99/")
     assert (lock.read_bytes() if lock.exists() else None) == before  # nothing was picked
@@ -100,8 +103,9 @@ def test_pick_in_the_browser_changes_the_lock_and_the_edit(
     edit = path.parent / "out" / "review.mp4"
     edit_before, lock_file = sha(edit), lock_path(path)
     with sync_api.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=binary, headless=True,
-                                         args=["--no-sandbox", "--mute-audio"])  # fmt: skip
+        browser = driver.chromium.launch(
+            executable_path=binary, headless=True, args=["--no-sandbox", "--mute-audio"]
+        )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(served.url)
@@ -139,8 +143,9 @@ def test_pick_in_the_browser_changes_the_lock_and_the_edit(
 
             page.on("dialog", accept)
             page.click('button[data-action="reroll"][data-scene="c"]')
-            page.wait_for_selector('#scene-c figure[data-take="3"] video.take-video',
-                                   timeout=60_000)  # fmt: skip
+            page.wait_for_selector(
+                '#scene-c figure[data-take="3"] video.take-video', timeout=60_000
+            )
             assert dialogs and dialogs[0].startswith("Generate c#3?") and "free here" in dialogs[0]
             time.sleep(0.3)  # let the frames of the new state load for the picture
             shot = tmp_path / "review-page.png"

@@ -37,16 +37,26 @@ def copy_examples(dest: Path) -> Path:
 
 def chain_storyboard(chains: tuple[int, ...] = (3,), singles: int = 0, title: str = "T") -> str:
     """Storyboard text: continuity chains of these lengths, then independent scenes."""
-    lines = ["storyboard: 1", f"title: {title}",
-             'defaults: {mode: std, aspect_ratio: "16:9", sound: false}', "scenes:"]  # fmt: skip
+    lines = [
+        "storyboard: 1",
+        f"title: {title}",
+        'defaults: {mode: std, aspect_ratio: "16:9", sound: false}',
+        "scenes:",
+    ]
     for c, length in enumerate(chains):
         for i in range(length):
             frame = "refs/room.png" if i == 0 else f"{{from: c{c}s{i - 1}}}"
-            lines += [f"  - id: c{c}s{i}", f"    first_frame: {frame}",
-                      f'    shots: [{{prompt: "chain {c} scene {i}", duration: 3}}]']  # fmt: skip
+            lines += [
+                f"  - id: c{c}s{i}",
+                f"    first_frame: {frame}",
+                f'    shots: [{{prompt: "chain {c} scene {i}", duration: 3}}]',
+            ]
     for s in range(singles):
-        lines += [f"  - id: single{s}", "    first_frame: refs/harbour.png",
-                  f'    shots: [{{prompt: "single {s}", duration: 3}}]']  # fmt: skip
+        lines += [
+            f"  - id: single{s}",
+            "    first_frame: refs/harbour.png",
+            f'    shots: [{{prompt: "single {s}", duration: 3}}]',
+        ]
     return "\n".join([*lines, "output: out/t.mp4", ""])
 
 
@@ -71,8 +81,11 @@ class Recorder:
 
     def created(self) -> list[str]:
         """Scenes for which a task was created, in order."""
-        return [e.node.split(":", 1)[1] for e in self.events
-                if e.state == "generating" and e.message == "task created"]  # fmt: skip
+        return [
+            e.node.split(":", 1)[1]
+            for e in self.events
+            if e.state == "generating" and e.message == "task created"
+        ]
 
     def nodes(self, state: str) -> set[str]:
         return {e.node for e in self.events if e.state == state}
@@ -88,19 +101,45 @@ class TinyRenderer:
         self._lock = threading.Lock()
 
     def __call__(
-        self, body: Mapping[str, Any], out_path: str | Path, *, fetch_asset: Any = None,
+        self,
+        body: Mapping[str, Any],
+        out_path: str | Path,
+        *,
+        fetch_asset: Any = None,
         label: str | None = None,
-    ) -> Path:  # fmt: skip
+    ) -> Path:
         seconds = int(body["input"]["duration"])
         with self._lock:
             self.calls += 1
             source = self.folder / f"tiny-{seconds}s.mp4"
             if not source.is_file():
-                run_ffmpeg(["-y", "-v", "error", "-f", "lavfi", "-i",
-                            f"testsrc2=s=320x180:r=24:d={seconds}", "-f", "lavfi", "-i",
-                            f"sine=f=440:r=48000:d={seconds}", "-ac", "2", "-c:v", "libx264",
-                            "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
-                            "-shortest", str(source)])  # fmt: skip
+                run_ffmpeg(
+                    [
+                        "-y",
+                        "-v",
+                        "error",
+                        "-f",
+                        "lavfi",
+                        "-i",
+                        f"testsrc2=s=320x180:r=24:d={seconds}",
+                        "-f",
+                        "lavfi",
+                        "-i",
+                        f"sine=f=440:r=48000:d={seconds}",
+                        "-ac",
+                        "2",
+                        "-c:v",
+                        "libx264",
+                        "-preset",
+                        "ultrafast",
+                        "-pix_fmt",
+                        "yuv420p",
+                        "-c:a",
+                        "aac",
+                        "-shortest",
+                        str(source),
+                    ]
+                )
         tmp = Path(f"{out_path}.tmp")
         shutil.copyfile(source, tmp)
         tmp.replace(out_path)
@@ -132,8 +171,11 @@ def fast_options(**changes: Any) -> RunOptions:
 
 def temp_files(project: Path) -> list[Path]:
     """Temporary files left in the clips, frames and output folders."""
-    folders = [project / ".storyboard" / "clips", project / ".storyboard" / "frames",
-               project / "out"]  # fmt: skip
+    folders = [
+        project / ".storyboard" / "clips",
+        project / ".storyboard" / "frames",
+        project / "out",
+    ]
     return sorted(p for f in folders for pattern in TEMP_PATTERNS for p in f.glob(pattern))
 
 

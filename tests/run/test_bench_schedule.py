@@ -34,14 +34,18 @@ def test_the_bench_storyboard_has_chains_and_at_least_12_generations(tmp_path: P
 
 def test_the_lower_bound_is_the_critical_path_or_the_work_per_slot(tmp_path: Path) -> None:
     module = bench()
-    plan = build_plan(compile_text(module.storyboard_text(), tmp_path), HASHES,
-                      namespace="offline")  # fmt: skip
+    plan = build_plan(compile_text(module.storyboard_text(), tmp_path), HASHES, namespace="offline")
     assert module.lower_bound(plan, 2.0, 4) == {
-        "critical_path": 8.0, "work_per_slot": 7.0, "bound": 8.0,
-    }  # fmt: skip
+        "critical_path": 8.0,
+        "work_per_slot": 7.0,
+        "bound": 8.0,
+    }
     assert module.lower_bound(plan, 2.0, 1)["bound"] == 28.0  # 14 generations on one slot
-    wide = build_plan(compile_text(module.storyboard_text((2,), 10), tmp_path), HASHES,
-                      namespace="offline")  # fmt: skip
+    wide = build_plan(
+        compile_text(module.storyboard_text((2,), 10), tmp_path), HASHES, namespace="offline"
+    )
     assert module.lower_bound(wide, 1.0, 4) == {
-        "critical_path": 2.0, "work_per_slot": 3.0, "bound": 3.0,
-    }  # fmt: skip
+        "critical_path": 2.0,
+        "work_per_slot": 3.0,
+        "bound": 3.0,
+    }

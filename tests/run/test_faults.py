@@ -54,8 +54,15 @@ def served(tiny_renderer: TinyRenderer, request: pytest.FixtureRequest) -> Itera
 
 
 def render(served: ServedEmulator, path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    point_at(monkeypatch, served.base_url, served.config.api_key, POLL_MAX_INTERVAL="0.2",
-             RETRY_BASE_DELAY="0.01", RETRY_MAX_DELAY="0.05", MAX_ATTEMPTS="10")  # fmt: skip
+    point_at(
+        monkeypatch,
+        served.base_url,
+        served.config.api_key,
+        POLL_MAX_INTERVAL="0.2",
+        RETRY_BASE_DELAY="0.01",
+        RETRY_MAX_DELAY="0.05",
+        MAX_ATTEMPTS="10",
+    )
     args = ["render", str(path), "--json", "--no-assemble", "--rate", "100", "--retry-budget", "4"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output[-3000:]

@@ -18,8 +18,13 @@ from .run_helpers import BENCHMARKS
 
 def kill_resume(*args: str, timeout: float) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     script = BENCHMARKS / "kill_resume.py"
-    done = subprocess.run([sys.executable, str(script), "--json", *args], capture_output=True,
-                          text=True, timeout=timeout, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, str(script), "--json", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert lines, done.stderr[-3000:]
     trials, summary = lines[:-1], lines[-1]
@@ -29,9 +34,15 @@ def kill_resume(*args: str, timeout: float) -> tuple[list[dict[str, Any]], dict[
 
 def test_kills_after_create_and_mid_download_resume_without_paying_twice() -> None:
     trials, summary = kill_resume(
-        "--trials", "1", "--plans", "created+mid-download", "--no-assemble", "--latency", "0.5",
+        "--trials",
+        "1",
+        "--plans",
+        "created+mid-download",
+        "--no-assemble",
+        "--latency",
+        "0.5",
         timeout=240,
-    )  # fmt: skip
+    )
     assert summary["ok"] and summary["kills"] == 2
     assert summary["create_task_calls"] == summary["generations"] == 3
     assert summary["uncertain"] == 0
@@ -53,9 +64,19 @@ def test_ten_trials_of_kills_at_every_stage() -> None:
 @pytest.mark.slow
 def test_a_kill_inside_create_task_is_refused_as_uncertain() -> None:
     trials, summary = kill_resume(
-        "--trials", "2", "--plans", "creating", "--slow-rate", "1", "--slow-seconds", "0.6",
-        "--no-assemble", "--latency", "0.5", timeout=600,
-    )  # fmt: skip
+        "--trials",
+        "2",
+        "--plans",
+        "creating",
+        "--slow-rate",
+        "1",
+        "--slow-seconds",
+        "0.6",
+        "--no-assemble",
+        "--latency",
+        "0.5",
+        timeout=600,
+    )
     assert summary["ok"] and summary["uncertain"] == 2, summary
     assert summary["create_task_calls"] == summary["generations"] + summary["uncertain"]
     for trial in trials:

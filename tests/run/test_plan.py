@@ -35,15 +35,20 @@ def keys(generations: list[Generation], hashes: dict[str, str] = HASHES) -> dict
 def test_the_graph_has_uploads_frames_generations_and_assembly(tmp_path: Path) -> None:
     plan = build_plan(chase(tmp_path), HASHES, namespace="offline")
     assert plan.dependencies("generate:spotted") == [
-        "frame:wake-up", "upload:refs/cat.mp4", "upload:refs/dog-1.png", "upload:refs/dog-2.png",
-    ]  # fmt: skip
+        "frame:wake-up",
+        "upload:refs/cat.mp4",
+        "upload:refs/dog-1.png",
+        "upload:refs/dog-2.png",
+    ]
     assert plan.dependencies("frame:wake-up") == ["generate:wake-up"]
     assert plan.downstream("wake-up") == {"spotted", "chase"}
     assert plan.downstream("chase") == set()
     assert plan.order().index("generate:wake-up") < plan.order().index("generate:chase")
     assert plan.dependencies(NodeId("assemble")) == [
-        "generate:chase", "generate:spotted", "generate:wake-up",
-    ]  # fmt: skip
+        "generate:chase",
+        "generate:spotted",
+        "generate:wake-up",
+    ]
     assert '"frame:wake-up" -> "generate:spotted";' in to_dot(plan)
     assert to_mermaid(plan).startswith("flowchart LR\n")
 
@@ -98,8 +103,9 @@ def test_changed_inputs_names_the_paths() -> None:
     old = {"request": {"input": {"multi_prompt": [{"prompt": "a"}, {"prompt": "b"}], "x": 1}}}
     new = {"request": {"input": {"multi_prompt": [{"prompt": "a"}, {"prompt": "c"}], "x": 2}}}
     assert changed_inputs(old, new) == [
-        "request.input.multi_prompt[1].prompt", "request.input.x",
-    ]  # fmt: skip
+        "request.input.multi_prompt[1].prompt",
+        "request.input.x",
+    ]
     assert changed_inputs({"l": [1]}, {"l": [1, 2]}) == ["l"]
 
 

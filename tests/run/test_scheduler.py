@@ -34,8 +34,13 @@ async def test_results_flow_along_the_edges() -> None:
 
 
 async def test_a_failure_blocks_only_its_dependents() -> None:
-    g = graph(("bad", "child"), ("child", "grandchild"), ("good", "other"), ("good", "join"),
-              ("bad", "join"))  # fmt: skip
+    g = graph(
+        ("bad", "child"),
+        ("child", "grandchild"),
+        ("good", "other"),
+        ("good", "join"),
+        ("bad", "join"),
+    )
     ran: list[str] = []
 
     async def run(node: str, inputs: Mapping[str, Any]) -> str:

@@ -56,8 +56,9 @@ def test_the_cost_gate_asks_above_the_threshold_on_a_billed_service() -> None:
     with pytest.raises(CostRefused, match="pass --yes to confirm"):
         session.check_cost(80, budget=None, yes=False)  # no terminal to ask
     with pytest.raises(CostRefused, match="not confirmed"):
-        session.check_cost(80, usd=0.4, budget=None, yes=False,
-                           confirm=lambda q: asked.append(q) or False)  # fmt: skip
+        session.check_cost(
+            80, usd=0.4, budget=None, yes=False, confirm=lambda q: asked.append(q) or False
+        )
     session.check_cost(80, budget=None, yes=False, confirm=lambda q: True)
     assert asked == ["Spend ~80 credits (~$0.40) on kie.ai?"]
 
@@ -97,15 +98,23 @@ def test_an_offline_batch_resubmits_a_create_its_dead_run_left_in_flight(
     prepared = RenderSession(plan.backend).prepare(job.storyboard, state_path=job.state)
     (generation,) = prepared.plan.generations.values()
     with StateStore(job.state) as store:
-        store.begin_attempt(generation.key, namespace=prepared.plan.namespace,
-                            storyboard=str(job.storyboard.resolve()),
-                            scene_id=generation.scene_id,
-                            canonical=generation.canonical)  # fmt: skip
-    assert RenderSession(plan.backend).prepare(job.storyboard, state_path=job.state).status[
-        generation.scene_id
-    ].kind == "uncertain"  # fmt: skip
-    result = run_batch(plan_batch(load_recipe(tmp_path / "mini"), tmp_path / "out",
-                                  params={"name": "kite"}))  # fmt: skip
+        store.begin_attempt(
+            generation.key,
+            namespace=prepared.plan.namespace,
+            storyboard=str(job.storyboard.resolve()),
+            scene_id=generation.scene_id,
+            canonical=generation.canonical,
+        )
+    assert (
+        RenderSession(plan.backend)
+        .prepare(job.storyboard, state_path=job.state)
+        .status[generation.scene_id]
+        .kind
+        == "uncertain"
+    )
+    result = run_batch(
+        plan_batch(load_recipe(tmp_path / "mini"), tmp_path / "out", params={"name": "kite"})
+    )
     (row,) = result.results
     assert row.status == "done", row.error
     assert row.tasks_created == 1

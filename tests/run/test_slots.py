@@ -39,8 +39,10 @@ async def test_waiters_are_served_by_priority_then_arrival() -> None:
 
     first = asyncio.create_task(claim("first", 0))
     await asyncio.sleep(0)
-    waiters = [asyncio.create_task(claim(n, p)) for n, p in
-               (("low", 1), ("high", 3), ("mid-a", 2), ("mid-b", 2))]  # fmt: skip
+    waiters = [
+        asyncio.create_task(claim(n, p))
+        for n, p in (("low", 1), ("high", 3), ("mid-a", 2), ("mid-b", 2))
+    ]
     await asyncio.sleep(0)
     release.set()
     await asyncio.gather(first, *waiters)
@@ -117,8 +119,9 @@ def test_no_slots_is_an_error() -> None:
 
 def test_chain_lengths_count_the_generations_a_scene_unblocks(tmp_path: Path) -> None:
     generations = compile_text(chain_storyboard((3, 1), singles=1), tmp_path)
-    plan = build_plan(generations, {"refs/room.png": "a" * 64, "refs/harbour.png": "b" * 64},
-                      namespace="offline")  # fmt: skip
+    plan = build_plan(
+        generations, {"refs/room.png": "a" * 64, "refs/harbour.png": "b" * 64}, namespace="offline"
+    )
     assert chain_lengths(plan) == {"c0s0": 3, "c0s1": 2, "c0s2": 1, "c1s0": 1, "single0": 1}
 
 

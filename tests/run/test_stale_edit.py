@@ -36,8 +36,11 @@ def render_events(path: Path) -> list[dict[str, Any]]:
 
 
 def created(events: list[dict[str, Any]]) -> list[str]:
-    return sorted(e["node"].split(":", 1)[1] for e in events
-                  if e.get("state") == "generating" and e.get("message") == "task created")  # fmt: skip
+    return sorted(
+        e["node"].split(":", 1)[1]
+        for e in events
+        if e.get("state") == "generating" and e.get("message") == "task created"
+    )
 
 
 def test_an_edit_in_the_chain_regenerates_that_scene_and_downstream_only(tmp_path: Path) -> None:
@@ -52,12 +55,16 @@ def test_an_edit_in_the_chain_regenerates_that_scene_and_downstream_only(tmp_pat
     assert {g["status"] for g in plan_json(path).values()} == {"cached"}
 
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("spots @cat on top of the piano", "spots @cat under the piano"),
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        text.replace("spots @cat on top of the piano", "spots @cat under the piano"),
+        encoding="utf-8",
+    )
     plan = plan_json(path)
     assert {s: g["status"] for s, g in plan.items()} == {
-        "wake-up": "cached", "spotted": "stale", "chase": "stale",
-    }  # fmt: skip
+        "wake-up": "cached",
+        "spotted": "stale",
+        "chase": "stale",
+    }
     assert "multi_prompt[0].prompt changed" in plan["spotted"]["reasons"]
     assert plan["chase"]["reasons"] == ["image_urls[0]: the last frame of 'spotted' changed"]
     assert plan["wake-up"]["key"] == keys["wake-up"]
@@ -68,8 +75,10 @@ def test_an_edit_in_the_chain_regenerates_that_scene_and_downstream_only(tmp_pat
     summary = second[-1]
     assert summary["event"] == "summary" and summary["tasks_created"] == 2
     assert {s: g["status_before"] for s, g in summary["generations"].items()} == {
-        "wake-up": "cached", "spotted": "stale", "chase": "stale",
-    }  # fmt: skip
+        "wake-up": "cached",
+        "spotted": "stale",
+        "chase": "stale",
+    }
     plan_event = next(e for e in second if e["event"] == "plan")
     assert plan_event["to_generate"] == ["spotted", "chase"]
     assert {g["status"] for g in plan_json(path).values()} == {"cached"}

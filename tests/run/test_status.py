@@ -12,8 +12,12 @@ from storyboard.store import StateStore
 
 from .run_helpers import EXAMPLES, compile_text
 
-HASHES = {"refs/room.png": "a" * 64, "refs/dog-1.png": "b" * 64, "refs/dog-2.png": "c" * 64,
-          "refs/cat.mp4": "d" * 64}  # fmt: skip
+HASHES = {
+    "refs/room.png": "a" * 64,
+    "refs/dog-1.png": "b" * 64,
+    "refs/dog-2.png": "c" * 64,
+    "refs/cat.mp4": "d" * 64,
+}
 BOARD = "/project/continuity-chain.yaml"
 
 
@@ -29,8 +33,13 @@ def plan(
 def finish(store: StateStore, planned_plan: Plan, scene: str, clip: Path) -> None:
     """Journal a generation as done, as a run would."""
     planned = planned_plan.generations[scene]
-    store.begin_attempt(planned.key, namespace="offline", storyboard=BOARD, scene_id=scene,
-                        canonical=planned.canonical)  # fmt: skip
+    store.begin_attempt(
+        planned.key,
+        namespace="offline",
+        storyboard=BOARD,
+        scene_id=scene,
+        canonical=planned.canonical,
+    )
     store.task_created(planned.key, f"task-{scene}", 1, 100.0)
     store.task_succeeded(planned.key, f"task-{scene}", "https://x")
     clip.write_bytes(b"clip")
@@ -72,8 +81,11 @@ def test_a_changed_file_is_named(tmp_path: Path) -> None:
         for scene in before.generations:
             finish(store, before, scene, tmp_path / f"{scene}.mp4")
         text = (EXAMPLES / "continuity-chain.yaml").read_text(encoding="utf-8")
-        after = build_plan(compile_text(text, tmp_path), {**HASHES, "refs/dog-1.png": "e" * 64},
-                           namespace="offline")  # fmt: skip
+        after = build_plan(
+            compile_text(text, tmp_path),
+            {**HASHES, "refs/dog-1.png": "e" * 64},
+            namespace="offline",
+        )
         status = plan_status(after, store, BOARD)
     assert all(st.kind == "stale" for st in status.values())
     assert "kling_elements[0].element_input_urls[0] changed" in status["wake-up"].reasons
@@ -85,8 +97,13 @@ def test_a_created_task_resumes_and_an_in_flight_create_is_uncertain(tmp_path: P
     wake, spotted = p.generations["wake-up"], p.generations["spotted"]
     with StateStore(tmp_path / "state.sqlite") as store:
         for planned in (wake, spotted):
-            store.begin_attempt(planned.key, namespace="offline", storyboard=BOARD,
-                                scene_id=planned.scene_id, canonical=planned.canonical)  # fmt: skip
+            store.begin_attempt(
+                planned.key,
+                namespace="offline",
+                storyboard=BOARD,
+                scene_id=planned.scene_id,
+                canonical=planned.canonical,
+            )
         store.task_created(wake.key, "task-1", 1, 100.0)
         status = plan_status(p, store, BOARD)
         assert (status["wake-up"].kind, status["wake-up"].task_id) == ("resume", "task-1")
@@ -102,8 +119,13 @@ def test_a_failed_generation_is_paid_for_again(tmp_path: Path) -> None:
     p = plan(tmp_path)
     wake = p.generations["wake-up"]
     with StateStore(tmp_path / "state.sqlite") as store:
-        store.begin_attempt(wake.key, namespace="offline", storyboard=BOARD, scene_id="wake-up",
-                            canonical=wake.canonical)  # fmt: skip
+        store.begin_attempt(
+            wake.key,
+            namespace="offline",
+            storyboard=BOARD,
+            scene_id="wake-up",
+            canonical=wake.canonical,
+        )
         store.task_failed(wake.key, None, None, "422: bad request")
         status = plan_status(p, store, BOARD)["wake-up"]
     assert status.kind == "new" and status.will_pay

@@ -105,8 +105,13 @@ async def test_an_in_flight_create_is_refused_until_the_user_says_so(
         prepared = prepare(path, backend)
         head = prepared.plan.generations["c0s0"]
         with StateStore(prepared.state_path) as store:  # died between intent and task id
-            store.begin_attempt(head.key, namespace="offline", storyboard=str(prepared.path),
-                                scene_id="c0s0", canonical=head.canonical)  # fmt: skip
+            store.begin_attempt(
+                head.key,
+                namespace="offline",
+                storyboard=str(prepared.path),
+                scene_id="c0s0",
+                canonical=head.canonical,
+            )
         assert prepare(path, backend).status["c0s0"].kind == "uncertain"
         result, _ = await run(path, backend)
         assert not result.ok
@@ -210,11 +215,19 @@ async def test_a_failed_upload_releases_the_slot_kept_for_its_scene(
 def test_run_result_json_lists_every_figure() -> None:
     result = RunResult({}, {}, 1.0, ["t1", "t2"], {"t2": 5.0}, api_retries=3)
     assert result.to_json() == {
-        "ok": True, "elapsed_s": 1.0, "credits": 0, "credits_actual": None,
-        "tasks_created": 2, "tasks_failed": 1,
-        "credits_failed": 5.0, "retries": 0, "api_retries": 3, "generations": {}, "takes": {},
+        "ok": True,
+        "elapsed_s": 1.0,
+        "credits": 0,
+        "credits_actual": None,
+        "tasks_created": 2,
+        "tasks_failed": 1,
+        "credits_failed": 5.0,
+        "retries": 0,
+        "api_retries": 3,
+        "generations": {},
+        "takes": {},
         "failures": {},
-    }  # fmt: skip
+    }
 
 
 async def test_api_retries_are_counted_by_the_backends_own_client(project: Path) -> None:

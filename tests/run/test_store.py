@@ -21,8 +21,9 @@ CANONICAL = {"request": {"input": {"prompt": "a dog"}}}
 
 
 def attempt(store: StateStore, key: str = "k1", scene: str = "wake-up") -> int:
-    return store.begin_attempt(key, namespace="offline", storyboard="/sb.yaml", scene_id=scene,
-                               canonical=CANONICAL)  # fmt: skip
+    return store.begin_attempt(
+        key, namespace="offline", storyboard="/sb.yaml", scene_id=scene, canonical=CANONICAL
+    )
 
 
 def test_a_generation_goes_creating_submitted_generated_done(tmp_path: Path) -> None:
@@ -56,13 +57,16 @@ def test_a_failed_attempt_counts_and_a_new_one_starts_clean(tmp_path: Path) -> N
         assert attempt(store) == 2
         record = store.generation("k1")
         assert record is not None and (record.state, record.task_id, record.error) == (
-            "creating", None, None,
-        )  # fmt: skip
+            "creating",
+            None,
+            None,
+        )
         store.task_created("k1", "task_2", 2, 100.0)
         tasks = store.tasks("k1")
         assert [(t["task_id"], t["state"], t["fail_code"]) for t in tasks] == [
-            ("task_1", "fail", "501"), ("task_2", "submitted", None),
-        ]  # fmt: skip
+            ("task_1", "fail", "501"),
+            ("task_2", "submitted", None),
+        ]
 
 
 def test_a_clip_that_disappeared_is_not_reused(tmp_path: Path) -> None:
@@ -129,8 +133,12 @@ else:
 
 def _kill_during(state: Path, statement: str, transition: str) -> None:
     script = textwrap.dedent(KILL_MID_TRANSACTION)
-    child = subprocess.run([sys.executable, "-c", script, str(state), statement, transition],
-                           capture_output=True, text=True, check=False)  # fmt: skip
+    child = subprocess.run(
+        [sys.executable, "-c", script, str(state), statement, transition],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert child.returncode == -signal.SIGKILL, child.stderr
 
 

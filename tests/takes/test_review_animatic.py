@@ -29,15 +29,37 @@ def png(size: tuple[int, int]) -> bytes:
 
 
 def body(prompt: str) -> dict[str, object]:
-    return {"model": "kling-3.0/video", "input": {
-        "prompt": prompt, "duration": "3", "mode": "std", "aspect_ratio": "16:9",
-        "sound": False, "multi_shots": False, "image_urls": ["https://cdn.test/first.png"],
-    }}  # fmt: skip
+    return {
+        "model": "kling-3.0/video",
+        "input": {
+            "prompt": prompt,
+            "duration": "3",
+            "mode": "std",
+            "aspect_ratio": "16:9",
+            "sound": False,
+            "multi_shots": False,
+            "image_urls": ["https://cdn.test/first.png"],
+        },
+    }
 
 
 def frame(video: Path, index: int) -> Image.Image:
-    cmd = [ffmpeg_exe(), "-v", "error", "-i", str(video), "-vf", f"select=eq(n\\,{index})",
-           "-frames:v", "1", "-f", "image2pipe", "-c:v", "png", "-"]  # fmt: skip
+    cmd = [
+        ffmpeg_exe(),
+        "-v",
+        "error",
+        "-i",
+        str(video),
+        "-vf",
+        f"select=eq(n\\,{index})",
+        "-frames:v",
+        "1",
+        "-f",
+        "image2pipe",
+        "-c:v",
+        "png",
+        "-",
+    ]
     data = subprocess.run(cmd, capture_output=True, check=True).stdout
     return Image.open(io.BytesIO(data)).convert("RGB")
 
@@ -48,8 +70,9 @@ def diff(a: Image.Image, b: Image.Image) -> float:
 
 def render(tmp_path: Path, name: str, prompt: str, take: int) -> Path:
     assets = {"https://cdn.test/first.png": png((640, 360))}
-    return render_animatic(body(prompt), tmp_path / name, fetch_asset=assets.get,
-                           label=f"b · take {take}", take=take)  # fmt: skip
+    return render_animatic(
+        body(prompt), tmp_path / name, fetch_asset=assets.get, label=f"b · take {take}", take=take
+    )
 
 
 def near(pixel: object, colour: tuple[int, int, int]) -> bool:
@@ -96,8 +119,9 @@ def test_burn_ins_show_scene_shot_take_and_timecode(tmp_path: Path) -> None:
     place = ScenePlacement("b", 0.0, 3.0, 0.0, 3.0, clip)
     spans = burn_in_spans([place], {"b": [1, 2]}, {"b": 2})
     assert [(s.start, s.end, s.text) for s in spans] == [
-        (0.0, 1.0, "b · shot 1/2 · take 2"), (1.0, 3.0, "b · shot 2/2 · take 2"),
-    ]  # fmt: skip
+        (0.0, 1.0, "b · shot 1/2 · take 2"),
+        (1.0, 3.0, "b · shot 2/2 · take 2"),
+    ]
     burn_in(burned, spans, fps=24, crf=20, preset="veryfast")
     before, after = frame(clip, 0), frame(burned, 0)
     label, timecode = (0, 0, 420, 80), (1000, 0, 1280, 80)

@@ -39,8 +39,10 @@ def test_take_one_keeps_the_key_of_a_scene_without_takes(tmp_path: Path) -> None
     assert len(keys) == len(set(keys)) == 5
     assert takes.takes["a"][2].canonical == {**plain.generations["a"].canonical, "take": 2}
     assert sorted(n for n in takes.graph if n.startswith("take:")) == [
-        "take:a#2", "take:a#3", "take:b#2",
-    ]  # fmt: skip
+        "take:a#2",
+        "take:a#3",
+        "take:b#2",
+    ]
     assert set(takes.graph.predecessors("take:b#2")) == {NodeId("frame", "a")}
 
 

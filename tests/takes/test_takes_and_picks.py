@@ -67,16 +67,23 @@ def plan(path: Path) -> dict[str, dict[str, Any]]:
 def render(path: Path, *extra: str) -> tuple[list[str], dict[str, Any]]:
     """The takes that got a new task, and the summary."""
     lines = [json.loads(x) for x in cli("render", str(path), "--json", *extra).splitlines()]
-    created = sorted(e["node"].split(":", 1)[1] for e in lines
-                     if e.get("state") == "generating" and e.get("message") == "task created")  # fmt: skip
+    created = sorted(
+        e["node"].split(":", 1)[1]
+        for e in lines
+        if e.get("state") == "generating" and e.get("message") == "task created"
+    )
     return created, lines[-1]
 
 
 def frame_hashes(video: Path) -> list[str]:
-    out, _ = run_ffmpeg_capture(["-v", "error", "-i", str(video), "-map", "0:v", "-f",
-                                 "framemd5", "-"])  # fmt: skip
-    return [line.rsplit(",", 1)[1].strip() for line in out.decode().splitlines()
-            if line and not line.startswith("#")]  # fmt: skip
+    out, _ = run_ffmpeg_capture(
+        ["-v", "error", "-i", str(video), "-map", "0:v", "-f", "framemd5", "-"]
+    )
+    return [
+        line.rsplit(",", 1)[1].strip()
+        for line in out.decode().splitlines()
+        if line and not line.startswith("#")
+    ]
 
 
 def test_takes_picks_lock_and_a_fresh_copy(film: Path, tmp_path: Path) -> None:
@@ -132,8 +139,10 @@ def test_takes_picks_lock_and_a_fresh_copy(film: Path, tmp_path: Path) -> None:
     assert adopted <= made  # clips journaled from the copy: no task was created
     fresh_plan = plan(fresh / "film.yaml")
     assert {s: (g["take"], g["status"]) for s, g in fresh_plan.items()} == {
-        "a": (2, "cached"), "b": (1, "cached"), "c": (1, "cached"),
-    }  # fmt: skip
+        "a": (2, "cached"),
+        "b": (1, "cached"),
+        "c": (1, "cached"),
+    }
 
 
 def test_an_edited_scene_reports_its_lock_entry_stale(film: Path) -> None:

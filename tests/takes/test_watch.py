@@ -40,8 +40,9 @@ output: out/watch.mp4
 
 def generated(done: WatchPass) -> list[str]:
     assert done.outcome is not None, (done.diagnostics, done.error, done.refused)
-    return sorted(g.scene_id for g in done.outcome.result.all_results()
-                  if g.status_before != "cached")  # fmt: skip
+    return sorted(
+        g.scene_id for g in done.outcome.result.all_results() if g.status_before != "cached"
+    )
 
 
 def test_watch_renders_again_only_what_an_edit_changed(tmp_path: Path) -> None:
@@ -54,9 +55,12 @@ def test_watch_renders_again_only_what_an_edit_changed(tmp_path: Path) -> None:
         settings = emulator_settings(served.emulator)
         backend = Backend("kie", f"kie:{served.base_url}", billed=False, settings=settings)
         counters = served.emulator.counters
-        watcher = threading.Thread(target=watch_render, args=(path, backend),
-                                   kwargs={"on_pass": passes.put, "stop": stop,
-                                           "debounce_ms": 100}, daemon=True)  # fmt: skip
+        watcher = threading.Thread(
+            target=watch_render,
+            args=(path, backend),
+            kwargs={"on_pass": passes.put, "stop": stop, "debounce_ms": 100},
+            daemon=True,
+        )
         watcher.start()
         try:
             first = passes.get(timeout=120)

@@ -83,11 +83,16 @@ def render_animatic(
     first, last = assets.image(spec.first_frame_url), assets.image(spec.last_frame_url)
     size = _frame_size(spec, first)
     review = take is not None
-    stills = plan_stills(spec, has_first_frame=first is not None,
-                         has_last_frame=last is not None, review=review)  # fmt: skip
+    stills = plan_stills(
+        spec, has_first_frame=first is not None, has_last_frame=last is not None, review=review
+    )
     painter = _Painter(spec, size, assets, label, review=review)
-    pictures = {StillKind.FIRST_FRAME: first, StillKind.LAST_FRAME: last, StillKind.PANEL: first,
-                StillKind.CLEAN_END: first}  # fmt: skip
+    pictures = {
+        StillKind.FIRST_FRAME: first,
+        StillKind.LAST_FRAME: last,
+        StillKind.PANEL: first,
+        StillKind.CLEAN_END: first,
+    }
     images = [painter.still(still, pictures.get(still.kind)) for still in stills]
     moves = [_move(spec, s, take or 1, size) for s in stills]
     out = Path(out_path)
@@ -116,9 +121,14 @@ class _Painter:
     """Draws the stills of one spec; fetches and shrinks each element image once."""
 
     def __init__(
-        self, spec: AnimaticSpec, size: tuple[int, int], assets: AssetCache, label: str | None,
-        *, review: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        spec: AnimaticSpec,
+        size: tuple[int, int],
+        assets: AssetCache,
+        label: str | None,
+        *,
+        review: bool = False,
+    ) -> None:
         self.spec, self.size, self.assets, self.label = spec, size, assets, label
         self.review = review
         self.frames = [timing.frames for timing in shot_timings(spec)]
@@ -222,30 +232,63 @@ def video_filter(frame_counts: Sequence[int], moves: Sequence[str | None] = ()) 
 
 
 def encode_args(
-    still_paths: Sequence[Path], frame_counts: Sequence[int], sound: bool, out: Path,
+    still_paths: Sequence[Path],
+    frame_counts: Sequence[int],
+    sound: bool,
+    out: Path,
     moves: Sequence[str | None] = (),
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """The ffmpeg arguments that turn the stills into the animatic at ``out``."""
     total = sum(frame_counts)
     samples = total * AUDIO_RATE // FPS
     inputs = [arg for path in still_paths for arg in ("-framerate", str(FPS), "-i", str(path))]
     graph = f"{video_filter(frame_counts, moves)};{audio_filter(sound, samples)}"
     return [
-        "-y", "-v", "error", *inputs,
-        "-filter_complex", graph, "-filter_complex_threads", "1",
-        "-map", "[v]", "-map", "[a]", "-frames:v", str(total), "-r", str(FPS),
-        *ANIMATIC_ENCODING.video_args(), *ANIMATIC_ENCODING.audio_args(),
-        "-threads", str(ENCODER_THREADS),
-        "-map_metadata", "-1", "-map_chapters", "-1",
-        "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
-        "-movflags", "+faststart", "-f", "mp4", str(out),
-    ]  # fmt: skip
+        "-y",
+        "-v",
+        "error",
+        *inputs,
+        "-filter_complex",
+        graph,
+        "-filter_complex_threads",
+        "1",
+        "-map",
+        "[v]",
+        "-map",
+        "[a]",
+        "-frames:v",
+        str(total),
+        "-r",
+        str(FPS),
+        *ANIMATIC_ENCODING.video_args(),
+        *ANIMATIC_ENCODING.audio_args(),
+        "-threads",
+        str(ENCODER_THREADS),
+        "-map_metadata",
+        "-1",
+        "-map_chapters",
+        "-1",
+        "-fflags",
+        "+bitexact",
+        "-flags:v",
+        "+bitexact",
+        "-flags:a",
+        "+bitexact",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        str(out),
+    ]
 
 
 def _encode(
-    images: Sequence[Image.Image], frame_counts: Sequence[int], sound: bool, out: Path,
+    images: Sequence[Image.Image],
+    frame_counts: Sequence[int],
+    sound: bool,
+    out: Path,
     moves: Sequence[str | None] = (),
-) -> None:  # fmt: skip
+) -> None:
     """Write the stills to a scratch folder, encode next to ``out``, rename into place."""
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.{uuid.uuid4().hex[:12]}.part")

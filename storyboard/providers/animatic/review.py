@@ -130,8 +130,12 @@ def draw_panel(
 
 
 def _line(
-    draw: ImageDraw.ImageDraw, at: tuple[int, int], text: str, font: Font, width: int,
+    draw: ImageDraw.ImageDraw,
+    at: tuple[int, int],
+    text: str,
+    font: Font,
+    width: int,
     fill: tuple[int, int, int],
-) -> None:  # fmt: skip
+) -> None:
     shown = ellipsize(_safe(text), lambda s: _width(font, s), width)
     draw.text(at, shown, font=font, fill=fill)

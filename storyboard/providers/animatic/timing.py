@@ -138,8 +138,10 @@ def plan_stills(
         if review and opens and body > 1:
             hold = min(REVIEW_HOLD, body // 4) or 1
             clean = hold if timing.count == 1 and not tail and body - 2 * hold > 0 else 0
-            stills += [Still(kind, timing, hold),
-                       Still(StillKind.PANEL, timing, body - hold - clean, True)]  # fmt: skip
+            stills += [
+                Still(kind, timing, hold),
+                Still(StillKind.PANEL, timing, body - hold - clean, True),
+            ]
             if clean:
                 stills.append(Still(StillKind.CLEAN_END, timing, clean, True))
         else:

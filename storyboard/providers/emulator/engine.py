@@ -260,8 +260,9 @@ class Emulator:
             if task.preview is not None and self.config.renderer is None:
                 scene, take = task.preview
                 hints = {"label": f"{scene} · take {take}", "take": take}
-            call = functools.partial(renderer, task.body, out, fetch_asset=self.fetch_asset,
-                                     **hints)  # fmt: skip
+            call = functools.partial(
+                renderer, task.body, out, fetch_asset=self.fetch_asset, **hints
+            )
             path = await asyncio.get_running_loop().run_in_executor(self._pool, call)
         except Exception as exc:
             logger.warning("emulator: rendering %s failed: %s", task.task_id, exc)
