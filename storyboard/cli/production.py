@@ -31,7 +31,9 @@ from storyboard.run.steps import RunOptions
 from storyboard.run.watch import WatchPass, watch_render
 
 __all__ = [
+    "BudgetOpt",
     "TakesOpt",
+    "YesOpt",
     "cost_gate",
     "generate_or_exit",
     "prepare_or_exit",
@@ -66,6 +68,13 @@ TakesOpt = Annotated[
         show_default=False,
     ),
 ]
+BudgetOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="Refuse to start when the estimate exceeds this many credits.", show_default=False
+    ),
+]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Don't ask before paying.")]
 OutOpt = Annotated[
     Path | None,
     typer.Option(
@@ -275,13 +284,8 @@ def render_command(
     rate: Annotated[
         float, typer.Option("--rate", min=0.1, help="API requests per second, at most.")
     ] = 5.0,
-    budget: Annotated[
-        float | None,
-        typer.Option(
-            help="Refuse to start when the estimate exceeds this many credits.", show_default=False
-        ),
-    ] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Don't ask before paying.")] = False,
+    budget: BudgetOpt = None,
+    yes: YesOpt = False,
     retry_budget: Annotated[
         int, typer.Option(min=0, help="New tasks allowed per failed generation.")
     ] = 2,

@@ -9,9 +9,11 @@ import typer
 from storyboard.cli.console import err, out, print_json
 from storyboard.cli.production import (
     BackendOpt,
+    BudgetOpt,
     FileArg,
     JsonOpt,
     StateOpt,
+    YesOpt,
     cost_gate,
     generate_or_exit,
     prepare_or_exit,
@@ -74,13 +76,8 @@ def reroll_command(
     n: Annotated[int, typer.Option("--n", min=1, max=4, help="How many more takes.")] = 1,
     backend: BackendOpt = None,
     state: StateOpt = None,
-    budget: Annotated[
-        float | None,
-        typer.Option(
-            help="Refuse to start when the estimate exceeds this many credits.", show_default=False
-        ),
-    ] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Don't ask before paying.")] = False,
+    budget: BudgetOpt = None,
+    yes: YesOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Generate N more takes of SCENE (through the same cost gate as render); pick one with

@@ -22,6 +22,7 @@ from .paths import CopyPiece
 from .timeline import Timeline
 
 __all__ = [
+    "aac_encode",
     "concat_list",
     "copy_piece_args",
     "copy_pieces_args",
@@ -31,6 +32,11 @@ __all__ = [
     "retime_args",
     "run_all",
 ]
+
+
+def aac_encode(audio_filter: str, bitrate: str) -> list[str]:
+    """Output arguments: the sound through ``audio_filter``, encoded to stereo AAC."""
+    return ["-af", audio_filter, "-c:a", "aac", "-b:a", bitrate, "-ar", str(AUDIO_RATE), "-ac", "2"]
 
 
 def copy_piece_args(piece: CopyPiece, info: ClipInfo, out: Path) -> list[str]:
@@ -81,16 +87,7 @@ def encode_audio_args(
     """Encode the finished sound track to AAC once (``out`` is an .m4a)."""
     return [
         *raw_input,
-        "-af",
-        audio_filter,
-        "-c:a",
-        "aac",
-        "-b:a",
-        bitrate,
-        "-ar",
-        str(AUDIO_RATE),
-        "-ac",
-        "2",
+        *aac_encode(audio_filter, bitrate),
         "-f",
         "mp4",
         "-y",
@@ -165,16 +162,7 @@ def mux_encode_args(
         "1:a:0",
         "-c:v",
         "copy",
-        "-af",
-        audio_filter,
-        "-c:a",
-        "aac",
-        "-b:a",
-        bitrate,
-        "-ar",
-        str(AUDIO_RATE),
-        "-ac",
-        "2",
+        *aac_encode(audio_filter, bitrate),
         "-frames:v",
         str(timeline.total_frames),
         "-map_metadata",
