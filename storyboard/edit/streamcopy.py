@@ -95,13 +95,30 @@ def encode_audio_args(
     ]
 
 
+def _mux_output(timeline: Timeline, out: Path) -> list[str]:
+    """The muxed edit's output arguments: its frame count, no metadata, fast start."""
+    container = "mov" if out.suffix.lower() == ".mov" else "mp4"
+    frames = str(timeline.total_frames)
+    return [
+        "-frames:v",
+        frames,
+        "-map_metadata",
+        "-1",
+        "-movflags",
+        "+faststart",
+        "-f",
+        container,
+        "-y",
+        str(out),
+    ]
+
+
 def mux_args(list_file: Path, audio: Path, timeline: Timeline, out: Path) -> list[str]:
     """Join the video pieces and the encoded sound track, both by stream copy.
 
     The AAC comes from one encode of the whole track (:func:`encode_audio_args`); its
     priming is carried by the .m4a's edit list and stays aligned when remuxed.
     """
-    container = "mov" if out.suffix.lower() == ".mov" else "mp4"
     return [
         "-f",
         "concat",
@@ -117,16 +134,7 @@ def mux_args(list_file: Path, audio: Path, timeline: Timeline, out: Path) -> lis
         "1:a:0",
         "-c",
         "copy",
-        "-frames:v",
-        str(timeline.total_frames),
-        "-map_metadata",
-        "-1",
-        "-movflags",
-        "+faststart",
-        "-f",
-        container,
-        "-y",
-        str(out),
+        *_mux_output(timeline, out),
     ]
 
 
@@ -147,7 +155,6 @@ def mux_encode_args(
     loopback decoder, ``-dec``) and measured by that filter on its own thread: the
     loudness of exactly the packets in the file, without reading the file again.
     """
-    container = "mov" if out.suffix.lower() == ".mov" else "mp4"
     args = [
         "-f",
         "concat",
@@ -163,16 +170,7 @@ def mux_encode_args(
         "-c:v",
         "copy",
         *aac_encode(audio_filter, bitrate),
-        "-frames:v",
-        str(timeline.total_frames),
-        "-map_metadata",
-        "-1",
-        "-movflags",
-        "+faststart",
-        "-f",
-        container,
-        "-y",
-        str(out),
+        *_mux_output(timeline, out),
     ]
     if measure_filter:
         args += [

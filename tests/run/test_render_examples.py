@@ -4,14 +4,10 @@ their modification times)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-import storyboard.providers.emulator as emulator_package
 from storyboard.media.ffmpeg import probe
 from storyboard.providers.emulator import Emulator
 from storyboard.run.render import render
@@ -24,23 +20,6 @@ EXAMPLES = [
     pytest.param("rehearsal-room.yaml", marks=pytest.mark.slow),
     pytest.param("continuity-chain.yaml", marks=pytest.mark.slow),
 ]
-
-
-@pytest.fixture
-def offline_emulators(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Emulator]]:
-    """The offline backend's in-process emulators (one per run), kept for their counters."""
-    monkeypatch.delenv("KIE_API_KEY", raising=False)
-    seen: list[Emulator] = []
-    real = emulator_package.inprocess
-
-    @asynccontextmanager
-    async def spy(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        async with real(*args, **kwargs) as (client, emulator):
-            seen.append(emulator)
-            yield client, emulator
-
-    monkeypatch.setattr(emulator_package, "inprocess", spy)
-    yield seen
 
 
 def modified(paths: list[Path]) -> dict[Path, tuple[int, int]]:

@@ -9,15 +9,11 @@ release computed them.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import storyboard.providers.animatic as animatic
-import storyboard.providers.emulator as emulator_package
 import storyboard.run.render as render_module
 from storyboard.plan import build_plan
 from storyboard.providers.emulator import Emulator
@@ -65,23 +61,6 @@ def test_offline_keys_differ_from_the_previous_release_only_by_the_renderer(
     unversioned = build_plan(report.generations, plan.file_hashes, namespace="offline")
     keys = {scene: planned.key for scene, planned in unversioned.generations.items()}
     assert keys == KEYS[name]["offline"]
-
-
-@pytest.fixture
-def offline_emulators(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Emulator]]:
-    """The offline backend's in-process emulators (one per run), kept for their counters."""
-    monkeypatch.delenv("KIE_API_KEY", raising=False)
-    seen: list[Emulator] = []
-    real = emulator_package.inprocess
-
-    @asynccontextmanager
-    async def spy(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        async with real(*args, **kwargs) as (client, emulator):
-            seen.append(emulator)
-            yield client, emulator
-
-    monkeypatch.setattr(emulator_package, "inprocess", spy)
-    yield seen
 
 
 def _offline() -> Backend:
