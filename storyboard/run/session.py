@@ -292,7 +292,7 @@ def state_warnings(prepared: Prepared) -> list[str]:
             "clip(s) found on disk; journaled them again from their sidecars"
         )
     for scene, status in prepared.status.items():
-        if any("deleted" in reason for reason in status.reasons):
+        if status.clip_deleted:
             cost = prepared.plan.generations[scene].estimate
             paid = f" (~{cost.credits} credits)" if status.will_pay else ""
             found.append(f"scene {scene!r}: {'; '.join(status.reasons)}{paid}")

@@ -43,6 +43,8 @@ class GenerationStatus:
     reasons: list[str] = field(default_factory=list)
     task_id: str | None = None
     take: int = 1
+    clip_deleted: bool = False
+    """The journal has the generation done but its clip is gone from disk."""
 
     @property
     def will_pay(self) -> bool:
@@ -94,14 +96,17 @@ def generation_status(
             )
         if record.state == "done" and namespace == "offline":
             why = "the clip was deleted; generated again (the offline emulator's results "
-            return GenerationStatus(scene, "new", [why + "end with its run; free)"], take=take)
+            reasons = [why + "end with its run; free)"]
+            return GenerationStatus(scene, "new", reasons, take=take, clip_deleted=True)
         if record.state == "done" and record.task_id and record.result_url:
             issued = store.result_time(record.task_id)
             if issued is not None and time.time() - issued < RESULT_LIFETIME:
                 why = "the clip was deleted; downloading it again from the stored result URL"
-                return GenerationStatus(scene, "resume", [why], record.task_id, take)
+                return GenerationStatus(
+                    scene, "resume", [why], record.task_id, take, clip_deleted=True
+                )
             why = "the clip was deleted and its result URL has expired: generated again"
-            return GenerationStatus(scene, "new", [why], take=take)
+            return GenerationStatus(scene, "new", [why], take=take, clip_deleted=True)
     previous = store.latest_for_scene(storyboard, namespace, scene)
     if previous is None or previous.key == planned.key:
         return GenerationStatus(scene, "new", take=take)
