@@ -135,7 +135,7 @@ def generated_audio_args(
         use_input = sound and info.has_audio
         k = inputs.count("-i") if use_input else 1000 + len(labels)
         if use_input:
-            inputs += ["-i", str(info.path)]
+            inputs += info.input_args()
         chains.append(_scene_audio(k, scene, info, fps, sound))
         labels.append(f"a{k}")
     label = labels[0]

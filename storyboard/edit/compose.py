@@ -68,10 +68,10 @@ def keyframe_seek(info: ClipInfo, frame: int) -> tuple[list[str], int]:
     i = bisect.bisect_right(info.keyframes, frame)
     key = info.keyframes[i - 1] if i else 0
     if key == 0:
-        return ["-i", str(info.path)], frame
+        return info.input_args(), frame
     t = info.video_start + (key + 0.5) / info.fps
     seek = ["-noaccurate_seek", "-seek_timestamp", "1", "-ss", f"{t:.6f}"]
-    return [*seek, "-i", str(info.path)], frame - key
+    return [*seek, *info.input_args()], frame - key
 
 
 def _first_source_frame(scene: Scene, first: int, fps: int) -> int:

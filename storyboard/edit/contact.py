@@ -83,7 +83,7 @@ def _input_args(info: ClipInfo, thumb: Thumbnail) -> list[str]:
     if thumb.keyframe:
         t = info.video_start + (thumb.keyframe + 0.5) / info.fps
         args += ["-noaccurate_seek", "-seek_timestamp", "1", "-ss", f"{t:.6f}"]
-    return [*args, "-i", str(info.path)]
+    return [*args, *info.input_args()]
 
 
 def thumbnail_args(

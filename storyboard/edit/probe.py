@@ -16,15 +16,17 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from storyboard.media.ffmpeg import FFmpegError, parse_probe, run_ffmpeg_capture
+from storyboard.media.ffmpeg import FFmpegError, parse_probe, run_ffmpeg, run_ffmpeg_capture
 
-from .clips import ClipInfo, VideoParams
+from .clips import ClipInfo, VideoParams, header_input_args
 from .errors import AssemblyError
 
 __all__ = [
     "PacketTable",
     "clean_cut_points",
     "clip_info",
+    "is_iso_media",
+    "params_key",
     "parse_colour",
     "parse_framecrc",
     "parse_input_section",
@@ -147,9 +149,22 @@ def parse_colour(text: str) -> tuple[str | None, tuple[str, ...]]:
     return None, ()
 
 
-def clip_info(path: Path, stderr: str, framecrc: str) -> ClipInfo:
-    """Combine the two outputs of the probe run into a :class:`ClipInfo` (pure)."""
-    section = parse_input_section(stderr)
+def clip_info(
+    path: Path,
+    stderr: str,
+    framecrc: str,
+    params_from: str | None = None,
+    *,
+    complete_header: bool = False,
+) -> ClipInfo:
+    """Combine the two outputs of the probe run into a :class:`ClipInfo` (pure).
+
+    ``params_from`` is the input section of a fully opened clip with the same SPS/PPS and
+    stream line (see :func:`params_key`), when ``stderr`` comes from a header-only open;
+    ``complete_header`` says the file is ISO media (see :func:`is_iso_media`).
+    """
+    own = parse_input_section(stderr)
+    section = parse_input_section(params_from) if params_from is not None else own
     media = parse_probe(section)
     packets = parse_framecrc(framecrc)
     if not media.has_video or not packets.pts or media.width is None or media.height is None:
@@ -175,7 +190,8 @@ def clip_info(path: Path, stderr: str, framecrc: str) -> ClipInfo:
         cut_points=packets.cut_points,
         decode_delay=packets.decode_delay,
         video_start=float(packets.pts[0] * packets.time_base),
-        has_audio=media.has_audio,
+        has_audio=parse_probe(own).has_audio,
+        complete_header=complete_header,
     )
 
 
@@ -187,7 +203,8 @@ def probe_clip(path: Path) -> ClipInfo:
     """Probe one clip (I/O)."""
     try:
         out, err = run_ffmpeg_capture(_framecrc_args(path))
-        return clip_info(path, err, out.decode("utf-8", "replace"))
+        text = out.decode("utf-8", "replace")
+        return clip_info(path, err, text, complete_header=is_iso_media(path))
     except (FFmpegError, ValueError) as exc:
         raise AssemblyError("probe", f"cannot read {path}: {exc}") from exc
 
@@ -195,35 +212,137 @@ def probe_clip(path: Path) -> ClipInfo:
 PROBES_PER_RUN = 16
 """Clips probed by one ffmpeg run (each is only demuxed; one process instead of many)."""
 
+_BITRATE = re.compile(r",?\s*\d+ kb/s")
+
+
+def is_iso_media(path: Path) -> bool:
+    """True when ``path`` starts with an ISO base media ``ftyp`` box (mp4, mov, m4v).
+
+    Such a file's header (``moov``) describes every stream and every sample, so its packets
+    can be listed without probing frames (``-nofind_stream_info``).
+    """
+    try:
+        with path.open("rb") as f:
+            return f.read(8)[4:8] == b"ftyp"
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """One clip's part of a packet-listing run: its input section and framecrc text."""
+
+    path: Path
+    section: str
+    framecrc: str
+    header_only: bool
+    """Opened with ``-nofind_stream_info``: the section lacks profile, pixel format and
+    colour, which come from a clip with the same SPS/PPS (see :func:`params_key`)."""
+
+
+def params_key(section: str, extradata: str | None) -> tuple[str, str] | None:
+    """What makes two header-only clips share codec parameters (pure).
+
+    The SPS/PPS (``extradata``, size and CRC) hold the profile, pixel format and colour
+    description; the container's stream line (bitrate dropped) holds size, rate, time
+    base and aspect ratio. None without extradata (parameters in-band: probe it fully).
+    """
+    if extradata is None:
+        return None
+    for line in section.splitlines():
+        if "Video:" in line:
+            return extradata, _BITRATE.sub("", line.split("Video:", 1)[1]).strip()
+    return None
+
 
 def probe_clips(paths: list[Path], workers: int = 2) -> list[ClipInfo]:
     """Probe several clips, up to :data:`PROBES_PER_RUN` per ffmpeg run.
 
-    When a run fails (an unreadable clip), its clips are probed one by one, so the error
-    names the clip.
+    mp4/mov clips are opened from their header alone; their codec parameters are then read
+    from one fully opened clip per distinct SPS/PPS (the first clip's while the packets
+    are listed: generated clips usually share one). When a run fails (an unreadable
+    clip), its clips are probed one by one, so the error names the clip.
     """
     batches = [paths[i : i + PROBES_PER_RUN] for i in range(0, len(paths), PROBES_PER_RUN)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return [info for batch in pool.map(_probe_batch, batches) for info in batch]
+        first = pool.submit(_full_sections, paths[:1]) if paths else None
+        listed = [item for batch in pool.map(_list_batch, batches) for item in batch]
+        try:
+            full = dict(zip(paths[:1], first.result() if first else [], strict=True))
+        except AssemblyError:  # an unreadable first clip: named when it is listed
+            full = {}
+    return _infos(listed, full)
 
 
-def _probe_batch(paths: list[Path]) -> list[ClipInfo]:
-    if len(paths) == 1:
-        return [probe_clip(paths[0])]
+def _infos(listed: list[ClipInfo | _Listing], full: dict[Path, str]) -> list[ClipInfo]:
+    """ClipInfos of listed clips, each header-only one's parameters from its group's
+    fully opened clip (probed here when none is yet)."""
+    keys = {
+        id(item): params_key(item.section, parse_framecrc(item.framecrc).extradata)
+        for item in listed
+        if isinstance(item, _Listing) and item.header_only
+    }
+    known = {keys[id(i)]: full[i.path] for i in listed if i.path in full and id(i) in keys}
+    wanted: dict[tuple[str, str], Path] = {}
+    for item in listed:
+        key = keys.get(id(item))
+        if key is not None and key not in known:
+            wanted.setdefault(key, item.path)
+    if wanted:
+        sections = _full_sections(list(wanted.values()))
+        known.update(zip(wanted, sections, strict=True))
+    infos: list[ClipInfo] = []
+    for item in listed:
+        if isinstance(item, ClipInfo):
+            infos.append(item)
+            continue
+        key = keys.get(id(item))
+        if item.header_only and key is None:
+            infos.append(probe_clip(item.path))
+            continue
+        params_from = known[key] if key is not None else None
+        try:
+            infos.append(
+                clip_info(
+                    item.path,
+                    item.section,
+                    item.framecrc,
+                    params_from,
+                    complete_header=item.header_only,
+                )
+            )
+        except ValueError as exc:
+            raise AssemblyError("probe", f"cannot read {item.path}: {exc}") from exc
+    return infos
+
+
+def _list_batch(paths: list[Path]) -> list[ClipInfo | _Listing]:
+    """List the packets of ``paths`` in one run (falls back to one probe per clip)."""
+    header_only = [is_iso_media(p) for p in paths]
     with tempfile.TemporaryDirectory(prefix="storyboard-probe-") as folder:
         outs = [Path(folder) / f"{k}.crc" for k in range(len(paths))]
-        args = [a for p in paths for a in ("-i", str(p))]
+        args = [a for p, h in zip(paths, header_only, strict=True) for a in header_input_args(p, h)]
         for k, out in enumerate(outs):
             args += ["-map", f"{k}:v:0", "-c", "copy", "-f", "framecrc", "-y", str(out)]
         try:
             _, err = run_ffmpeg_capture(args)
             sections = parse_input_sections(err)
             return [
-                clip_info(p, section, out.read_text(encoding="utf-8", errors="replace"))
-                for p, section, out in zip(paths, sections, outs, strict=True)
+                _Listing(p, section, out.read_text(encoding="utf-8", errors="replace"), h)
+                for p, section, out, h in zip(paths, sections, outs, header_only, strict=True)
             ]
         except (FFmpegError, ValueError, OSError):
             return [probe_clip(p) for p in paths]
+
+
+def _full_sections(paths: list[Path]) -> list[str]:
+    """The input sections of ``paths`` opened in full (frames probed), one run."""
+    args = [a for p in paths for a in ("-i", str(p))]
+    sections = parse_input_sections(run_ffmpeg(args, check=False))
+    if len(sections) != len(paths):
+        bad = paths[len(sections)] if len(sections) < len(paths) else paths[0]
+        raise AssemblyError("probe", f"cannot read {bad}")
+    return sections
 
 
 def parse_input_sections(text: str) -> list[str]:

@@ -62,7 +62,7 @@ def _copy_input(piece: CopyPiece, info: ClipInfo) -> list[str]:
         # Just past the keyframe's own timestamp: the copy seek goes back to it exactly.
         t = info.video_start + piece.src_in / info.fps + 0.25 / info.fps
         args += ["-seek_timestamp", "1", "-ss", f"{t:.6f}"]
-    return [*args, "-i", str(info.path)]
+    return [*args, *info.input_args()]
 
 
 def _copy_output(piece: CopyPiece, info: ClipInfo, k: int, out: Path) -> list[str]:
