@@ -37,6 +37,10 @@ class TitleImage:
     y: int
 
 
+DECODER = ("-threads", "1")
+"""Input options of every clip a render decodes (see :func:`keyframe_seek`)."""
+
+
 def conform_filter(
     src: tuple[int, int], dst: tuple[int, int], mode: str, *, keep_sar: bool = False
 ) -> str:
@@ -63,15 +67,17 @@ def keyframe_seek(info: ClipInfo, frame: int) -> tuple[list[str], int]:
     past it, absolute with ``-seek_timestamp``, without ffmpeg's own frame dropping); the
     caller drops the ``lead`` frames up to ``frame`` by count (``trim=start_frame``). That
     is exact with closed GOPs and never decodes a GOP more than needed (an accurate seek
-    to a keyframe's own time would start one GOP early).
+    to a keyframe's own time would start one GOP early). Each decoder gets one thread:
+    x264 is the slow part of a render, and a frame-threaded 1080p decoder holds a few
+    more frames (measured: a two-clip crossfade render 414 -> 385 MB, no slower).
     """
     i = bisect.bisect_right(info.keyframes, frame)
     key = info.keyframes[i - 1] if i else 0
     if key == 0:
-        return info.input_args(), frame
+        return [*DECODER, *info.input_args()], frame
     t = info.video_start + (key + 0.5) / info.fps
     seek = ["-noaccurate_seek", "-seek_timestamp", "1", "-ss", f"{t:.6f}"]
-    return [*seek, *info.input_args()], frame - key
+    return [*DECODER, *seek, *info.input_args()], frame - key
 
 
 def _first_source_frame(scene: Scene, first: int, fps: int) -> int:

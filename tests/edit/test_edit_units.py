@@ -147,7 +147,8 @@ def test_render_args_for_a_crossfade_bridge_with_title() -> None:
     )
     graph = args[args.index("-filter_complex") + 1]
     # s0 from frame 48, a keyframe: seek just past it, drop nothing.
-    assert args[:6] == ["-noaccurate_seek", "-seek_timestamp", "1", "-ss", "2.020833", "-i"]
+    seek = ["-noaccurate_seek", "-seek_timestamp", "1", "-ss", "2.020833", "-i"]
+    assert args[:8] == ["-threads", "1", *seek]  # one decoder thread per clip
     assert "trim=start_frame" not in graph.split(";")[0]
     assert "xfade=transition=fade:duration=0.500000:offset=0.500000" in graph
     assert "overlay=x=10:y=20" in graph and "setsar" not in graph
@@ -155,7 +156,7 @@ def test_render_args_for_a_crossfade_bridge_with_title() -> None:
 
 
 def test_keyframe_seek() -> None:
-    assert keyframe_seek(INFOS[0], 10) == (["-i", "/m/a.mp4"], 10)
+    assert keyframe_seek(INFOS[0], 10) == (["-threads", "1", "-i", "/m/a.mp4"], 10)
     seek, lead = keyframe_seek(INFOS[0], 50)
     assert seek[seek.index("-ss") + 1] == "2.020833" and lead == 2
 
