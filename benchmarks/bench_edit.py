@@ -11,16 +11,16 @@ Then times, per clip set:
 - ``assemble`` cuts-only (stream-copy path), without and with hand-offs;
 - ``assemble`` with one 0.5 s crossfade between clips 3 and 4 (smart path);
 - ``assemble`` with the same crossfade and ``fast_path: false`` (full path);
-- (b) moviepy ``concatenate_videoclips`` + ``write_videofile`` at default settings
-  (``--moviepy``; about 73 s here on an idle box). moviepy's default ``chain`` join has
-  no crossfade; with one (``method="compose"``) it is ~3.5x slower still, so comparing
-  our crossfade edit against (b) is conservative;
-- with ``--memory``: a full render of 20 x 5 s 1080p clips, with the peak resident
-  memory of the whole process tree (this process and every ffmpeg child), sampled.
+- (b) moviepy ``concatenate_videoclips`` + ``write_videofile`` at default settings, on
+  the last set (about 70 s here on an idle box; ``--no-moviepy`` skips it). moviepy's
+  default ``chain`` join has no crossfade; with one (``method="compose"``) it is ~3.5x
+  slower still, so comparing our crossfade edit against (b) is conservative;
+- a full render of 20 x 5 s 1080p clips, with the peak resident memory of the whole
+  process tree (this process and every ffmpeg child), sampled (``--no-memory`` skips it).
 
 Each figure is printed next to its target. Usage:
-``python benchmarks/bench_edit.py [--runs 3] [--moviepy] [--x264-defaults | --only-x264]
-[--memory]``
+``python benchmarks/bench_edit.py [--runs 3] [--x264-defaults | --only-x264]
+[--no-moviepy] [--no-memory] [--no-renders]`` (about 8 minutes with ``--x264-defaults``).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import os
 import resource
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -314,15 +315,18 @@ def _fmt(times: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--moviepy", action="store_true", help="also time (b), ~75 s a set")
     parser.add_argument("--x264-defaults", action="store_true", help="also x264-default clips")
     parser.add_argument("--only-x264", action="store_true", help="only the x264-default clips")
-    parser.add_argument("--memory", action="store_true", help="20-clip full render, peak RSS")
+    parser.add_argument("--no-moviepy", action="store_true", help="skip (b), ~75 s")
+    parser.add_argument("--no-memory", action="store_true", help="skip the 20-clip render")
     parser.add_argument("--memory-only", action="store_true", help="only the 20-clip render")
+    for on_by_default in ("--moviepy", "--memory"):  # accepted: both now run unless skipped
+        parser.add_argument(on_by_default, action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--no-renders", action="store_true", help="skip the crossfade and full renders"
     )
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--memory-clips", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     root = args.workdir or Path(tempfile.mkdtemp(prefix="bench-edit-"))
     sets = (
@@ -334,7 +338,9 @@ def main() -> None:
         sets.append(("x264-default clips (one IDR per clip)", X264_DEFAULTS, root / "x264"))
     last: list[Path] = []
     if args.memory_only:
-        bench_memory(make_clips(root / "x264", X264_DEFAULTS), root)
+        folder = args.memory_clips or root / "x264"
+        encoding = X264_DEFAULTS if folder.name == "x264" else ANIMATIC_ENCODING
+        bench_memory(make_clips(folder, encoding), folder)
         return
     for name, encoding, folder in sets:
         started = time.perf_counter()
@@ -342,7 +348,7 @@ def main() -> None:
         print(f"\nclips in {folder} ({time.perf_counter() - started:.1f} s to make)")
         results = bench_set(name, paths, folder, args.runs, renders=not args.no_renders)
         if (
-            args.moviepy and not args.no_renders and folder == sets[-1][2]
+            not args.no_moviepy and not args.no_renders and folder == sets[-1][2]
         ):  # once, on the last (hardest) set
             med, _, _ = timed(lambda p=paths, f=folder: moviepy_concat(p, f / "b.mp4"), 1)
             ratio = med / results["one crossfade"]
@@ -351,8 +357,12 @@ def main() -> None:
                 f"    (b) / one crossfade (smart)          {ratio:6.1f} x   target >= 10 x\n"
                 f"    (b) / cuts-only                      {med / results['cuts-only']:6.1f} x"
             )
-    if args.memory and last:
-        bench_memory(last, root)
+    if not args.no_memory and not args.no_renders and last:
+        # In a fresh process, as `storyboard render` would run it: this one has grown by
+        # the runs above (moviepy's frames above all) and would count that growth too.
+        clips = ["--memory-clips", str(last[0].parent)]
+        sys.stdout.flush()
+        subprocess.run([sys.executable, __file__, "--memory-only", *clips], check=True)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"\nlargest child process max RSS: {peak:.0f} MB")
     print(f"load average at the end: {os.getloadavg()}")
