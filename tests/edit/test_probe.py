@@ -62,7 +62,7 @@ def test_iso_media_is_told_by_its_ftyp_box(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def varied(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """Clips that differ in what only a full open reads, plus a Matroska and a mute one."""
+    """Clips that differ in what only a full open reads; mute, Matroska, fragmented, .mov."""
     root = tmp_path_factory.mktemp("probe-media")
     clips = [
         make_clip(root / "high.mp4", 0, seconds=1),
@@ -82,11 +82,18 @@ def varied(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
         [ffmpeg_exe(), "-v", "error", "-i", str(clips[0]), "-c", "copy", *colour, str(tagged)],
         check=True,
     )
-    mkv = root / "matroska.mkv"
-    subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", str(clips[1]), "-c", "copy", str(mkv)], check=True
-    )
-    return [*clips, tagged, mkv]
+    remuxed = {
+        "matroska.mkv": [],
+        "fragmented.mp4": ["-movflags", "frag_keyframe+empty_moov"],
+        "header-last.mov": [],  # no +faststart: the header after the media
+    }
+    for name, flags in remuxed.items():
+        out = root / name
+        subprocess.run(
+            [ffmpeg_exe(), "-v", "error", "-i", str(clips[1]), "-c", "copy", *flags, str(out)],
+            check=True,
+        )
+    return [*clips, tagged, *(root / name for name in remuxed)]
 
 
 def test_fast_probe_reads_what_a_full_open_reads(varied: list[Path]) -> None:
@@ -95,7 +102,7 @@ def test_fast_probe_reads_what_a_full_open_reads(varied: list[Path]) -> None:
     assert [replace(i, complete_header=False) for i in fast] == [
         replace(i, complete_header=False) for i in full
     ]
-    assert [i.complete_header for i in fast] == [p.suffix == ".mp4" for p in varied]
+    assert [i.complete_header for i in fast] == [p.suffix != ".mkv" for p in varied]
     profiles = {i.path.name: (i.params.profile, i.params.pix_fmt) for i in fast}
     assert profiles["main.mp4"][0] == "Main" and profiles["high.mp4"][0] == "High"
     assert profiles["yuv444.mp4"][1] == "yuv444p" and profiles["high.mp4"][1] == "yuv420p"
