@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Box"]
+__all__ = ["REVIEW_BAND", "Box"]
+
+REVIEW_BAND = 0.1
+"""The top fraction of a frame's height that the edit's review burn-ins may cover (they
+reach 0.089 of it at 720p and 1080p, landscape or portrait); a moving animatic card keeps
+its text below it."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from storyboard.providers.animatic.layout import (
     size_from_image,
     timeline_boxes,
 )
+from storyboard.providers.animatic.review import moving_card_area, zoomed_size
 
 from .animatic_helpers import kling_body
 
@@ -95,6 +96,34 @@ def test_card_layout_fits_the_frame_without_overlaps(size: tuple[int, int], tile
     assert 1 <= len(layout.tiles) <= tiles or tiles == 0
     xs = [s.tile.x for s in layout.tiles]
     assert xs == sorted(xs)
+
+
+@pytest.mark.parametrize("size", SIZES.values())
+@pytest.mark.parametrize("tiles", [0, 3, 12])
+def test_a_moving_card_is_laid_out_inside_its_area(size: tuple[int, int], tiles: int) -> None:
+    area = moving_card_area(size)
+    layout = card_layout(size, [100.0] * tiles, area)
+    stack = [layout.header, layout.prompt_panel, *(s.tile for s in layout.tiles), layout.timeline]
+    assert all(_inside(Box(b.x - area.x, b.y - area.y, b.w, b.h), (area.w, area.h)) for b in stack)
+    assert layout.header.bottom < layout.prompt_panel.y and layout.prompt.h > size[1] / 8
+    assert card_layout(size, [100.0] * tiles, Box(0, 0, *size)) == card_layout(
+        size, [100.0] * tiles
+    )
+
+
+@pytest.mark.parametrize("size", SIZES.values())
+def test_moving_card_area_is_inside_every_window_a_move_crops(size: tuple[int, int]) -> None:
+    w, h = size
+    big_w, big_h = zoomed_size(size)
+    area = moving_card_area(size)
+    for fx in (0.0, 0.5, 1.0):
+        for fy in (0.0, 0.5, 1.0):  # the window's place along the free margin
+            ox, oy = fx * (big_w - w), fy * (big_h - h)
+            # the area's corners on screen, as the scaled-up card is cropped there
+            left, top = area.x * big_w / w - ox, area.y * big_h / h - oy
+            right, bottom = area.right * big_w / w - ox, area.bottom * big_h / h - oy
+            assert left >= 0 and right <= w and bottom <= h
+            assert top >= 0.1 * h  # below the burn-ins' band
 
 
 def test_tile_slots_widen_for_long_captions() -> None:

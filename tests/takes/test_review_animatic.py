@@ -6,14 +6,17 @@ show scene, shot, take and timecode."""
 from __future__ import annotations
 
 import io
+import math
 import subprocess
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from storyboard.edit.burnin import burn_in, burn_in_spans
+from storyboard.edit.burnin import BurnInSpan, burn_in, burn_in_spans
 from storyboard.edit.report import ScenePlacement
 from storyboard.media.ffmpeg import ffmpeg_exe
+from storyboard.media.geometry import REVIEW_BAND
 from storyboard.providers.animatic import render_animatic
 from storyboard.providers.animatic.review import camera_move
 
@@ -130,3 +133,58 @@ def test_burn_ins_show_scene_shot_take_and_timecode(tmp_path: Path) -> None:
     assert diff(frame(burned, 10).crop(timecode), frame(burned, 60).crop(timecode)) > 1
     middle = (300, 200, 900, 330)
     assert diff(before.crop(middle), after.crop(middle)) < 3  # nothing else changes
+
+
+def text_body(prompt: str, aspect_ratio: str) -> dict[str, object]:
+    """A body with no first frame: the clip is one moving card."""
+    spec = body(prompt)
+    data = dict(spec["input"])  # type: ignore[call-overload]
+    del data["image_urls"]
+    data["aspect_ratio"] = aspect_ratio
+    return {**spec, "input": data}
+
+
+def busy(strip: Image.Image) -> int:
+    """The largest spread of grey levels along any row of ``strip`` (text makes it large;
+    the card's smooth gradient does not)."""
+    grey = strip.convert("L")
+    return max(
+        max(row) - min(row)
+        for row in (
+            [grey.getpixel((x, y)) for x in range(0, grey.width, 2)] for y in range(grey.height)
+        )
+    )  # type: ignore[type-var]
+
+
+@pytest.mark.parametrize("aspect_ratio", ["16:9", "9:16"])
+@pytest.mark.parametrize("words", ["pan left", "pan right", "tilt up", "push in"])
+def test_a_moving_card_keeps_its_text_in_frame_and_clear_of_the_burn_ins(
+    tmp_path: Path, aspect_ratio: str, words: str
+) -> None:
+    prompt = f"A long prompt for the card: the cat leaps down and bolts, {words}, to the door"
+    clip = render_animatic(
+        text_body(prompt, aspect_ratio), tmp_path / "card.mp4", label="spotted · take 2", take=2
+    )
+    for index in (0, 36, 71):  # the move's start, middle and end
+        image = frame(clip, index)
+        w, h = image.size
+        band = math.ceil(REVIEW_BAND * h)
+        assert busy(image.crop((0, 0, w, band))) < 40  # nothing drawn where burn-ins go
+        edge = max(4, w // 100)
+        for strip in ((0, band, edge, h), (w - edge, band, w, h), (0, h - edge, w, h)):
+            assert busy(image.crop(strip).rotate(90, expand=True)) < 40  # nothing cut off
+        assert busy(image.crop((0, band, w, h))) > 120  # the card's text is there
+
+
+def test_burn_ins_stay_inside_the_review_band(tmp_path: Path) -> None:
+    for w, h in ((1280, 720), (720, 1280)):
+        video = tmp_path / f"grey-{w}x{h}.mp4"
+        colour = f"color=gray:s={w}x{h}:r=24:d=0.5"
+        make = [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", colour, "-pix_fmt", "yuv420p"]
+        subprocess.run([*make, str(video)], check=True)
+        text = "A long scene name, jumpy · shot 1/2 · take 12 (gjpqy)"
+        burn_in(video, [BurnInSpan(0.0, 0.5, text)], fps=24, crf=18, preset="veryfast")
+        grey = frame(video, 0).convert("L")
+        band = math.ceil(REVIEW_BAND * h)
+        assert busy(grey.crop((0, 0, w, band))) > 100  # the burn-ins are drawn
+        assert busy(grey.crop((0, band, w, h))) < 8  # and nothing below the band

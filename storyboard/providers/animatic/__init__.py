@@ -23,7 +23,7 @@ if _typing.TYPE_CHECKING:
 
 __all__ = ["ANIMATIC_VERSION", "animatic_size", "render_animatic"]
 
-ANIMATIC_VERSION = 1
+ANIMATIC_VERSION = 2
 """The version of the animatic's look. Bump it whenever a change here changes the clips
 rendered for the same body: it is part of every offline content key (the ``renderer``
 of :func:`storyboard.run.backend.choose_backend`), so the next offline render draws every

@@ -123,10 +123,14 @@ def _width(font: Font, text: str) -> float:
 # -- cards -------------------------------------------------------------------------------
 
 
-def draw_card(size: tuple[int, int], content: CardContent) -> Image.Image:
-    """The card of one shot: gradient, header, wrapped prompt, element tiles, timeline."""
+def draw_card(size: tuple[int, int], content: CardContent, area: Box | None = None) -> Image.Image:
+    """The card of one shot: gradient, header, wrapped prompt, element tiles, timeline.
+
+    The gradient fills the frame; everything else lies inside ``area`` (default: all of it).
+    """
     caption = _font(tile_caption_font(size))
-    layout = card_layout(size, [_width(caption, _tile_caption(t)) for t in content.tiles])
+    widths = [_width(caption, _tile_caption(t)) for t in content.tiles]
+    layout = card_layout(size, widths, area)
     palette = palette_for(content.shot.index)
     image = _background(size, palette)
     draw = ImageDraw.Draw(image, "RGBA")

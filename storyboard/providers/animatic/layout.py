@@ -157,27 +157,32 @@ def tile_caption_font(size: tuple[int, int]) -> int:
     return round(30 * _unit(size))
 
 
-def card_layout(size: tuple[int, int], caption_widths: Sequence[float] = ()) -> CardLayout:
+def card_layout(
+    size: tuple[int, int], caption_widths: Sequence[float] = (), area: Box | None = None
+) -> CardLayout:
     """Geometry of a card of ``size`` with one element thumbnail per caption width.
 
     From the top: a header (scene label left, shot number and timing right), the prompt
     on a soft panel, a row of thumbnails with ``@name`` captions (``caption_widths`` are
     the captions' widths at :func:`tile_caption_font`; a thumbnail's slot widens to fit
     its caption, within limits), and a timeline bar marking the shot among all shots.
-    Thumbnails that do not fit the row are left out.
+    Thumbnails that do not fit the row are left out. Everything lies inside ``area``
+    (default: the whole frame); type keeps the size the frame gives it.
     """
-    w, h = size
+    area = area or Box(0, 0, *size)
     u = min(size) / 1080
     margin = round(64 * u)
+    left, width = area.x + margin, area.w - 2 * margin
     title_font, meta_font = round(46 * u), round(32 * u)
-    header = Box(margin, margin, w - 2 * margin, round(title_font * 1.25 + meta_font * 1.5))
-    timeline = Box(margin, h - margin - round(10 * u), w - 2 * margin, max(2, round(10 * u)))
+    header = Box(left, area.y + margin, width, round(title_font * 1.25 + meta_font * 1.5))
+    bar = max(2, round(10 * u))
+    timeline = Box(left, area.bottom - margin - round(10 * u), width, bar)
     caption_font = tile_caption_font(size)
     row_bottom = timeline.y - round(36 * u)
-    tiles = _tile_row(size, row_bottom, margin, caption_widths)
+    tiles = _tile_row(size, row_bottom, (left, left + width), caption_widths)
     panel_bottom = (tiles[0].tile.y if tiles else timeline.y) - round(40 * u)
     panel_top = header.bottom + round(36 * u)
-    panel = Box(margin, panel_top, w - 2 * margin, max(1, panel_bottom - panel_top))
+    panel = Box(left, panel_top, width, max(1, panel_bottom - panel_top))
     pad = round(40 * u)
     prompt = Box(panel.x + pad, panel.y + pad, panel.w - 2 * pad, max(1, panel.h - 2 * pad))
     return CardLayout(
@@ -197,15 +202,15 @@ def card_layout(size: tuple[int, int], caption_widths: Sequence[float] = ()) -> 
 
 
 def _tile_row(
-    size: tuple[int, int], bottom: int, margin: int, caption_widths: Sequence[float]
+    size: tuple[int, int], bottom: int, span: tuple[int, int], caption_widths: Sequence[float]
 ) -> tuple[TileSlot, ...]:
-    """Square thumbnails in one row, left-aligned, captions below ending at ``bottom``."""
+    """Square thumbnails in one row from ``span``'s left end, captions ending at ``bottom``."""
     side, gap = tile_side(size), round(36 * _unit(size))
     top = bottom - round(tile_caption_font(size) * 1.5) - side
     slots: list[TileSlot] = []
-    x, right = margin, size[0] - margin
+    x, right = span
     for width in caption_widths:
-        slot = min(max(side, math.ceil(width)), round(side * 2.2), right - margin)
+        slot = min(max(side, math.ceil(width)), round(side * 2.2), right - span[0])
         if x + slot > right:
             break
         slots.append(TileSlot(Box(x, top, side, side), slot))

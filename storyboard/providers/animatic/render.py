@@ -23,7 +23,14 @@ from storyboard.media.ffmpeg import run_ffmpeg
 from .assets import AssetCache, Fetch
 from .cards import CardContent, Tile, draw_card, draw_picture
 from .layout import frame_size, reported_size, size_from_image, tile_side
-from .review import CameraMove, camera_filter, camera_move, draw_panel, draw_plain
+from .review import (
+    CameraMove,
+    camera_filter,
+    camera_move,
+    draw_panel,
+    draw_plain,
+    moving_card_area,
+)
 from .spec import AnimaticSpec, ElementSpec, parse_body
 from .text import mentioned_names
 from .timing import ShotTiming, Still, StillKind, format_timing, plan_stills, shot_timings
@@ -143,7 +150,8 @@ class _Painter:
             prompt = self.spec.shots[shot.index].prompt
             return draw_panel(self.size, picture, self.label or "", meta, prompt)
         if still.kind is StillKind.CARD or picture is None:
-            return draw_card(self.size, self.card(still.shot))
+            area = moving_card_area(self.size) if still.moving else None
+            return draw_card(self.size, self.card(still.shot), area)
         if self.review and still.kind in {StillKind.FIRST_FRAME, StillKind.CLEAN_END}:
             return draw_plain(self.size, picture)  # exact: continuity starts here
         which = "first frame" if still.kind is StillKind.FIRST_FRAME else "last frame"

@@ -10,15 +10,26 @@ number, so takes of one scene differ visibly and the same take renders the same 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
+from storyboard.media.geometry import REVIEW_BAND
+
 from .cards import _TEXT, Font, _font, _safe, _width
-from .layout import letterbox
+from .layout import Box, letterbox
 from .text import ellipsize, fit_text
 
-__all__ = ["CameraMove", "camera_filter", "camera_move", "draw_panel", "draw_plain"]
+__all__ = [
+    "CameraMove",
+    "camera_filter",
+    "camera_move",
+    "draw_panel",
+    "draw_plain",
+    "moving_card_area",
+    "zoomed_size",
+]
 
 ZOOM = 1.08
 """How much larger than the frame the still a move glides over is (the panel's margins
@@ -67,6 +78,27 @@ def camera_move(prompt: str, take: int) -> CameraMove:
     return CameraMove(kind, ZOOM, ZOOM, (anchor[0], start), (anchor[0], end))
 
 
+def zoomed_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The size a moving still is scaled to before a ``size`` window glides over it."""
+    w, h = size
+    return 2 * round(w * ZOOM / 2), 2 * round(h * ZOOM / 2)
+
+
+def moving_card_area(size: tuple[int, int]) -> Box:
+    """Where a moving card's text and tiles may go (pure).
+
+    Inside every window any move crops (a move shows ``1/ZOOM`` of the card, anywhere
+    along its width and height), and far enough down that, wherever the window is, the
+    text stays below the band the edit's review burn-ins use (:data:`REVIEW_BAND`).
+    """
+    w, h = size
+    big_w, big_h = zoomed_size(size)
+    side = math.ceil((big_w - w) * w / big_w)
+    foot = math.ceil((big_h - h) * h / big_h)
+    top = math.ceil((REVIEW_BAND * h + big_h - h) * h / big_h)
+    return Box(side, top, w - 2 * side, h - top - foot)
+
+
 def camera_filter(move: CameraMove, size: tuple[int, int], frames: int, to_yuv: str) -> str:
     """ffmpeg filters turning one still into ``frames`` frames of ``move`` at ``size``.
 
@@ -76,7 +108,7 @@ def camera_filter(move: CameraMove, size: tuple[int, int], frames: int, to_yuv: 
     in glides from the centre towards the anchor, a pull out back to the centre.
     """
     w, h = size
-    big_w, big_h = 2 * round(w * ZOOM / 2), 2 * round(h * ZOOM / 2)
+    big_w, big_h = zoomed_size(size)
     span = max(1, frames - 1)
 
     def ramp(a: float, b: float) -> str:
