@@ -113,6 +113,10 @@ def test_camera_words_choose_the_move_and_the_take_frames_it() -> None:
     assert camera_move("the cat", 1).kind != camera_move("the cat", 2).kind
     a, b = camera_move("push in", 1), camera_move("push in", 2)
     assert a.kind == b.kind and a.a1 != b.a1
+    for take in range(1, 13):  # every take's move glides, whatever its kind
+        for words in ("push in", "pull out", "pan left", "tilt up", "the cat"):
+            move = camera_move(words, take)
+            assert move.a0 != move.a1, (words, take)
 
 
 def test_burn_ins_show_scene_shot_take_and_timecode(tmp_path: Path) -> None:

@@ -37,7 +37,9 @@ are wider than what this crops)."""
 
 _ACCENT = (255, 199, 112)
 _MOVES = ("push-in", "pan-right", "pull-out", "pan-left", "tilt-down", "tilt-up")
-_ANCHORS = ((0.5, 0.5), (0.25, 0.3), (0.75, 0.35), (0.3, 0.7), (0.7, 0.65), (0.5, 0.2))
+_ANCHORS = ((0.15, 0.55), (0.25, 0.3), (0.75, 0.35), (0.3, 0.7), (0.7, 0.65), (0.5, 0.2))
+"""Where a take's move looks (take 1 first), never the centre: a push in glides from
+the centre towards it, so a centred anchor would not move at all."""
 _HINTS = (
     ("push-in", ("push in", "push-in", "zoom in", "dolly in", "close in")),
     ("pull-out", ("pull out", "pull back", "zoom out", "dolly out", "pull-back")),
