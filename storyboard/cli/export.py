@@ -70,7 +70,7 @@ def export_command(
         fail(str(ExportUnavailable([chosen])), EXIT_INVALID)
     session = RenderSession.choose(backend)
     prepared = session.prepare(file)
-    clips = session.stored_clips(prepared, on_disk=True)
+    clips = prepared.stored_clips(on_disk=True)
     missing = [s for s in prepared.plan.generations if s not in clips]
     if missing:
         fail(

@@ -648,7 +648,7 @@ def assemble_command(
     prepared = _prepare(session, file, state, allow_outside, read_journal=False)
     out_file = _output(session, prepared, output, allow_outside, as_json)
     with _locked(session, prepared, wait, as_json):
-        clips = session.stored_clips(prepared)
+        clips = prepared.stored_clips()
         missing = [s for s in prepared.plan.generations if s not in clips]
         if missing:
             fail(

@@ -17,21 +17,9 @@ from typing import Any
 
 from storyboard.edit.errors import EditError
 from storyboard.run.backend import BackendName, choose_backend
-from storyboard.run.render import Prepared, edit_clips, prepare
-from storyboard.store import StateStore
+from storyboard.run.render import edit_clips, prepare
 
-__all__ = ["journal_clips", "to_moviepy"]
-
-
-def journal_clips(prepared: Prepared) -> dict[str, Path]:
-    """Scene id -> its generated clip, for every generation whose clip is on disk."""
-    clips: dict[str, Path] = {}
-    with StateStore(prepared.state_path) as store:
-        for scene, planned in prepared.plan.generations.items():
-            record = store.generation(planned.key)
-            if record and record.clip and record.clip.is_file():
-                clips[scene] = record.clip
-    return clips
+__all__ = ["to_moviepy"]
 
 
 def to_moviepy(
@@ -48,7 +36,7 @@ def to_moviepy(
     from storyboard.edit.moviepy_clip import edit_clip
 
     prepared = prepare(Path(path), choose_backend(backend), state_path=state_path)
-    clips = journal_clips(prepared)
+    clips = prepared.stored_clips(on_disk=True)
     missing = [s for s in prepared.plan.generations if s not in clips]
     if missing:
         raise EditError([f"no clip yet for {', '.join(missing)}; run `storyboard render` first"])

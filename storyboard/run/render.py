@@ -116,6 +116,17 @@ class Prepared:
     def base_dir(self) -> Path:
         return self.path.parent
 
+    def stored_clips(self, *, on_disk: bool = False) -> dict[str, Path]:
+        """Scene -> the clip of its picked take, for the scenes the journal has one for
+        (``on_disk``: and whose file is there). Reads the journal."""
+        clips = {}
+        with StateStore(self.state_path) as store:
+            for scene, planned in self.plan.generations.items():
+                record = store.generation(planned.key)
+                if record and record.clip and (not on_disk or record.clip.is_file()):
+                    clips[scene] = record.clip
+        return clips
+
     def cost(self, only: set[str] | None = None) -> CostEstimate:
         """Estimated cost of the generations the next run pays for (of the takes named
         ``scene#take`` in ``only``, when given)."""

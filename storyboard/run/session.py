@@ -43,7 +43,6 @@ from storyboard.run.render import (
 )
 from storyboard.run.steps import RunOptions
 from storyboard.settings import Settings
-from storyboard.store import StateStore
 
 __all__ = [
     "AssemblyFailed",
@@ -187,17 +186,6 @@ class RenderSession:
         with shared_journal_lock(prepared.state_path, wait=wait, on_wait=on_wait):
             read_status(prepared)
             yield prepared
-
-    def stored_clips(self, prepared: Prepared, *, on_disk: bool = False) -> dict[str, Path]:
-        """Scene -> the clip of its picked take, for the scenes the journal has one for
-        (``on_disk``: and whose file is there)."""
-        clips = {}
-        with StateStore(prepared.state_path) as store:
-            for scene, planned in prepared.plan.generations.items():
-                record = store.generation(planned.key)
-                if record and record.clip and (not on_disk or record.clip.is_file()):
-                    clips[scene] = record.clip
-        return clips
 
     # -- running --------------------------------------------------------------------------
 
