@@ -39,6 +39,7 @@ from .audio import (
     parse_ebur128,
     plan_from_first_pass,
     raw_input_args,
+    sample_pos,
 )
 from .clips import ClipInfo, EditClip
 from .compose import TitleImage, render_args, render_range
@@ -404,13 +405,16 @@ def _build_audio(
     gen = work / "generated.f32"
     measure_now = edit.loudness.enabled and music is None
     args = generated_audio_args(timeline, infos, sound=edit.sound, out=gen, measure=measure_now)
-    text = run_ffmpeg(["-v", "info" if measure_now else "error", *args])
-    stats = parse_ebur128(text) if measure_now else None
-    mix = gen
-    if music is not None and edit.music is not None:
-        mix = _mix_music(gen, music, edit.music, edit.sound, work)
-        enabled = edit.loudness.enabled
-        stats = measure_loudness(raw_input_args(mix), FIRST_PASS_FILTER) if enabled else None
+    with ThreadPoolExecutor(max_workers=1) as alongside:  # the music bed decodes meanwhile
+        samples = sample_pos(timeline.total_frames, timeline.fps)
+        bed = alongside.submit(_decode_bed, music, samples, work) if music is not None else None
+        text = run_ffmpeg(["-v", "info" if measure_now else "error", *args])
+        stats = parse_ebur128(text) if measure_now else None
+        mix = gen
+        if bed is not None and music is not None and edit.music is not None:
+            mix = _mix_music(gen, bed.result(), music, edit.music, edit.sound, work)
+            enabled = edit.loudness.enabled
+            stats = measure_loudness(raw_input_args(mix), FIRST_PASS_FILTER) if enabled else None
     stats, kind, gain = plan_from_first_pass(stats, edit.loudness, mix)
     before = None if stats is None or stats.silent else stats.integrated
     audio_filter = gain_filter(gain) if kind == "linear" else "anull"
@@ -440,10 +444,17 @@ def build_sound_track(
     return encoded
 
 
-def _mix_music(gen: Path, music: Path, spec: Music, sound: bool, work: Path) -> Path:
-    samples = np.fromfile(gen, dtype="<f4").reshape(-1, 2)
+def _decode_bed(music: Path, samples: int, work: Path) -> Path:
+    """The music bed as raw PCM, exactly ``samples`` long (the edit's length)."""
     bed = work / "music.f32"
-    run_ffmpeg(["-v", "error", *music_args(music, len(samples), bed)])
+    run_ffmpeg(["-v", "error", *music_args(music, samples, bed)])
+    return bed
+
+
+def _mix_music(gen: Path, bed: Path, music: Path, spec: Music, sound: bool, work: Path) -> Path:
+    samples = np.fromfile(gen, dtype="<f4").reshape(-1, 2)
+    if bed.stat().st_size != samples.nbytes:  # the bed was cut to the timeline's length
+        bed = _decode_bed(music, len(samples), work)
     mixed = mix_music(samples, np.fromfile(bed, dtype="<f4").reshape(-1, 2), spec, duck=sound)
     mix = work / "mix.f32"
     mixed.astype("<f4").tofile(mix)
