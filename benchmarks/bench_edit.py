@@ -150,55 +150,22 @@ def timed(fn: Callable[[], object], runs: int) -> tuple[float, list[float], obje
     return statistics.median(times), times, result
 
 
-def concat_copy(paths: list[Path], out: Path) -> None:
+def _concat(paths: list[Path], out: Path, codecs: list[str]) -> None:
+    """The concat demuxer over ``paths`` into ``out`` with these codec options."""
     listing = out.with_suffix(".txt")
     listing.write_text("".join(f"file '{p}'\n" for p in paths))
-    subprocess.run(
-        [
-            ffmpeg_exe(),
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "concat",
-            "-safe",
-            "0",
-            "-i",
-            str(listing),
-            "-c",
-            "copy",
-            str(out),
-        ],
-        check=True,
-    )
+    concat = ["-f", "concat", "-safe", "0", "-i", str(listing)]
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *concat, *codecs, str(out)], check=True)
+
+
+def concat_copy(paths: list[Path], out: Path) -> None:
+    """(a): the concat demuxer, everything stream-copied."""
+    _concat(paths, out, ["-c", "copy"])
 
 
 def concat_copy_reencode_audio(paths: list[Path], out: Path) -> None:
     """(a2): the concat demuxer with the audio re-encoded once (no drift, but +21 ms)."""
-    listing = out.with_suffix(".txt")
-    listing.write_text("".join(f"file '{p}'\n" for p in paths))
-    subprocess.run(
-        [
-            ffmpeg_exe(),
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "concat",
-            "-safe",
-            "0",
-            "-i",
-            str(listing),
-            "-c:v",
-            "copy",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "192k",
-            str(out),
-        ],
-        check=True,
-    )
+    _concat(paths, out, ["-c:v", "copy", "-c:a", "aac", "-b:a", "192k"])
 
 
 def moviepy_concat(paths: list[Path], out: Path) -> None:

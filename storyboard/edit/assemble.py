@@ -411,8 +411,8 @@ def _build_audio(
         text = run_ffmpeg(["-v", "info" if measure_now else "error", *args])
         stats = parse_ebur128(text) if measure_now else None
         mix = gen
-        if bed is not None and music is not None and edit.music is not None:
-            mix = _mix_music(gen, bed.result(), music, edit.music, edit.sound, work)
+        if bed is not None and edit.music is not None:
+            mix = _mix_music(gen, bed.result(), edit.music, edit.sound, work)
             enabled = edit.loudness.enabled
             stats = measure_loudness(raw_input_args(mix), FIRST_PASS_FILTER) if enabled else None
     stats, kind, gain = plan_from_first_pass(stats, edit.loudness, mix)
@@ -445,16 +445,15 @@ def build_sound_track(
 
 
 def _decode_bed(music: Path, samples: int, work: Path) -> Path:
-    """The music bed as raw PCM, exactly ``samples`` long (the edit's length)."""
+    """The music bed as raw PCM, exactly ``samples`` long: the edit's length, which is the
+    generated sound's (every scene's sound is cut to its samples on the timeline)."""
     bed = work / "music.f32"
     run_ffmpeg(["-v", "error", *music_args(music, samples, bed)])
     return bed
 
 
-def _mix_music(gen: Path, bed: Path, music: Path, spec: Music, sound: bool, work: Path) -> Path:
+def _mix_music(gen: Path, bed: Path, spec: Music, sound: bool, work: Path) -> Path:
     samples = np.fromfile(gen, dtype="<f4").reshape(-1, 2)
-    if bed.stat().st_size != samples.nbytes:  # the bed was cut to the timeline's length
-        bed = _decode_bed(music, len(samples), work)
     mixed = mix_music(samples, np.fromfile(bed, dtype="<f4").reshape(-1, 2), spec, duck=sound)
     mix = work / "mix.f32"
     mixed.astype("<f4").tofile(mix)

@@ -1,4 +1,5 @@
-"""The clips an edit is assembled from, and what probing tells about them (plain data)."""
+"""The clips an edit is assembled from, what probing tells about them (plain data), and
+how ffmpeg should open them."""
 
 from __future__ import annotations
 

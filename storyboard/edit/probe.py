@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 
 from storyboard.media.ffmpeg import FFmpegError, parse_probe, run_ffmpeg, run_ffmpeg_capture
@@ -239,6 +240,14 @@ class _Listing:
     """Opened with ``-nofind_stream_info``: the section lacks profile, pixel format and
     colour, which come from a clip with the same SPS/PPS (see :func:`params_key`)."""
 
+    @cached_property
+    def key(self) -> tuple[str, str] | None:
+        """The :func:`params_key` of a header-only clip (None: opened in full, or no
+        extradata)."""
+        if not self.header_only:
+            return None
+        return params_key(self.section, parse_framecrc(self.framecrc).extradata)
+
 
 def params_key(section: str, extradata: str | None) -> tuple[str, str] | None:
     """What makes two header-only clips share codec parameters (pure).
@@ -277,17 +286,12 @@ def probe_clips(paths: list[Path], workers: int = 2) -> list[ClipInfo]:
 def _infos(listed: list[ClipInfo | _Listing], full: dict[Path, str]) -> list[ClipInfo]:
     """ClipInfos of listed clips, each header-only one's parameters from its group's
     fully opened clip (probed here when none is yet)."""
-    keys = {
-        id(item): params_key(item.section, parse_framecrc(item.framecrc).extradata)
-        for item in listed
-        if isinstance(item, _Listing) and item.header_only
-    }
-    known = {keys[id(i)]: full[i.path] for i in listed if i.path in full and id(i) in keys}
-    wanted: dict[tuple[str, str], Path] = {}
-    for item in listed:
-        key = keys.get(id(item))
-        if key is not None and key not in known:
-            wanted.setdefault(key, item.path)
+    keyed = [i for i in listed if isinstance(i, _Listing) and i.key is not None]
+    known = {i.key: full[i.path] for i in keyed if i.path in full}
+    wanted: dict[tuple[str, str] | None, Path] = {}
+    for listing in keyed:
+        if listing.key not in known:
+            wanted.setdefault(listing.key, listing.path)
     if wanted:
         sections = _full_sections(list(wanted.values()))
         known.update(zip(wanted, sections, strict=True))
@@ -296,11 +300,10 @@ def _infos(listed: list[ClipInfo | _Listing], full: dict[Path, str]) -> list[Cli
         if isinstance(item, ClipInfo):
             infos.append(item)
             continue
-        key = keys.get(id(item))
-        if item.header_only and key is None:
+        if item.header_only and item.key is None:
             infos.append(probe_clip(item.path))
             continue
-        params_from = known[key] if key is not None else None
+        params_from = known[item.key] if item.key is not None else None
         try:
             infos.append(
                 clip_info(

@@ -113,6 +113,11 @@ def _mux_output(timeline: Timeline, out: Path) -> list[str]:
     ]
 
 
+def _concat_input(list_file: Path) -> list[str]:
+    """The pieces, joined by the concat demuxer from their list file (absolute paths)."""
+    return ["-f", "concat", "-safe", "0", "-i", str(list_file)]
+
+
 def mux_args(list_file: Path, audio: Path, timeline: Timeline, out: Path) -> list[str]:
     """Join the video pieces and the encoded sound track, both by stream copy.
 
@@ -120,12 +125,7 @@ def mux_args(list_file: Path, audio: Path, timeline: Timeline, out: Path) -> lis
     priming is carried by the .m4a's edit list and stays aligned when remuxed.
     """
     return [
-        "-f",
-        "concat",
-        "-safe",
-        "0",
-        "-i",
-        str(list_file),
+        *_concat_input(list_file),
         "-i",
         str(audio),
         "-map",
@@ -156,12 +156,7 @@ def mux_encode_args(
     loudness of exactly the packets in the file, without reading the file again.
     """
     args = [
-        "-f",
-        "concat",
-        "-safe",
-        "0",
-        "-i",
-        str(list_file),
+        *_concat_input(list_file),
         *raw_input,
         "-map",
         "0:v:0",
